@@ -1,0 +1,104 @@
+import { GraphQLError, GraphQLFormattedError } from 'graphql';
+import type { Logger } from 'pino';
+
+/** The error codes of the public contract; `extensions.code` always holds one of them. */
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'RATE_LIMITED'
+  | 'INTERNAL_SERVER_ERROR';
+
+const PUBLIC_CODES = new Set<string>([
+  'BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'RATE_LIMITED',
+  // Produced by graphql-js / Apollo before our code runs; their messages are safe to show.
+  'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE',
+]);
+
+/** The one error type services throw. Its message and details are meant for the client. */
+export class AppError extends GraphQLError {
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message, { extensions: { code, ...details } });
+  }
+}
+
+export const badInput = (message: string, field?: string) =>
+  new AppError('BAD_USER_INPUT', message, field ? { field } : {});
+export const notFound = (what: string, id?: string) =>
+  new AppError('NOT_FOUND', id ? `${what} ${id} was not found` : `${what} was not found`, id ? { id } : {});
+
+interface ValidationFailure {
+  property: string;
+  constraints?: Record<string, string>;
+  children?: ValidationFailure[];
+}
+
+/** Flattens class-validator's nested failures into `input.tags.0.key`-style paths. */
+function flattenValidation(errors: ValidationFailure[], prefix = ''): { field: string; messages: string[] }[] {
+  return errors.flatMap((e) => {
+    const field = prefix ? `${prefix}.${e.property}` : e.property;
+    const own = e.constraints ? [{ field, messages: Object.values(e.constraints) }] : [];
+    return [...own, ...flattenValidation(e.children ?? [], field)];
+  });
+}
+
+/**
+ * The single place where errors become what a client sees: validation failures become
+ * BAD_USER_INPUT with the offending fields, our own codes pass through, and anything else is
+ * masked as INTERNAL_SERVER_ERROR and logged with the request id so an operator can find it.
+ */
+export function makeFormatError(log: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+    const ext = (formatted.extensions ?? {}) as Record<string, unknown>;
+    // type-graphql's ArgumentValidationError carries class-validator's failures in extensions.
+    const validationErrors = (ext.validationErrors ?? (original as { validationErrors?: unknown })?.validationErrors) as ValidationFailure[] | undefined;
+    if (Array.isArray(validationErrors)) {
+      const fields = flattenValidation(validationErrors);
+      return {
+        message: `Invalid input: ${fields.map((f) => `${f.field} (${f.messages.join('; ')})`).join(', ')}`,
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: { code: 'BAD_USER_INPUT', fields },
+      };
+    }
+    const code = typeof ext.code === 'string' ? ext.code : undefined;
+    if (code && PUBLIC_CODES.has(code)) {
+      const { stacktrace: _dropped, ...rest } = ext;
+      return { ...formatted, extensions: { ...rest, code: mapGraphqlCode(code) } };
+    }
+    // Variable coercion errors (wrong scalar, missing required input) come without a code.
+    if (!code && error instanceof GraphQLError && !error.originalError) {
+      return { ...formatted, extensions: { code: 'BAD_USER_INPUT' } };
+    }
+    if (error instanceof GraphQLError && error.originalError instanceof GraphQLError && !code) {
+      // A scalar's parseValue rejection: a client mistake, with a message written for clients.
+      return { ...formatted, extensions: { code: 'BAD_USER_INPUT' } };
+    }
+    log.error({ err: original, path: formatted.path }, 'unexpected error');
+    return {
+      message: 'Internal server error',
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    };
+  };
+}
+
+/** Apollo's parse/validation codes are client mistakes; the contract calls them BAD_USER_INPUT. */
+function mapGraphqlCode(code: string): string {
+  switch (code) {
+    case 'GRAPHQL_PARSE_FAILED':
+    case 'GRAPHQL_VALIDATION_FAILED':
+    case 'BAD_REQUEST':
+    case 'PERSISTED_QUERY_NOT_FOUND':
+    case 'PERSISTED_QUERY_NOT_SUPPORTED':
+    case 'OPERATION_RESOLUTION_FAILURE':
+      return 'BAD_USER_INPUT';
+    default:
+      return code;
+  }
+}

@@ -1,0 +1,168 @@
+import DataLoader from 'dataloader';
+import { DataSource, ObjectLiteral } from 'typeorm';
+import { Params, hydrate } from '../db/sql';
+import { badInput } from './errors';
+import { Connection, decodeCursor, toConnection } from './pagination';
+
+/** How to read one keyset page of a child list (e.g. a model's versions) for any parent. */
+export interface PageSpec {
+  /** Identifies the statement shape and its parameters: equal strings batch together. */
+  group: string;
+  /** Names the sort order; cursors carry it. */
+  tag: string;
+  table: string;
+  parentColumn: string;
+  parentType: 'uuid';
+  /** Sort key columns with their SQL types; all in one direction so a row comparison works. */
+  keyColumns: { column: string; type: string; prop: string }[];
+  desc: boolean;
+  /** `first + 1`: the extra row tells whether a next page exists. */
+  limit: number;
+  after: unknown[] | null;
+  /** Extra conditions on alias `t`, or null. */
+  where: (p: Params) => string | null;
+}
+
+export interface PageKey {
+  parentId: string;
+  spec: PageSpec;
+}
+
+/**
+ * A DataLoader that fetches one page per parent for many parents in a single statement: a
+ * LATERAL subquery per parent walks the (parent, sort key) index, so each parent costs an
+ * index range scan of `limit` rows, never a scan of all its children.
+ */
+export function pageLoader<T extends ObjectLiteral>(db: DataSource, cls: { new (): T }, batch: boolean) {
+  return new DataLoader<PageKey, T[], string>(
+    async (keys) => {
+      const groups = new Map<string, PageKey[]>();
+      for (const k of keys) {
+        const g = groups.get(k.spec.group) ?? [];
+        g.push(k);
+        groups.set(k.spec.group, g);
+      }
+      const byKey = new Map<string, T[]>();
+      await Promise.all(
+        [...groups.values()].map(async (group) => {
+          const spec = group[0].spec;
+          const p = new Params();
+          const parents = p.add(group.map((k) => k.parentId));
+          const conds = [`t.${spec.parentColumn} = k.pid`];
+          const extra = spec.where(p);
+          if (extra) conds.push(extra);
+          if (spec.after) {
+            const cols = spec.keyColumns.map((c) => `t.${c.column}`).join(', ');
+            const vals = spec.keyColumns.map((c, i) => `${p.add(spec.after![i])}::${c.type}`).join(', ');
+            conds.push(`(${cols}) ${spec.desc ? '<' : '>'} (${vals})`);
+          }
+          const dir = spec.desc ? 'DESC' : 'ASC';
+          const order = spec.keyColumns.map((c) => `t.${c.column} ${dir}`).join(', ');
+          const sql = `SELECT x.*, k.pid AS __parent FROM unnest(${parents}::${spec.parentType}[]) AS k(pid)
+            CROSS JOIN LATERAL (SELECT t.* FROM ${spec.table} t WHERE ${conds.join(' AND ')}
+                                ORDER BY ${order} LIMIT ${p.add(spec.limit)}) x`;
+          const rows: Record<string, unknown>[] = await db.query(sql, p.values);
+          const entities = hydrate(db, cls, rows);
+          rows.forEach((row, i) => {
+            const key = `${row.__parent}|${spec.group}`;
+            const list = byKey.get(key) ?? [];
+            list.push(entities[i]);
+            byKey.set(key, list);
+          });
+        }),
+      );
+      return keys.map((k) => byKey.get(`${k.parentId}|${k.spec.group}`) ?? []);
+    },
+    { batch, cacheKeyFn: (k) => `${k.parentId}|${k.spec.group}` },
+  );
+}
+
+/** A loader of rows by a key column, answering in key order (null where nothing matched). */
+export function rowLoader<T extends ObjectLiteral>(
+  db: DataSource,
+  cls: { new (): T },
+  batch: boolean,
+  sql: (keysParam: string) => string,
+  keyOf: (row: T) => string,
+) {
+  return new DataLoader<string, T | null>(
+    async (keys) => {
+      const rows = hydrate(db, cls, await db.query(sql('$1'), [keys]));
+      const map = new Map(rows.map((r) => [keyOf(r), r]));
+      return keys.map((k) => map.get(k) ?? null);
+    },
+    { batch },
+  );
+}
+
+/** A loader of row lists grouped by a key column, in key order (empty where nothing matched). */
+export function listLoader<T extends ObjectLiteral>(
+  db: DataSource,
+  cls: { new (): T },
+  batch: boolean,
+  sql: (keysParam: string) => string,
+  keyOf: (row: T) => string,
+) {
+  return new DataLoader<string, T[]>(
+    async (keys) => {
+      const rows = hydrate(db, cls, await db.query(sql('$1'), [keys]));
+      const map = new Map<string, T[]>();
+      for (const r of rows) {
+        const list = map.get(keyOf(r)) ?? [];
+        list.push(r);
+        map.set(keyOf(r), list);
+      }
+      return keys.map((k) => map.get(k) ?? []);
+    },
+    { batch },
+  );
+}
+
+/** One sort order of a list: its key columns (with the entity property holding each). */
+export interface SortKey {
+  tag: string;
+  columns: { column: string; type: string; prop: string }[];
+  desc: boolean;
+}
+
+/**
+ * Builds the page request for a connection field. The cursor carries the order's tag, so a
+ * cursor from one order used with another is rejected instead of silently skipping rows.
+ */
+export function pageSpec(o: {
+  table: string;
+  parentColumn: string;
+  sort: SortKey;
+  first: number;
+  after: string | null | undefined;
+  filterKey: unknown;
+  where: (p: Params) => string | null;
+}): PageSpec {
+  const after = decodeCursor(o.after, o.sort.columns.length + 1);
+  if (after && after[0] !== o.sort.tag) throw badInput('after is a cursor of another list or order', 'after');
+  const afterKey = after ? after.slice(1) : null;
+  return {
+    group: JSON.stringify([o.table, o.parentColumn, o.sort.tag, o.first, afterKey, o.filterKey]),
+    tag: o.sort.tag,
+    table: o.table,
+    parentColumn: o.parentColumn,
+    parentType: 'uuid',
+    keyColumns: o.sort.columns,
+    desc: o.sort.desc,
+    limit: o.first + 1,
+    after: afterKey,
+    where: o.where,
+  };
+}
+
+/** The connection for a page of rows fetched with `pageSpec`. */
+export function pageConnection<T extends object>(rows: T[], spec: PageSpec): Connection<T> {
+  const key = (row: T) => [
+    spec.tag,
+    ...spec.keyColumns.map((c) => {
+      const v = (row as Record<string, unknown>)[c.prop];
+      return v instanceof Date ? v.toISOString() : (v as string | number);
+    }),
+  ];
+  return toConnection(rows, spec.limit - 1, spec.after !== null, key);
+}

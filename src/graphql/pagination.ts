@@ -1,0 +1,103 @@
+import { ClassType, Field, ObjectType } from 'type-graphql';
+import { badInput } from './errors';
+
+@ObjectType({ description: 'Where a page of a connection sits in the whole list.' })
+export class PageInfo {
+  @Field({ description: 'True when more items follow the last one of this page.' })
+  hasNextPage: boolean;
+
+  @Field({ description: 'True when this page was fetched with `after`, so items precede it.' })
+  hasPreviousPage: boolean;
+
+  @Field(() => String, { nullable: true, description: 'Cursor of the first item of the page.' })
+  startCursor: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Cursor of the last item; pass it as `after` for the next page.' })
+  endCursor: string | null;
+}
+
+export interface Edge<T> {
+  cursor: string;
+  node: T;
+}
+
+export interface Connection<T> {
+  edges: Edge<T>[];
+  nodes: T[];
+  pageInfo: PageInfo;
+}
+
+/**
+ * Declares `<Name>Connection` and `<Name>Edge` for a node type, the Relay shape every growing
+ * list in the schema uses.
+ */
+export function ConnectionType<T extends object>(nodeType: ClassType<T>, name: string, what: string) {
+  @ObjectType(`${name}Edge`, { description: `One ${what} in a page, with its cursor.` })
+  class EdgeClass {
+    @Field({ description: 'Opaque position of this item; pass it as `after` to continue after it.' })
+    cursor: string;
+
+    @Field(() => nodeType, { description: `The ${what}.` })
+    node: T;
+  }
+
+  @ObjectType(`${name}Connection`, { description: `A page of ${what}s, keyset-paginated.` })
+  class ConnectionClass {
+    @Field(() => [EdgeClass], { description: 'The items of this page with their cursors.' })
+    edges: EdgeClass[];
+
+    @Field(() => [nodeType], { description: 'The items of this page, without cursors.' })
+    nodes: T[];
+
+    @Field(() => PageInfo, { description: 'Whether more pages exist, and the cursors to fetch them.' })
+    pageInfo: PageInfo;
+  }
+  return ConnectionClass;
+}
+
+export const DEFAULT_PAGE = 20;
+export const MAX_PAGE = 100;
+
+/** Validates `first`; out of range is a client error, not silently clamped. */
+export function pageSize(first: number | null | undefined, def = DEFAULT_PAGE, max = MAX_PAGE): number {
+  const n = first ?? def;
+  if (!Number.isInteger(n) || n < 0 || n > max) throw badInput(`first must be between 0 and ${max}`, 'first');
+  return n;
+}
+
+/** Cursors are base64url JSON of the sort key, opaque to clients. */
+export function encodeCursor(key: unknown[]): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+/** Decodes a cursor whose key must have `arity` parts; anything else is BAD_USER_INPUT. */
+export function decodeCursor(cursor: string | null | undefined, arity: number, field = 'after'): unknown[] | null {
+  if (cursor === null || cursor === undefined) return null;
+  let key: unknown;
+  try {
+    if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw new Error('not base64url');
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString());
+  } catch {
+    throw badInput(`${field} is not a valid cursor`, field);
+  }
+  if (!Array.isArray(key) || key.length !== arity || key.some((k) => typeof k !== 'string' && typeof k !== 'number')) {
+    throw badInput(`${field} is not a valid cursor for this list`, field);
+  }
+  return key;
+}
+
+/** Builds a connection from `first + 1` fetched rows: the extra row only says a next page exists. */
+export function toConnection<T>(rows: T[], first: number, hadCursor: boolean, keyOf: (row: T) => unknown[]): Connection<T> {
+  const nodes = rows.slice(0, first);
+  const edges = nodes.map((node) => ({ cursor: encodeCursor(keyOf(node)), node }));
+  return {
+    edges,
+    nodes,
+    pageInfo: {
+      hasNextPage: rows.length > first,
+      hasPreviousPage: hadCursor,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges[edges.length - 1]?.cursor ?? null,
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { DataSource, EntityManager } from 'typeorm';
+import { insertReturning } from '../../db/sql';
+import { AppError } from '../../graphql/errors';
+import { ApiKey } from './api-key.entity';
+import { Principal } from './principal';
+import { Role } from './role';
+
+/**
+ * Secrets are 32 random bytes, so a plain SHA-256 is enough to store them: there is nothing to
+ * brute-force that a slow hash would protect, and lookup by hash stays one index probe.
+ */
+export const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
+export const generateSecret = () => `mg_${randomBytes(32).toString('base64url')}`;
+export const PREFIX_LENGTH = 10;
+
+/** Resolves a bearer secret to its key; null for unknown or revoked secrets. */
+export async function authenticate(m: EntityManager, secret: string): Promise<Principal | null> {
+  const rows: { id: string; name: string; role: Role; project_id: string | null; stale: boolean }[] = await m.query(
+    `SELECT id, name, role, project_id, (last_used_at IS NULL OR last_used_at < now() - interval '1 minute') AS stale
+       FROM api_key WHERE secret_hash = $1 AND revoked_at IS NULL`,
+    [hashSecret(secret)],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  if (row.stale) {
+    // At most one write a minute per key: lastUsedAt is for spotting unused keys, not tracing.
+    await m.query(`UPDATE api_key SET last_used_at = now() WHERE id = $1`, [row.id]);
+  }
+  return { keyId: row.id, name: row.name, role: row.role, projectId: row.project_id };
+}
+
+export async function insertApiKey(
+  m: EntityManager,
+  fields: { name: string; role: Role; projectId: string | null; createdBy: string },
+  secret = generateSecret(),
+): Promise<{ apiKey: ApiKey; secret: string }> {
+  const apiKey = await insertReturning(m, ApiKey, {
+    ...fields,
+    prefix: secret.slice(0, PREFIX_LENGTH),
+    secretHash: hashSecret(secret),
+  });
+  delete (apiKey as Partial<ApiKey>).secretHash;
+  return { apiKey, secret };
+}
+
+export async function revokeApiKey(m: EntityManager, id: string): Promise<{ before: ApiKey; after: ApiKey }> {
+  const before = await m.findOne(ApiKey, { where: { id }, lock: { mode: 'pessimistic_write' } });
+  if (!before) throw new AppError('NOT_FOUND', 'API key not found');
+  if (!before.revokedAt) await m.query(`UPDATE api_key SET revoked_at = now() WHERE id = $1`, [id]);
+  return { before, after: await m.findOneByOrFail(ApiKey, { id }) };
+}
+
+/**
+ * On first start with no key at all, creates the ADMIN key: MODELGRAPH_ADMIN_KEY when set,
+ * else a random secret that is printed once and written to `<dataDir>/admin-key` (mode 0600).
+ * The advisory lock makes concurrent first starts create exactly one key.
+ */
+export async function bootstrapAdminKey(
+  ds: DataSource,
+  opts: { adminKey: string | null; dataDir: string; announce: (secret: string, file: string) => void },
+): Promise<boolean> {
+  return ds.transaction(async (m) => {
+    await m.query(`SELECT pg_advisory_xact_lock(hashtext('modelgraph.bootstrap'))`);
+    const [{ n }] = await m.query(`SELECT count(*)::int AS n FROM api_key`);
+    if (n > 0) return false;
+    const { secret } = await insertApiKey(
+      m,
+      { name: 'admin', role: Role.ADMIN, projectId: null, createdBy: 'bootstrap' },
+      opts.adminKey ?? undefined,
+    );
+    if (!opts.adminKey) {
+      await mkdir(opts.dataDir, { recursive: true });
+      const file = path.join(opts.dataDir, 'admin-key');
+      await writeFile(file, secret + '\n', { mode: 0o600 });
+      await chmod(file, 0o600);
+      opts.announce(secret, file);
+    }
+    return true;
+  });
+}

@@ -1,0 +1,113 @@
+import { Arg, Args, Ctx, Field, FieldResolver, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import type { Context } from '../../graphql/context';
+import { notFound } from '../../graphql/errors';
+import { keyOf } from '../../graphql/ids';
+import { Connection } from '../../graphql/pagination';
+import { hydrate } from '../../db/sql';
+import { recordAudit } from '../audit/audit.service';
+import { ProjectConnection } from '../project/dto/project.input';
+import { Project } from '../project/project.entity';
+import { PageArgs, listProjects } from '../project/project.resolver';
+import { requireAuth, requireGlobalRole, requireProjectRole } from './access';
+import { API_KEY_COLUMNS, ApiKey } from './api-key.entity';
+import { insertApiKey, revokeApiKey } from './api-key.service';
+import { ApiKeyPayload, CreateApiKeyInput, CreateApiKeyPayload, RevokeApiKeyInput } from './dto/api-key.input';
+import { Principal } from './principal';
+import { Role } from './role';
+
+@ObjectType({ description: 'The caller: the API key the request authenticated with.' })
+export class Viewer {
+  @Field({ description: 'Name of the API key.' })
+  name: string;
+
+  @Field(() => Role, { description: 'Role of the API key.' })
+  role: Role;
+
+  principal: Principal;
+}
+
+@Resolver(() => Viewer)
+export class ViewerResolver {
+  @Query(() => Viewer, { description: 'Who the caller is. UNAUTHENTICATED without a valid key.' })
+  viewer(@Ctx() ctx: Context): Viewer {
+    const p = requireAuth(ctx);
+    return { name: p.name, role: p.role, principal: p };
+  }
+
+  @FieldResolver(() => ProjectConnection, { description: 'The projects the key can see, oldest first.' })
+  projects(@Root() viewer: Viewer, @Args() { first, after }: PageArgs, @Ctx() ctx: Context): Promise<Connection<Project>> {
+    return listProjects(ctx, viewer.principal, first, after);
+  }
+}
+
+@Resolver(() => ApiKey)
+export class ApiKeyResolver {
+  @Query(() => [ApiKey], {
+    description: 'API keys, newest first: of one project, or (for a key of every project) all. Needs ADMIN.',
+  })
+  async apiKeys(@Arg('projectSlug', () => String, { nullable: true }) projectSlug: string | null, @Ctx() ctx: Context): Promise<ApiKey[]> {
+    const p = requireAuth(ctx);
+    let projectId: string | null = null;
+    if (projectSlug) {
+      const project = await ctx.loaders.projectBySlug.load(projectSlug);
+      if (!project) throw notFound('Project', projectSlug);
+      requireProjectRole(ctx, project.id, Role.ADMIN);
+      projectId = project.id;
+    } else if (p.projectId) {
+      requireProjectRole(ctx, p.projectId, Role.ADMIN);
+      projectId = p.projectId;
+    } else {
+      requireGlobalRole(ctx, Role.ADMIN);
+    }
+    const rows = await ctx.db.query(
+      `SELECT ${API_KEY_COLUMNS} FROM api_key ${projectId ? 'WHERE project_id = $1' : ''} ORDER BY created_at DESC, id DESC LIMIT 1000`,
+      projectId ? [projectId] : [],
+    );
+    return hydrate(ctx.db, ApiKey, rows);
+  }
+
+  @Mutation(() => CreateApiKeyPayload, {
+    description: 'Creates an API key and returns its secret once. Needs ADMIN of the project (or of every project, for a key of every project).',
+  })
+  async createApiKey(@Arg('input') input: CreateApiKeyInput, @Ctx() ctx: Context): Promise<CreateApiKeyPayload> {
+    let projectId: string | null = null;
+    let actor: Principal;
+    if (input.projectSlug) {
+      const project = await ctx.loaders.projectBySlug.load(input.projectSlug);
+      if (!project) throw notFound('Project', input.projectSlug);
+      actor = requireProjectRole(ctx, project.id, Role.ADMIN);
+      projectId = project.id;
+    } else {
+      actor = requireGlobalRole(ctx, Role.ADMIN);
+    }
+    return ctx.db.transaction(async (m) => {
+      const created = await insertApiKey(m, { name: input.name, role: input.role, projectId, createdBy: actor.name });
+      await recordAudit(m, {
+        projectId, actor: actor.name, action: 'apiKey.create', targetType: 'ApiKey', targetId: created.apiKey.nodeId, after: created.apiKey,
+      });
+      return created;
+    });
+  }
+
+  @Mutation(() => ApiKeyPayload, { description: 'Revokes a key at once; it authenticates nothing after. Needs ADMIN over the key\'s scope.' })
+  async revokeApiKey(@Arg('input') input: RevokeApiKeyInput, @Ctx() ctx: Context): Promise<ApiKeyPayload> {
+    const key = await ctx.loaders.apiKeyById.load(keyOf(input.id, 'ApiKey'));
+    if (!key) throw notFound('ApiKey', input.id);
+    const actor = key.projectId ? requireProjectRole(ctx, key.projectId, Role.ADMIN) : requireGlobalRole(ctx, Role.ADMIN);
+    return ctx.db.transaction(async (m) => {
+      const { before, after } = await revokeApiKey(m, key.id);
+      if (!before.revokedAt) {
+        await recordAudit(m, {
+          projectId: key.projectId, actor: actor.name, action: 'apiKey.revoke', targetType: 'ApiKey', targetId: after.nodeId,
+          before: { revokedAt: null }, after: { revokedAt: after.revokedAt },
+        });
+      }
+      return { apiKey: after };
+    });
+  }
+
+  @FieldResolver(() => Project, { nullable: true, description: 'The one project the key is valid for; null: every project.' })
+  project(@Root() key: ApiKey, @Ctx() ctx: Context): Promise<Project | null> | null {
+    return key.projectId ? ctx.loaders.projectById.load(key.projectId) : null;
+  }
+}

@@ -1,0 +1,99 @@
+import { ArrayMaxSize, IsBoolean, IsEnum, IsOptional, IsString, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { Field, ID, InputType, ObjectType } from 'type-graphql';
+import { NAME_PATTERN, NAME_RULE } from '../../../graphql/names';
+import { TagInput } from '../../../graphql/tag';
+import { Model, ModelKind } from '../model.entity';
+
+@InputType({ description: 'Narrows a model list; all given conditions must hold.' })
+export class ModelFilter {
+  @Field(() => String, { nullable: true, description: 'Case-insensitive substring of the name.' })
+  @IsOptional() @MaxLength(128)
+  nameContains?: string | null;
+
+  @Field(() => ModelKind, { nullable: true, description: 'Only models of this kind.' })
+  @IsOptional() @IsEnum(ModelKind)
+  kind?: ModelKind | null;
+
+  @Field(() => String, { nullable: true, description: 'Only models with exactly this task.' })
+  @IsOptional() @MaxLength(256)
+  task?: string | null;
+
+  @Field(() => [TagInput], { nullable: true, description: 'Only models carrying every one of these tags.' })
+  @IsOptional() @ArrayMaxSize(50) @ValidateNested({ each: true })
+  tags?: TagInput[] | null;
+
+  @Field(() => Boolean, { nullable: true, defaultValue: false, description: 'false: active models only (default); true: archived only; null: both.' })
+  @IsOptional() @IsBoolean()
+  archived?: boolean | null;
+}
+
+@InputType({ description: 'Registers a model in a project.' })
+export class CreateModelInput {
+  @Field({ description: 'Slug of the project.' })
+  @IsString()
+  projectSlug: string;
+
+  @Field({ description: 'Unique within the project; [a-z0-9][a-z0-9._-]{0,127}.' })
+  @Matches(NAME_PATTERN, { message: `name ${NAME_RULE}` })
+  name: string;
+
+  @Field(() => String, { nullable: true, description: 'What the model does.' })
+  @IsOptional() @MaxLength(10000)
+  description?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Free-text task, e.g. "text-generation".' })
+  @IsOptional() @MaxLength(256)
+  task?: string | null;
+
+  @Field(() => ModelKind, { description: 'Open weights, proprietary API, or internal.' })
+  @IsEnum(ModelKind)
+  kind: ModelKind;
+
+  @Field(() => String, { nullable: true, description: 'License, e.g. "apache-2.0".' })
+  @IsOptional() @MaxLength(256)
+  license?: string | null;
+
+  @Field(() => [TagInput], { nullable: true, description: 'Key/value labels.' })
+  @IsOptional() @ArrayMaxSize(100) @ValidateNested({ each: true })
+  tags?: TagInput[] | null;
+}
+
+@InputType({ description: 'Changes a model; omitted or null fields stay as they are.' })
+export class UpdateModelInput {
+  @Field(() => ID, { description: 'The model.' })
+  @IsString()
+  id: string;
+
+  @Field(() => String, { nullable: true, description: 'New description.' })
+  @IsOptional() @MaxLength(10000)
+  description?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'New task.' })
+  @IsOptional() @MaxLength(256)
+  task?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'New license.' })
+  @IsOptional() @MaxLength(256)
+  license?: string | null;
+
+  @Field(() => [TagInput], { nullable: true, description: 'Replaces all tags.' })
+  @IsOptional() @ArrayMaxSize(100) @ValidateNested({ each: true })
+  tags?: TagInput[] | null;
+}
+
+@InputType({ description: 'Archives or restores a model.' })
+export class ArchiveModelInput {
+  @Field(() => ID, { description: 'The model.' })
+  @IsString()
+  id: string;
+
+  @Field(() => Boolean, { nullable: true, defaultValue: true, description: 'true archives (default), false restores.' })
+  @IsOptional() @IsBoolean()
+  archived?: boolean | null;
+}
+
+@ObjectType({ description: 'The model a mutation created or changed.' })
+export class ModelPayload {
+  @Field(() => Model, { description: 'The model after the change.' })
+  model: Model;
+}

@@ -1,0 +1,109 @@
+import { Arg, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
+import type { Context } from '../../graphql/context';
+import { notFound } from '../../graphql/errors';
+import { keyOf } from '../../graphql/ids';
+import { pageConnection } from '../../graphql/page-loader';
+import { Connection } from '../../graphql/pagination';
+import { requireProjectRole } from '../auth/access';
+import { Role } from '../auth/role';
+import { Project } from '../project/project.entity';
+import { AliasEventConnection, ModelVersionConnection } from './dto/connections';
+import { ArchiveModelInput, CreateModelInput, ModelPayload, UpdateModelInput } from './dto/model.input';
+import { ModelVersionFilter } from './dto/model-version.input';
+import { AliasEvent, ModelAlias } from './model-alias.entity';
+import { ModelVersion, ModelVersionOrder } from './model-version.entity';
+import { Model } from './model.entity';
+import { aliasEventPage, versionPage } from './model.pages';
+import { archiveModel, createModel, updateModel } from './model.service';
+
+/** Loads a model by global id and checks the caller's role in its project. */
+export async function loadModelFor(ctx: Context, id: string, role: Role, field = 'id'): Promise<Model> {
+  const model = await ctx.loaders.modelById.load(keyOf(id, 'Model', field));
+  if (!model) throw notFound('Model', id);
+  requireProjectRole(ctx, model.projectId, role);
+  return model;
+}
+
+@Resolver(() => Model)
+export class ModelResolver {
+  @Mutation(() => ModelPayload, { description: 'Registers a model in a project. Needs EDITOR.' })
+  async createModel(@Arg('input') input: CreateModelInput, @Ctx() ctx: Context): Promise<ModelPayload> {
+    const project = await ctx.loaders.projectBySlug.load(input.projectSlug);
+    if (!project) throw notFound('Project', input.projectSlug);
+    const actor = requireProjectRole(ctx, project.id, Role.EDITOR);
+    return { model: await ctx.db.transaction((m) => createModel(m, actor, project.id, input)) };
+  }
+
+  @Mutation(() => ModelPayload, { description: 'Changes a model\'s description, task, license or tags. Needs EDITOR.' })
+  async updateModel(@Arg('input') input: UpdateModelInput, @Ctx() ctx: Context): Promise<ModelPayload> {
+    const model = await loadModelFor(ctx, input.id, Role.EDITOR);
+    return { model: await ctx.db.transaction((m) => updateModel(m, ctx.principal!, model.id, input)) };
+  }
+
+  @Mutation(() => ModelPayload, { description: 'Archives (or restores) a model; its versions and history are kept. Needs EDITOR.' })
+  async archiveModel(@Arg('input') input: ArchiveModelInput, @Ctx() ctx: Context): Promise<ModelPayload> {
+    const model = await loadModelFor(ctx, input.id, Role.EDITOR);
+    return { model: await ctx.db.transaction((m) => archiveModel(m, ctx.principal!, model.id, input.archived ?? true)) };
+  }
+
+  @FieldResolver(() => Project, { description: 'The project the model belongs to.' })
+  async project(@Root() model: Model, @Ctx() ctx: Context): Promise<Project> {
+    return (await ctx.loaders.projectById.load(model.projectId))!;
+  }
+
+  @FieldResolver(() => ModelVersionConnection, { description: 'Versions of the model.' })
+  async versions(
+    @Root() model: Model,
+    @Ctx() ctx: Context,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('filter', () => ModelVersionFilter, { nullable: true }) filter: ModelVersionFilter | null,
+    @Arg('orderBy', () => ModelVersionOrder, { nullable: true, defaultValue: ModelVersionOrder.NUMBER_DESC }) orderBy: ModelVersionOrder,
+  ): Promise<Connection<ModelVersion>> {
+    const spec = versionPage('model_id', { first, after, filter, orderBy });
+    return pageConnection(await ctx.loaders.versionPages.load({ parentId: model.id, spec }), spec);
+  }
+
+  @FieldResolver(() => ModelVersion, { nullable: true, description: 'A version by number.' })
+  version(@Root() model: Model, @Arg('number', () => Int) number: number, @Ctx() ctx: Context): Promise<ModelVersion | null> {
+    return ctx.loaders.modelVersionByNumber.load([model.id, String(number)]);
+  }
+
+  @FieldResolver(() => ModelVersion, { nullable: true, description: 'The highest-numbered version, whatever its status.' })
+  latestVersion(@Root() model: Model, @Ctx() ctx: Context): Promise<ModelVersion | null> {
+    return ctx.loaders.latestVersionByModel.load(model.id);
+  }
+
+  @FieldResolver(() => [ModelAlias], { description: 'The aliases set on this model now, by name.' })
+  aliases(@Root() model: Model, @Ctx() ctx: Context): Promise<ModelAlias[]> {
+    return ctx.loaders.aliasesByModel.load(model.id);
+  }
+
+  @FieldResolver(() => ModelVersion, { nullable: true, description: 'The version an alias points to; with asOf, the version it pointed to then.' })
+  async alias(
+    @Root() model: Model,
+    @Arg('name') name: string,
+    @Arg('asOf', () => Date, { nullable: true }) asOf: Date | null,
+    @Ctx() ctx: Context,
+  ): Promise<ModelVersion | null> {
+    let versionId: string | null;
+    if (asOf) {
+      versionId = await ctx.loaders.aliasAsOf.load([model.id, name, asOf]);
+    } else {
+      versionId = (await ctx.loaders.aliasesByModel.load(model.id)).find((a) => a.name === name)?.versionId ?? null;
+    }
+    return versionId ? ctx.loaders.modelVersionById.load(versionId) : null;
+  }
+
+  @FieldResolver(() => AliasEventConnection, { description: 'Every move of the model\'s aliases (or of one), newest first.' })
+  async aliasHistory(
+    @Root() model: Model,
+    @Ctx() ctx: Context,
+    @Arg('name', () => String, { nullable: true }) name: string | null,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+  ): Promise<Connection<AliasEvent>> {
+    const spec = aliasEventPage({ name, first, after });
+    return pageConnection(await ctx.loaders.aliasEventPages.load({ parentId: model.id, spec }), spec);
+  }
+}

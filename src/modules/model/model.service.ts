@@ -1,0 +1,257 @@
+import { EntityManager } from 'typeorm';
+import { isUniqueViolation } from '../../db/errors';
+import { hydrate, insertReturning } from '../../db/sql';
+import { AppError, badInput, notFound } from '../../graphql/errors';
+import { keyOf, toGlobalId } from '../../graphql/ids';
+import { normalizeTags } from '../../graphql/tag';
+import { recordAudit } from '../audit/audit.service';
+import { Principal } from '../auth/principal';
+import { CreateModelInput, UpdateModelInput } from './dto/model.input';
+import { CreateModelVersionInput, UpdateModelVersionInput } from './dto/model-version.input';
+import { AliasEvent, ModelAlias } from './model-alias.entity';
+import { ModelVersion, ModelVersionStatus, StoredSource } from './model-version.entity';
+import { Model } from './model.entity';
+
+/** Locks the model row: every change to a model's versions and aliases is serialized on it. */
+async function lockModel(m: EntityManager, id: string): Promise<Model> {
+  const [model] = hydrate(m, Model, await m.query(`SELECT * FROM model WHERE id = $1 FOR UPDATE`, [id]));
+  if (!model) throw notFound('Model', toGlobalId('Model', id));
+  return model;
+}
+
+const touchModel = (m: EntityManager, id: string) => m.query(`UPDATE model SET updated_at = now() WHERE id = $1`, [id]);
+
+export async function createModel(m: EntityManager, actor: Principal, projectId: string, input: CreateModelInput): Promise<Model> {
+  let created: Model;
+  try {
+    created = await insertReturning(m, Model, {
+      projectId,
+      name: input.name,
+      description: input.description ?? null,
+      task: input.task ?? null,
+      kind: input.kind,
+      license: input.license ?? null,
+      tags: normalizeTags(input.tags),
+    });
+  } catch (err) {
+    if (isUniqueViolation(err, 'model_project_name_key')) {
+      throw new AppError('CONFLICT', `A model named "${input.name}" already exists in this project`, { field: 'name' });
+    }
+    throw err;
+  }
+  await recordAudit(m, { projectId, actor: actor.name, action: 'model.create', targetType: 'Model', targetId: created.nodeId, after: created });
+  return created;
+}
+
+export async function updateModel(m: EntityManager, actor: Principal, id: string, input: UpdateModelInput): Promise<Model> {
+  const before = await lockModel(m, id);
+  const changes: Partial<Model> = {};
+  if (input.description != null) changes.description = input.description;
+  if (input.task != null) changes.task = input.task;
+  if (input.license != null) changes.license = input.license;
+  if (input.tags != null) changes.tags = normalizeTags(input.tags);
+  if (Object.keys(changes).length === 0) return before;
+  await m.update(Model, { id }, { ...changes, updatedAt: () => 'now()' } as never);
+  const after = await m.findOneByOrFail(Model, { id });
+  await recordAudit(m, { projectId: before.projectId, actor: actor.name, action: 'model.update', targetType: 'Model', targetId: after.nodeId, before, after });
+  return after;
+}
+
+export async function archiveModel(m: EntityManager, actor: Principal, id: string, archived: boolean): Promise<Model> {
+  const before = await lockModel(m, id);
+  if (before.archived === archived) return before;
+  await m.query(`UPDATE model SET archived = $2, updated_at = now() WHERE id = $1`, [id, archived]);
+  const after = await m.findOneByOrFail(Model, { id });
+  await recordAudit(m, {
+    projectId: before.projectId, actor: actor.name, action: archived ? 'model.archive' : 'model.restore',
+    targetType: 'Model', targetId: after.nodeId, before: { archived: before.archived }, after: { archived },
+  });
+  return after;
+}
+
+function sourceOf(input: CreateModelVersionInput): StoredSource {
+  if (!!input.artifact === !!input.externalApi) {
+    throw badInput('Give exactly one of artifact or externalApi', input.artifact ? 'externalApi' : 'artifact');
+  }
+  if (input.artifact) {
+    const a = input.artifact;
+    return { kind: 'ARTIFACT', uri: a.uri, digest: a.digest ?? null, format: a.format ?? null, sizeBytes: a.sizeBytes ?? null };
+  }
+  const e = input.externalApi!;
+  return {
+    kind: 'EXTERNAL_API', provider: e.provider, modelId: e.modelId, endpoint: e.endpoint ?? null,
+    inputCostPerMillionTokens: e.inputCostPerMillionTokens ?? null, outputCostPerMillionTokens: e.outputCostPerMillionTokens ?? null,
+  };
+}
+
+/**
+ * Registers a version. The number is the model's counter plus one, taken under the model's row
+ * lock, so concurrent registrations get 1..n with no gap or duplicate, and a failed one rolls
+ * the counter back with everything else.
+ */
+export async function createModelVersion(
+  m: EntityManager, actor: Principal, modelId: string, input: CreateModelVersionInput,
+): Promise<{ version: ModelVersion; created: boolean }> {
+  const source = sourceOf(input);
+  if (input.status === ModelVersionStatus.ARCHIVED) badInputThrow('A version cannot be created ARCHIVED', 'status');
+  if (input.datasets?.length) badInputThrow('Dataset lineage is not available yet: this server stores no datasets', 'datasets');
+  if (input.featureSetIds?.length) badInputThrow('Feature sets are not available yet: this server stores no feature sets', 'featureSetIds');
+  const baseKey = input.baseVersionId ? keyOf(input.baseVersionId, 'ModelVersion', 'baseVersionId') : null;
+
+  const model = await lockModel(m, modelId);
+  if (input.idempotencyKey) {
+    const first = await m.findOneBy(ModelVersion, { modelId, idempotencyKey: input.idempotencyKey });
+    if (first) return { version: first, created: false };
+  }
+  if (model.archived) throw new AppError('CONFLICT', 'The model is archived; restore it before adding versions');
+  if (baseKey) {
+    const [base] = await m.query(
+      `SELECT v.id FROM model_version v JOIN model b ON b.id = v.model_id WHERE v.id = $1 AND b.project_id = $2`,
+      [baseKey, model.projectId],
+    );
+    if (!base) throw new AppError('NOT_FOUND', 'baseVersionId names no version of this project', { field: 'baseVersionId' });
+  }
+  const number = model.versionCount + 1;
+  await m.query(`UPDATE model SET version_count = $2, updated_at = now() WHERE id = $1`, [modelId, number]);
+  const created = await insertReturning(m, ModelVersion, {
+    modelId,
+    projectId: model.projectId,
+    number,
+    status: input.status ?? ModelVersionStatus.READY,
+    description: input.description ?? null,
+    source,
+    framework: input.framework ?? null,
+    parameterCount: input.parameterCount ?? null,
+    signature: input.signature ?? null,
+    config: input.config ?? null,
+    tags: normalizeTags(input.tags),
+    createdBy: actor.name,
+    baseVersionId: baseKey,
+    fineTuningMethod: input.fineTuningMethod ?? null,
+    idempotencyKey: input.idempotencyKey ?? null,
+  });
+  await recordAudit(m, {
+    projectId: model.projectId, actor: actor.name, action: 'modelVersion.create', targetType: 'ModelVersion',
+    targetId: created.nodeId, after: created,
+  });
+  return { version: created, created: true };
+}
+
+function badInputThrow(message: string, field: string): never {
+  throw badInput(message, field);
+}
+
+/** Allowed status moves. ARCHIVED is final: a retired version is revived by registering anew. */
+const NEXT_STATUS: Record<ModelVersionStatus, ModelVersionStatus[]> = {
+  PENDING: [ModelVersionStatus.READY, ModelVersionStatus.FAILED, ModelVersionStatus.ARCHIVED],
+  READY: [ModelVersionStatus.FAILED, ModelVersionStatus.ARCHIVED],
+  FAILED: [ModelVersionStatus.ARCHIVED],
+  ARCHIVED: [],
+};
+
+export async function updateModelVersion(
+  m: EntityManager, actor: Principal, versionId: string, input: UpdateModelVersionInput,
+): Promise<{ version: ModelVersion; projectId: string; statusChanged: boolean }> {
+  const current = await m.findOneBy(ModelVersion, { id: versionId });
+  if (!current) throw notFound('ModelVersion', input.id);
+  const model = await lockModel(m, current.modelId);
+  const before = await m.findOneByOrFail(ModelVersion, { id: versionId });
+  const changes: Record<string, unknown> = {};
+  const statusChanged = input.status != null && input.status !== before.status;
+  if (statusChanged) {
+    if (!NEXT_STATUS[before.status].includes(input.status!)) {
+      throw badInput(`A version cannot move from ${before.status} to ${input.status}`, 'status');
+    }
+    if (input.status !== ModelVersionStatus.READY) {
+      const aliases: { name: string }[] = await m.query(`SELECT name FROM model_alias WHERE version_id = $1`, [versionId]);
+      if (aliases.length) {
+        throw new AppError('CONFLICT', `Aliases ${aliases.map((a) => a.name).join(', ')} point to this version; move them first`, {
+          aliases: aliases.map((a) => a.name),
+        });
+      }
+    }
+    changes.status = input.status;
+  }
+  if (input.statusMessage != null) changes.statusMessage = input.statusMessage;
+  if (input.description != null) changes.description = input.description;
+  if (input.tags != null) changes.tags = normalizeTags(input.tags);
+  if (Object.keys(changes).length === 0) return { version: before, projectId: model.projectId, statusChanged: false };
+  await m.update(ModelVersion, { id: versionId }, changes);
+  await touchModel(m, model.id);
+  const after = await m.findOneByOrFail(ModelVersion, { id: versionId });
+  await recordAudit(m, {
+    projectId: model.projectId, actor: actor.name, action: 'modelVersion.update', targetType: 'ModelVersion',
+    targetId: after.nodeId, before, after,
+  });
+  return { version: after, projectId: model.projectId, statusChanged };
+}
+
+function checkRevision(current: ModelAlias | null, expected: number | null | undefined) {
+  if (expected === null || expected === undefined) return;
+  const have = current?.revision ?? 0;
+  if (have !== expected) {
+    throw new AppError('CONFLICT', `The alias is at revision ${have}, not ${expected}; reload and retry`, { currentRevision: have });
+  }
+}
+
+/**
+ * Points an alias at a version. Pointing it where it already points changes nothing, so a
+ * retried call is harmless; every real move is recorded as an AliasEvent.
+ */
+export async function setModelAlias(
+  m: EntityManager, actor: Principal, modelId: string,
+  input: { alias: string; versionNumber: number; expectedRevision?: number | null; reason?: string | null },
+): Promise<{ alias: ModelAlias; moved: boolean; projectId: string }> {
+  const model = await lockModel(m, modelId);
+  const current = await m.findOneBy(ModelAlias, { modelId, name: input.alias });
+  checkRevision(current, input.expectedRevision);
+  const version = await m.findOneBy(ModelVersion, { modelId, number: input.versionNumber });
+  if (!version) throw new AppError('NOT_FOUND', `Version ${input.versionNumber} of this model does not exist`, { field: 'versionNumber' });
+  if (version.status !== ModelVersionStatus.READY) {
+    throw badInput(`Version ${version.number} is ${version.status}; only READY versions can be aliased`, 'versionNumber');
+  }
+  if (current?.versionId === version.id) return { alias: current, moved: false, projectId: model.projectId };
+  const revision = (current?.revision ?? 0) + 1;
+  await m.query(
+    `INSERT INTO model_alias (model_id, name, version_id, revision, updated_at, updated_by)
+     VALUES ($1, $2, $3, $4, now(), $5)
+     ON CONFLICT (model_id, name) DO UPDATE SET version_id = $3, revision = $4, updated_at = now(), updated_by = $5`,
+    [modelId, input.alias, version.id, revision, actor.name],
+  );
+  await m.insert(AliasEvent, {
+    modelId, alias: input.alias, fromVersionId: current?.versionId ?? null, toVersionId: version.id,
+    actor: actor.name, reason: input.reason ?? null,
+  });
+  await touchModel(m, modelId);
+  const after = await m.findOneByOrFail(ModelAlias, { modelId, name: input.alias });
+  await recordAudit(m, {
+    projectId: model.projectId, actor: actor.name, action: 'alias.set', targetType: 'Model', targetId: model.nodeId,
+    before: current?.versionId ? { alias: input.alias, versionId: toGlobalId('ModelVersion', current.versionId), revision: current.revision } : null,
+    after: { alias: input.alias, versionId: version.nodeId, versionNumber: version.number, revision, reason: input.reason ?? null },
+  });
+  return { alias: after, moved: true, projectId: model.projectId };
+}
+
+export async function removeModelAlias(
+  m: EntityManager, actor: Principal, modelId: string,
+  input: { alias: string; expectedRevision?: number | null; reason?: string | null },
+): Promise<{ model: Model; removed: ModelAlias }> {
+  const model = await lockModel(m, modelId);
+  const current = await m.findOneBy(ModelAlias, { modelId, name: input.alias });
+  if (!current?.versionId) throw new AppError('NOT_FOUND', `The model has no alias "${input.alias}"`, { field: 'alias' });
+  checkRevision(current, input.expectedRevision);
+  await m.query(
+    `UPDATE model_alias SET version_id = NULL, revision = revision + 1, updated_at = now(), updated_by = $3 WHERE model_id = $1 AND name = $2`,
+    [modelId, input.alias, actor.name],
+  );
+  await m.insert(AliasEvent, {
+    modelId, alias: input.alias, fromVersionId: current.versionId, toVersionId: null, actor: actor.name, reason: input.reason ?? null,
+  });
+  await touchModel(m, modelId);
+  await recordAudit(m, {
+    projectId: model.projectId, actor: actor.name, action: 'alias.remove', targetType: 'Model', targetId: model.nodeId,
+    before: { alias: input.alias, versionId: toGlobalId('ModelVersion', current.versionId), revision: current.revision },
+    after: { alias: input.alias, versionId: null, revision: current.revision + 1, reason: input.reason ?? null },
+  });
+  return { model: await m.findOneByOrFail(Model, { id: modelId }), removed: current };
+}
