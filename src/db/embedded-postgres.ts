@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -34,6 +34,9 @@ export async function startEmbeddedPostgres(dataDir: string, log: (msg: string) 
   const clusterDir = path.join(dataDir, 'postgres');
   const passwordFile = path.join(dataDir, 'postgres-password');
   await mkdir(dataDir, { recursive: true });
+  // As root, Postgres runs as the `postgres` user, which must be able to reach its cluster
+  // directory inside ours: allow traversal (not listing) of the data dir.
+  if (process.getuid?.() === 0) await chmod(dataDir, 0o711);
   let password: string;
   if (existsSync(passwordFile)) {
     password = (await readFile(passwordFile, 'utf8')).trim();

@@ -1,0 +1,14 @@
+import { Client } from 'pg';
+import type { EmbeddedDatabase } from '../../src/db/embedded-postgres';
+
+export default async function globalTeardown() {
+  const g = globalThis as Record<string, unknown>;
+  const db = g.__modelgraphTestDb as { adminUrl: string; name: string } | undefined;
+  if (db) {
+    const admin = new Client({ connectionString: db.adminUrl });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${db.name} WITH (FORCE)`);
+    await admin.end();
+  }
+  await (g.__modelgraphEmbedded as EmbeddedDatabase | undefined)?.stop();
+}

@@ -1,0 +1,138 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import WebSocket from 'ws';
+import { Client as WsClient, createClient } from 'graphql-ws';
+import { Config, loadConfig } from '../../src/config';
+import { RunningServer, startServer } from '../../src/server';
+import { insertApiKey } from '../../src/modules/auth/api-key.service';
+import { Role } from '../../src/modules/auth/role';
+
+export interface GqlResponse<T = any> {
+  status: number;
+  data?: T;
+  errors?: { message: string; path?: string[]; extensions: { code: string; [k: string]: unknown } }[];
+}
+
+export interface TestServer {
+  server: RunningServer;
+  config: Config;
+  /** Secret of a fresh global ADMIN key made for this server. */
+  adminKey: string;
+  gql<T = any>(query: string, variables?: Record<string, unknown>, key?: string | null): Promise<GqlResponse<T>>;
+  /** Like gql, but fails the test on any error and returns data. */
+  ok<T = any>(query: string, variables?: Record<string, unknown>, key?: string | null): Promise<T>;
+  ws(key?: string | null): WsClient;
+  stop(): Promise<void>;
+}
+
+export const unique = (prefix: string) => `${prefix}-${randomBytes(5).toString('hex')}`;
+
+/** The database global-setup created for this run. */
+export function testDatabaseUrl(): string {
+  const url = process.env.MODELGRAPH_TEST_DATABASE_URL;
+  if (!url) throw new Error('MODELGRAPH_TEST_DATABASE_URL is unset: run the tests through jest (npm test)');
+  return url;
+}
+
+/** Starts the real server in this process, on a random port, against the run's database. */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const config = loadConfig({
+    DATABASE_URL: testDatabaseUrl(),
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    MODELGRAPH_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'modelgraph-data-')),
+    DATABASE_POOL_SIZE: '10',
+    ...env,
+  });
+  const server = await startServer(config);
+  const { secret: adminKey } = await server.db.transaction((m) =>
+    insertApiKey(m, { name: unique('test-admin'), role: Role.ADMIN, projectId: null, createdBy: 'test' }),
+  );
+  const clients: WsClient[] = [];
+  const gql = async <T>(query: string, variables?: Record<string, unknown>, key: string | null = adminKey): Promise<GqlResponse<T>> => {
+    const res = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await res.json()) as GqlResponse<T>;
+    return { ...body, status: res.status };
+  };
+  return {
+    server,
+    config,
+    adminKey,
+    gql,
+    ok: async <T>(query: string, variables?: Record<string, unknown>, key?: string | null) => {
+      const res = await gql<T>(query, variables, key);
+      if (res.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(res.errors)}`);
+      return res.data as T;
+    },
+    ws: (key: string | null = adminKey) => {
+      const client = createClient({
+        url: server.wsUrl,
+        webSocketImpl: WebSocket,
+        connectionParams: key ? { authorization: `Bearer ${key}` } : {},
+        retryAttempts: 0,
+        lazy: true,
+      });
+      clients.push(client);
+      return client;
+    },
+    stop: async () => {
+      await Promise.all(clients.map((c) => c.dispose()));
+      await server.stop();
+    },
+  };
+}
+
+/** Runs one operation over graphql-ws and returns its single result. */
+export function wsRequest<T = any>(client: WsClient, query: string, variables?: Record<string, unknown>): Promise<GqlResponse<T>> {
+  return new Promise((resolve, reject) => {
+    let result: GqlResponse<T> | undefined;
+    client.subscribe<T>(
+      { query, variables },
+      {
+        next: (r) => { result = { status: 0, data: r.data as T, errors: r.errors as GqlResponse['errors'] }; },
+        error: (e) => (Array.isArray(e) ? resolve({ status: 0, errors: e as GqlResponse['errors'] }) : reject(e)),
+        complete: () => resolve(result ?? { status: 0 }),
+      },
+    );
+  });
+}
+
+/** A fresh project with a unique slug, created by the admin key. */
+export async function createProject(t: TestServer, prefix = 'proj'): Promise<{ id: string; slug: string }> {
+  const slug = unique(prefix);
+  const data = await t.ok(`mutation($slug: String!) { createProject(input: { slug: $slug, name: $slug }) { project { id slug } } }`, { slug });
+  return data.createProject.project;
+}
+
+/** A new API key with a role, for one project or (projectSlug null) all; returns its secret. */
+export async function createKey(t: TestServer, role: 'VIEWER' | 'EDITOR' | 'ADMIN', projectSlug: string | null): Promise<string> {
+  const data = await t.ok(
+    `mutation($name: String!, $role: Role!, $projectSlug: String) {
+       createApiKey(input: { name: $name, role: $role, projectSlug: $projectSlug }) { secret }
+     }`,
+    { name: unique(`${role.toLowerCase()}-key`), role, projectSlug },
+  );
+  return data.createApiKey.secret;
+}
+
+export async function createModel(t: TestServer, projectSlug: string, name = unique('model'), extra: Record<string, unknown> = {}) {
+  const data = await t.ok(
+    `mutation($input: CreateModelInput!) { createModel(input: $input) { model { id name } } }`,
+    { input: { projectSlug, name, kind: 'INTERNAL', ...extra } },
+  );
+  return data.createModel.model as { id: string; name: string };
+}
+
+export async function createVersion(t: TestServer, modelId: string, extra: Record<string, unknown> = {}) {
+  const data = await t.ok(
+    `mutation($input: CreateModelVersionInput!) { createModelVersion(input: $input) { modelVersion { id number } } }`,
+    { input: { modelId, artifact: { uri: `s3://models/${unique('v')}` }, ...extra } },
+  );
+  return data.createModelVersion.modelVersion as { id: string; number: number };
+}
