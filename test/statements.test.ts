@@ -1,0 +1,96 @@
+import { TestServer, createProject, startTestServer } from './support/harness';
+
+let t: TestServer;
+beforeAll(async () => { t = await startTestServer(); });
+afterAll(async () => { await t.stop(); });
+
+const NESTED = `query($s: String!) { project(slug: $s) {
+  models(first: 60) { nodes {
+    id name tags { key value } project { slug } latestVersion { number }
+    aliases { name version { number } }
+    production: alias(name: "production") { number }
+    aliasHistory(first: 5) { nodes { alias toVersion { number } } }
+    versions(first: 10) { nodes {
+      id number tags { key value } aliases
+      baseVersion { id number model { name } }
+      derivedVersions(first: 3) { nodes { id } }
+    } }
+  } }
+} }`;
+
+/** Seeds `models` models with 3 versions each (v2, v3 based on the one before) and aliases. */
+async function seed(models: number): Promise<string> {
+  const { slug } = await createProject(t);
+  // Seeding goes straight to SQL: only the read below is under test.
+  await t.server.db.query(
+    `WITH p AS (SELECT id FROM project WHERE slug = $1),
+     m AS (INSERT INTO model (project_id, name, kind, tags, version_count)
+           SELECT p.id, 'model-' || i, 'INTERNAL', jsonb_build_array(jsonb_build_object('key', 'i', 'value', i::text)), 3
+             FROM p, generate_series(1, $2) i RETURNING id, project_id)
+     INSERT INTO model_version (model_id, project_id, number, status, source, created_by, tags)
+     SELECT m.id, m.project_id, n, 'READY', '{"kind":"ARTIFACT","uri":"s3://x"}', 'seed', '[{"key":"n","value":"1"}]'
+       FROM m, generate_series(1, 3) n`,
+    [slug, models],
+  );
+  await t.server.db.query(
+    `UPDATE model_version v SET base_version_id = b.id FROM model_version b
+      WHERE b.model_id = v.model_id AND b.number = v.number - 1 AND v.project_id = (SELECT id FROM project WHERE slug = $1)`,
+    [slug],
+  );
+  await t.server.db.query(
+    `WITH v AS (SELECT v.* FROM model_version v JOIN project p ON p.id = v.project_id WHERE p.slug = $1 AND v.number = 3)
+     , a AS (INSERT INTO model_alias (model_id, name, version_id, revision, updated_by) SELECT model_id, 'production', id, 1, 'seed' FROM v)
+     INSERT INTO alias_event (model_id, alias, to_version_id, actor) SELECT model_id, 'production', id, 'seed' FROM v`,
+    [slug],
+  );
+  return slug;
+}
+
+async function statementsFor(slug: string): Promise<{ count: number; models: number }> {
+  const before = t.server.sql.count;
+  const data = await t.ok(NESTED, { s: slug });
+  return { count: t.server.sql.count - before, models: data.project.models.nodes.length };
+}
+
+test('a nested read costs the same number of SQL statements for 5 and for 50 models', async () => {
+  const small = await seed(5);
+  const large = await seed(50);
+  await statementsFor(small); // warm-up: the key's lastUsedAt write happens at most once a minute
+  const a = await statementsFor(small);
+  const b = await statementsFor(large);
+  expect(a.models).toBe(5);
+  expect(b.models).toBe(50);
+  expect(b.count).toBe(a.count);
+  // One per field shape (auth, project, models, versions, aliases ...), not one per row.
+  expect(a.count).toBeLessThanOrEqual(15);
+});
+
+test('the read returns what was seeded', async () => {
+  const slug = await seed(2);
+  const data = await t.ok(NESTED, { s: slug });
+  const m = data.project.models.nodes.find((n: { name: string }) => n.name === 'model-1');
+  expect(m.latestVersion).toEqual({ number: 3 });
+  expect(m.production).toEqual({ number: 3 });
+  expect(m.aliases).toEqual([{ name: 'production', version: { number: 3 } }]);
+  expect(m.versions.nodes.map((v: { number: number }) => v.number)).toEqual([3, 2, 1]);
+  expect(m.versions.nodes[0].baseVersion.number).toBe(2);
+  expect(m.versions.nodes[0].aliases).toEqual(['production']);
+  expect(m.versions.nodes[1].derivedVersions.nodes).toEqual([{ id: m.versions.nodes[0].id }]);
+  expect(m.project).toEqual({ slug });
+});
+
+test('without batching, the same read costs one statement per row (what the loaders save)', async () => {
+  const unbatched = await startTestServer({ MODELGRAPH_BATCH_LOADS: 'false' });
+  try {
+    const slug = await seed(5);
+    const before = unbatched.server.sql.count;
+    await unbatched.ok(NESTED, { s: slug }, unbatched.adminKey);
+    await unbatched.ok(NESTED, { s: slug }, unbatched.adminKey);
+    const perRead = (unbatched.server.sql.count - before) / 2;
+    const batched = await statementsFor(slug);
+    expect(perRead).toBeGreaterThan(batched.count * 5);
+  } finally {
+    await unbatched.stop();
+  }
+});
+
