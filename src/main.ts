@@ -14,7 +14,8 @@ async function main() {
     }
     throw err;
   }
-  const log = pino({ level: config.logLevel });
+  // Synchronous, so the last lines before process.exit are not lost.
+  const log = pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: true }));
   const server = await startServer(config, { log });
   let signalled = false;
   const shutdown = (signal: string) => {

@@ -7,7 +7,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { ExecutionArgs, GraphQLError, GraphQLFormattedError, GraphQLSchema, parse, validate, getOperationAST } from 'graphql';
+import { ExecutionArgs, GraphQLError, GraphQLFormattedError, GraphQLSchema, parse, specifiedRules, validate, getOperationAST } from 'graphql';
 import pino, { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import type { Config } from './config';
@@ -124,7 +124,8 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
         } catch (err) {
           return [new GraphQLError((err as Error).message, { extensions: { code: 'BAD_USER_INPUT' } })];
         }
-        const errors = validate(schema, document, rules);
+        // `validate` runs only the rules it is given: the standard ones must be passed along with ours.
+        const errors = validate(schema, document, [...specifiedRules, ...rules]);
         if (errors.length) return errors.map((e) => (e.extensions.code ? e : new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } })));
         try {
           checkCost(schema, document, payload.variables ?? undefined, payload.operationName ?? undefined, config.limits.maxCost);
@@ -132,11 +133,13 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
           return [err as GraphQLError];
         }
         const requestId = randomUUID();
+        // Authenticated again per operation, so a key revoked while the socket is open stops working at once, as over HTTP.
+        const { principal } = await principalFrom(db, ctx.connectionParams?.authorization);
         const contextValue: Context = {
           requestId,
           log: log.child({ requestId, connectionId: ctx.extra.connectionId }),
           db,
-          principal: ctx.extra.principal ?? null,
+          principal,
           loaders: createLoaders(db, config.batchLoads),
         };
         const args: ExecutionArgs = {
@@ -162,6 +165,8 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
     validationRules: rules,
     includeStacktraceInErrorResponses: false,
     introspection: true,
+    // main.ts owns the signals: it stops Apollo, then the database, then exits.
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }),
       costPlugin(schema, config.limits.maxCost),
@@ -221,7 +226,7 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
     stop: () => {
       stopping ??= (async () => {
         await apollo.stop();
-        await db.destroy();
+        if (db.isInitialized) await db.destroy();
         await embedded?.stop();
       })();
       return stopping;

@@ -35,7 +35,8 @@ export function createDataSource(url: string, poolSize: number, logger?: TypeOrm
     migrationsTransactionMode: 'each',
     synchronize: false,
     logger,
-    logging: true,
+    // Our logger counts statements, so it must see every one; without it, stay quiet.
+    logging: logger !== undefined,
     maxQueryExecutionTime: 1000,
     extra: { max: poolSize },
   });

@@ -67,7 +67,8 @@ export function makeFormatError(log: Logger) {
     }
     const code = typeof ext.code === 'string' ? ext.code : undefined;
     if (code && PUBLIC_CODES.has(code)) {
-      const { stacktrace: _dropped, ...rest } = ext;
+      // `http` is Apollo's status hint; over HTTP Apollo strips it, over WebSocket it would leak.
+      const { stacktrace: _dropped, http: _http, ...rest } = ext;
       return { ...formatted, extensions: { ...rest, code: mapGraphqlCode(code) } };
     }
     // Variable coercion errors (wrong scalar, missing required input) come without a code.

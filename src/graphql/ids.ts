@@ -6,6 +6,8 @@ const NODE_TYPES = new Set<string>(['Project', 'ApiKey', 'AuditEvent', 'Model', 
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const BIGINT = /^[1-9][0-9]{0,18}$/;
+/** 19 digits can exceed a Postgres bigint, which would fail in SQL instead of as bad input. */
+const MAX_BIGINT = 9223372036854775807n;
 /** Which key shape each type's rows have, so a forged id fails as BAD_USER_INPUT, not in SQL. */
 const KEY_SHAPE: Record<NodeType, RegExp> = {
   Project: UUID, ApiKey: UUID, Model: UUID, ModelVersion: UUID, AuditEvent: BIGINT, AliasEvent: BIGINT,
@@ -21,7 +23,7 @@ export function parseGlobalId(id: string, field = 'id'): { type: NodeType; key: 
   const sep = raw.indexOf(':');
   const type = raw.slice(0, sep);
   const key = raw.slice(sep + 1);
-  if (sep < 0 || !NODE_TYPES.has(type) || !KEY_SHAPE[type as NodeType].test(key)) {
+  if (sep < 0 || !NODE_TYPES.has(type) || !KEY_SHAPE[type as NodeType].test(key) || (KEY_SHAPE[type as NodeType] === BIGINT && BigInt(key) > MAX_BIGINT)) {
     throw badInput(`${field} is not a valid ModelGraph id`, field);
   }
   return { type: type as NodeType, key };

@@ -38,10 +38,17 @@ export function limitRules(limits: QueryLimits): ValidationRule[] {
  * see, so it runs once the operation is resolved; it throws BAD_USER_INPUT over the limit.
  */
 export function checkCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined, maxCost: number): void {
-  const cost = getComplexity({
-    schema, query: document, variables: variables ?? {}, operationName,
-    estimators: [fieldExtensionsEstimator(), connectionEstimator, simpleEstimator({ defaultComplexity: 1 })],
-  });
+  let cost: number;
+  try {
+    cost = getComplexity({
+      schema, query: document, variables: variables ?? {}, operationName,
+      estimators: [fieldExtensionsEstimator(), connectionEstimator, simpleEstimator({ defaultComplexity: 1 })],
+    });
+  } catch (err) {
+    // Variables that do not fit their types fail here first; uncoded, Apollo would mask them as internal errors.
+    if (!(err instanceof GraphQLError)) throw err;
+    throw new GraphQLError(err.message, { nodes: err.nodes, extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+  }
   if (cost > maxCost) {
     const err = limitError('maxCost', `Query costs ${cost}, more than the limit of ${maxCost}`, maxCost, cost);
     (err.extensions as Record<string, unknown>).http = { status: 400 };

@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import { DataSource, ObjectLiteral } from 'typeorm';
 import { Params, hydrate } from '../db/sql';
 import { badInput } from './errors';
-import { Connection, decodeCursor, toConnection } from './pagination';
+import { Connection, checkCursorValues, decodeCursor, toConnection } from './pagination';
 
 /** How to read one keyset page of a child list (e.g. a model's versions) for any parent. */
 export interface PageSpec {
@@ -141,6 +141,7 @@ export function pageSpec(o: {
   const after = decodeCursor(o.after, o.sort.columns.length + 1);
   if (after && after[0] !== o.sort.tag) throw badInput('after is a cursor of another list or order', 'after');
   const afterKey = after ? after.slice(1) : null;
+  if (afterKey) checkCursorValues(afterKey, o.sort.columns.map((c) => c.type), 'after');
   return {
     group: JSON.stringify([o.table, o.parentColumn, o.sort.tag, o.first, afterKey, o.filterKey]),
     tag: o.sort.tag,

@@ -86,6 +86,30 @@ export function decodeCursor(cursor: string | null | undefined, arity: number, f
   return key;
 }
 
+const CURSOR_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const CURSOR_INTEGER = /^-?[0-9]{1,19}$/;
+
+function cursorValueFits(v: unknown, type: string): boolean {
+  switch (type) {
+    case 'uuid': return typeof v === 'string' && CURSOR_UUID.test(v);
+    // Cursors hold toISOString() values; anything else did not come from this server.
+    case 'timestamptz': return typeof v === 'string' && !Number.isNaN(Date.parse(v)) && new Date(v).toISOString() === v;
+    case 'int': return Number.isInteger(Number(v)) && CURSOR_INTEGER.test(String(v)) && Math.abs(Number(v)) <= 2147483647;
+    case 'bigint': return CURSOR_INTEGER.test(String(v)) && BigInt(String(v)) <= 9223372036854775807n && BigInt(String(v)) >= -9223372036854775808n;
+    default: return typeof v === 'string';
+  }
+}
+
+/**
+ * Checks a decoded cursor's values against the SQL types they are bound as, so a forged
+ * cursor is BAD_USER_INPUT rather than a failed cast in SQL (an internal error).
+ */
+export function checkCursorValues(key: unknown[], types: string[], field = 'after'): void {
+  if (key.length !== types.length || !types.every((type, i) => cursorValueFits(key[i], type))) {
+    throw badInput(`${field} is not a valid cursor for this list`, field);
+  }
+}
+
 /** Builds a connection from `first + 1` fetched rows: the extra row only says a next page exists. */
 export function toConnection<T>(rows: T[], first: number, hadCursor: boolean, keyOf: (row: T) => unknown[]): Connection<T> {
   const nodes = rows.slice(0, first);

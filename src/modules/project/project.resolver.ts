@@ -3,7 +3,7 @@ import { IsOptional, IsString } from 'class-validator';
 import { hydrate } from '../../db/sql';
 import type { Context } from '../../graphql/context';
 import { AppError } from '../../graphql/errors';
-import { Connection, decodeCursor, pageSize, toConnection } from '../../graphql/pagination';
+import { Connection, checkCursorValues, decodeCursor, pageSize, toConnection } from '../../graphql/pagination';
 import { pageConnection } from '../../graphql/page-loader';
 import { canSeeProject, requireAuth, requireGlobalRole } from '../auth/access';
 import { Principal } from '../auth/principal';
@@ -34,6 +34,7 @@ export class PageArgs {
 export async function listProjects(ctx: Context, p: Principal, first?: number | null, after?: string | null): Promise<Connection<Project>> {
   const n = pageSize(first);
   const cursor = decodeCursor(after, 2);
+  if (cursor) checkCursorValues(cursor, ['timestamptz', 'uuid']);
   const params: unknown[] = [n + 1];
   const conds: string[] = [];
   if (p.projectId) conds.push(`id = $${params.push(p.projectId)}`);

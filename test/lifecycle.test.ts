@@ -1,0 +1,136 @@
+import { spawn, ChildProcess } from 'node:child_process';
+import { readFileSync, mkdtempSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { emittedSchema } from '../scripts/emit-schema';
+import { createDataSource, migrate } from '../src/db/data-source';
+import { TestServer, startTestServer, testDatabaseUrl, unique } from './support/harness';
+
+const ROOT = path.resolve(__dirname, '..');
+
+describe('health', () => {
+  let t: TestServer;
+  beforeAll(async () => { t = await startTestServer(); });
+  afterAll(async () => { await t.stop(); });
+
+  test('/healthz says the process is alive; /readyz that the database is reachable and migrated', async () => {
+    const base = t.server.url.replace(/\/graphql$/, '');
+    const health = await fetch(`${base}/healthz`);
+    expect(health.status).toBe(200);
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready' });
+    // With the database gone, the process is still alive but no longer ready.
+    await t.server.db.destroy();
+    expect((await fetch(`${base}/readyz`)).status).toBe(503);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  });
+});
+
+test('the committed schema/schema.graphql is what the code emits', async () => {
+  const committed = readFileSync(path.join(ROOT, 'schema', 'schema.graphql'), 'utf8');
+  expect(committed).toBe(await emittedSchema());
+});
+
+/** Creates an empty database next to the run's database; returns its URL and a drop function. */
+async function scratchDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const runUrl = new URL(testDatabaseUrl());
+  const name = `mg_scratch_${unique('db').replace(/-/g, '_')}`;
+  const admin = new Client({ connectionString: runUrl.toString() });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(runUrl.toString());
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new Client({ connectionString: runUrl.toString() });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+test('migrations apply on an empty database, revert completely, and apply again', async () => {
+  const scratch = await scratchDatabase();
+  const ds: DataSource = createDataSource(scratch.url, 2);
+  try {
+    await ds.initialize();
+    await migrate(ds);
+    const tables = async () => (await ds.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'typeorm_migrations' ORDER BY 1`)).map((r: { tablename: string }) => r.tablename);
+    expect(await tables()).toEqual(['alias_event', 'api_key', 'audit_event', 'model', 'model_alias', 'model_version', 'project']);
+    expect(await ds.showMigrations()).toBe(false);
+    for (let i = 0; i < ds.migrations.length; i++) await ds.undoLastMigration();
+    expect(await tables()).toEqual([]);
+    await migrate(ds);
+    expect((await tables()).length).toBe(7);
+  } finally {
+    if (ds.isInitialized) await ds.destroy();
+    await scratch.drop();
+  }
+});
+
+describe('SIGTERM', () => {
+  let child: ChildProcess | null = null;
+  afterEach(() => { child?.kill('SIGKILL'); });
+
+  test('finishes the in-flight request, closes sockets with 1001, then exits 0', async () => {
+    const scratch = await scratchDatabase();
+    try {
+      const adminKey = `test-admin-secret-${unique('k')}`;
+      child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'main.js')], {
+        env: {
+          PATH: process.env.PATH, DATABASE_URL: scratch.url, PORT: '0', LOG_LEVEL: 'info', MODELGRAPH_ADMIN_KEY: adminKey,
+          MODELGRAPH_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'modelgraph-sigterm-')),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+      const port = await new Promise<number>((resolve, reject) => {
+        let out = '';
+        child!.stdout!.on('data', (chunk) => {
+          out += chunk;
+          const m = /serving http:\/\/127\.0\.0\.1:(\d+)\/graphql/.exec(out);
+          if (m) resolve(Number(m[1]));
+        });
+        child!.once('exit', (code) => reject(new Error(`server exited early (${code}): ${out}`)));
+      });
+
+      // A WebSocket client that is connected when the signal comes.
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/graphql`, 'graphql-transport-ws');
+      await new Promise((r) => ws.once('open', r));
+      ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${adminKey}` } }));
+      await new Promise((r) => ws.once('message', r));
+      const wsClosed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+
+      // An HTTP request whose body is half sent when the signal comes: it is in flight.
+      const body = JSON.stringify({ query: '{ viewer { name role } }' });
+      const sock = net.connect(port, '127.0.0.1');
+      await new Promise((r) => sock.once('connect', r));
+      let response = '';
+      sock.on('data', (d) => { response += d; });
+      const responded = new Promise((r) => sock.once('end', r));
+      sock.write(`POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: Bearer ${adminKey}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`);
+      sock.write(body.slice(0, 10));
+      await new Promise((r) => setTimeout(r, 200));
+
+      child.kill('SIGTERM');
+      expect(await wsClosed).toBe(1001);
+      sock.write(body.slice(10));
+      await responded;
+      expect(response).toMatch(/^HTTP\/1\.1 200/);
+      expect(response).toContain('"role":"ADMIN"');
+      expect(await exited).toBe(0);
+      // No longer accepting.
+      await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+    } finally {
+      await scratch.drop();
+    }
+  });
+});
