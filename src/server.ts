@@ -36,7 +36,10 @@ const BEARER = /^Bearer\s+(\S+)$/i;
 
 /** Resolves an Authorization value to a principal; `invalid` when a key was sent but is no good. */
 async function principalFrom(db: DataSource, authorization: unknown): Promise<{ principal: Principal | null; invalid: boolean }> {
-  if (typeof authorization !== 'string' || authorization.trim() === '') return { principal: null, invalid: false };
+  if (authorization === undefined || authorization === null) return { principal: null, invalid: false };
+  // Over WebSocket the value is any JSON: one that is not a string is a bad key, not no key.
+  if (typeof authorization !== 'string') return { principal: null, invalid: true };
+  if (authorization.trim() === '') return { principal: null, invalid: false };
   const m = BEARER.exec(authorization.trim());
   if (!m) return { principal: null, invalid: true };
   const principal = await authenticate(db.manager, m[1]);
@@ -106,14 +109,13 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
     };
   };
 
-  const wsServer = useServer<Record<string, unknown> | undefined, { principal: Principal | null; connectionId: string }>(
+  const wsServer = useServer<Record<string, unknown> | undefined, { connectionId: string }>(
     {
       schema,
       // A bad key closes the socket (4403); no key at all is allowed and every operation is then UNAUTHENTICATED.
       onConnect: async (ctx) => {
-        const { principal, invalid } = await principalFrom(db, ctx.connectionParams?.authorization);
+        const { invalid } = await principalFrom(db, ctx.connectionParams?.authorization);
         if (invalid) return false;
-        ctx.extra.principal = principal;
         ctx.extra.connectionId = randomUUID();
         return true;
       },

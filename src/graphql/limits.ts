@@ -28,7 +28,8 @@ export function limitRules(limits: QueryLimits): ValidationRule[] {
     ctx?.reportError(limitError(limit, `Query ${what} the limit of ${max}`, max, found ? Number(found[1]) : undefined));
   };
   return [
-    maxDepthRule({ n: limits.maxDepth, ignoreIntrospection: true, propagateOnRejection: false, onReject: [reject('maxDepth', 'is deeper than', limits.maxDepth)] }),
+    // Fragments (`... on Model`) add no depth: `node(id:)` queries need one per type.
+    maxDepthRule({ n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true, propagateOnRejection: false, onReject: [reject('maxDepth', 'is deeper than', limits.maxDepth)] }),
     maxAliasesRule({ n: limits.maxAliases, propagateOnRejection: false, onReject: [reject('maxAliases', 'uses more aliases than', limits.maxAliases)] }),
   ] as unknown as ValidationRule[];
 }
