@@ -14,8 +14,8 @@ export interface Config {
   limits: QueryLimits;
   shutdownTimeoutMs: number;
   /**
-   * Batch field loads through DataLoader. Only the benchmark turns this off, to measure what
-   * batching buys; the loaders then issue one statement per key.
+   * Batch and cache field loads through DataLoader. Only the benchmark turns this off, to
+   * measure what DataLoader buys; every load is then its own statement, with no cache.
    */
   batchLoads: boolean;
 }

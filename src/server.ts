@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import express, { NextFunction, Request, Response } from 'express';
 import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -18,6 +19,7 @@ import { makeFormatError } from './graphql/errors';
 import { checkCost, limitRules } from './graphql/limits';
 import { createLoaders } from './graphql/loaders';
 import { getSchema } from './graphql/schema';
+import { jitGateway } from './graphql/jit-executor';
 import { authenticate, bootstrapAdminKey } from './modules/auth/api-key.service';
 import { Principal } from './modules/auth/principal';
 
@@ -162,16 +164,21 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
   );
 
   const apollo = new ApolloServer<Context>({
-    schema,
+    gateway: jitGateway(schema),
     formatError,
     validationRules: rules,
     includeStacktraceInErrorResponses: false,
     introspection: true,
     // main.ts owns the signals: it stops Apollo, then the database, then exits.
     stopOnTerminationSignals: false,
+    // Compact JSON: Apollo pretty-prints by default, which costs time and bytes on every answer.
+    stringifyResult: (result) => JSON.stringify(result),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }),
       costPlugin(schema, config.limits.maxCost),
+      // Cache hints are unused (answers are per key, never cached); without this plugin Apollo
+      // wraps every field resolver to collect them, a cost paid on each of thousands of fields.
+      ApolloServerPluginCacheControlDisabled(),
       { async serverWillStart() { return { async drainServer() { await wsServer.dispose(); } }; } },
     ],
   });

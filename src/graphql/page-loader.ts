@@ -33,7 +33,7 @@ export interface PageKey {
  * LATERAL subquery per parent walks the (parent, sort key) index, so each parent costs an
  * index range scan of `limit` rows, never a scan of all its children.
  */
-export function pageLoader<T extends ObjectLiteral>(db: DataSource, cls: { new (): T }, batch: boolean) {
+export function pageLoader<T extends ObjectLiteral>(db: DataSource, cls: { new (): T }, batch: boolean, onRows?: (rows: T[]) => void) {
   return new DataLoader<PageKey, T[], string>(
     async (keys) => {
       const groups = new Map<string, PageKey[]>();
@@ -58,11 +58,16 @@ export function pageLoader<T extends ObjectLiteral>(db: DataSource, cls: { new (
           }
           const dir = spec.desc ? 'DESC' : 'ASC';
           const order = spec.keyColumns.map((c) => `t.${c.column} ${dir}`).join(', ');
-          const sql = `SELECT x.*, k.pid AS __parent FROM unnest(${parents}::${spec.parentType}[]) AS k(pid)
+          const outerOrder = spec.keyColumns.map((c) => `x.${c.column} ${dir}`).join(', ');
+          // The outer ORDER BY makes each parent's rows come back in page order whatever plan
+          // Postgres picks; it sorts only the rows already limited per parent.
+          const sql = `SELECT x.*, k.pid AS __parent FROM unnest(${parents}::${spec.parentType}[]) WITH ORDINALITY AS k(pid, ord)
             CROSS JOIN LATERAL (SELECT t.* FROM ${spec.table} t WHERE ${conds.join(' AND ')}
-                                ORDER BY ${order} LIMIT ${p.add(spec.limit)}) x`;
+                                ORDER BY ${order} LIMIT ${p.add(spec.limit)}) x
+            ORDER BY k.ord, ${outerOrder}`;
           const rows: Record<string, unknown>[] = await db.query(sql, p.values);
           const entities = hydrate(db, cls, rows);
+          onRows?.(entities);
           rows.forEach((row, i) => {
             const key = `${row.__parent}|${spec.group}`;
             const list = byKey.get(key) ?? [];
@@ -73,7 +78,7 @@ export function pageLoader<T extends ObjectLiteral>(db: DataSource, cls: { new (
       );
       return keys.map((k) => byKey.get(`${k.parentId}|${k.spec.group}`) ?? []);
     },
-    { batch, cacheKeyFn: (k) => `${k.parentId}|${k.spec.group}` },
+    { batch, cache: batch, cacheKeyFn: (k) => `${k.parentId}|${k.spec.group}` },
   );
 }
 
@@ -84,37 +89,16 @@ export function rowLoader<T extends ObjectLiteral>(
   batch: boolean,
   sql: (keysParam: string) => string,
   keyOf: (row: T) => string,
+  onRows?: (rows: T[]) => void,
 ) {
   return new DataLoader<string, T | null>(
     async (keys) => {
       const rows = hydrate(db, cls, await db.query(sql('$1'), [keys]));
+      onRows?.(rows);
       const map = new Map(rows.map((r) => [keyOf(r), r]));
       return keys.map((k) => map.get(k) ?? null);
     },
-    { batch },
-  );
-}
-
-/** A loader of row lists grouped by a key column, in key order (empty where nothing matched). */
-export function listLoader<T extends ObjectLiteral>(
-  db: DataSource,
-  cls: { new (): T },
-  batch: boolean,
-  sql: (keysParam: string) => string,
-  keyOf: (row: T) => string,
-) {
-  return new DataLoader<string, T[]>(
-    async (keys) => {
-      const rows = hydrate(db, cls, await db.query(sql('$1'), [keys]));
-      const map = new Map<string, T[]>();
-      for (const r of rows) {
-        const list = map.get(keyOf(r)) ?? [];
-        list.push(r);
-        map.set(keyOf(r), list);
-      }
-      return keys.map((k) => map.get(k) ?? []);
-    },
-    { batch },
+    { batch, cache: batch },
   );
 }
 

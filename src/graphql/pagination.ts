@@ -110,18 +110,28 @@ export function checkCursorValues(key: unknown[], types: string[], field = 'afte
   }
 }
 
-/** Builds a connection from `first + 1` fetched rows: the extra row only says a next page exists. */
+/**
+ * Builds a connection from `first + 1` fetched rows: the extra row only says a next page
+ * exists. Cursors are encoded only when a client selects them (getters), since most reads
+ * ask for `nodes` and a large nested page would otherwise encode hundreds for nothing.
+ */
 export function toConnection<T>(rows: T[], first: number, hadCursor: boolean, keyOf: (row: T) => unknown[]): Connection<T> {
   const nodes = rows.slice(0, first);
-  const edges = nodes.map((node) => ({ cursor: encodeCursor(keyOf(node)), node }));
+  const cursorAt = (i: number) => (nodes.length ? encodeCursor(keyOf(nodes[i])) : null);
   return {
-    edges,
+    get edges() {
+      return nodes.map((node) => ({ cursor: encodeCursor(keyOf(node)), node }));
+    },
     nodes,
     pageInfo: {
       hasNextPage: rows.length > first,
       hasPreviousPage: hadCursor,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
+      get startCursor() {
+        return cursorAt(0);
+      },
+      get endCursor() {
+        return cursorAt(nodes.length - 1);
+      },
     },
   };
 }

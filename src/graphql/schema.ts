@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { GraphQLSchema } from 'graphql';
+import { GraphQLSchema, isAbstractType } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { ApiKeyResolver, ViewerResolver } from '../modules/auth/auth.resolver';
 import { AliasEventResolver, ModelAliasResolver } from '../modules/model/alias.resolver';
@@ -7,12 +7,23 @@ import { ModelVersionResolver } from '../modules/model/model-version.resolver';
 import { ModelResolver } from '../modules/model/model.resolver';
 import { ProjectResolver } from '../modules/project/project.resolver';
 import { NodeResolver } from './node.resolver';
+import { resolveNodeType } from './node';
+import { resolveSourceType } from '../modules/model/model-version.entity';
 import { DateTimeScalar } from './scalars';
 
 export const RESOLVERS = [
   NodeResolver, ProjectResolver, ViewerResolver, ApiKeyResolver,
   ModelResolver, ModelVersionResolver, ModelAliasResolver, AliasEventResolver,
 ] as const;
+
+/**
+ * type-graphql wraps every resolveType in an async function; graphql-jit (our executor) needs
+ * the type name synchronously, so the abstract types get their plain functions back.
+ */
+const SYNC_RESOLVE_TYPE: Record<string, (value: object) => string> = {
+  Node: resolveNodeType,
+  ModelSource: resolveSourceType,
+};
 
 let built: Promise<GraphQLSchema> | null = null;
 
@@ -24,6 +35,15 @@ export function getSchema(): Promise<GraphQLSchema> {
     // class-validator on every input; failures reach formatError as BAD_USER_INPUT.
     validate: { forbidUnknownValues: false },
     emitSchemaFile: false,
+  }).then((schema) => {
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (isAbstractType(type)) {
+        const sync = SYNC_RESOLVE_TYPE[type.name];
+        if (!sync) throw new Error(`abstract type ${type.name} needs a synchronous resolveType in SYNC_RESOLVE_TYPE`);
+        type.resolveType = sync;
+      }
+    }
+    return schema;
   });
   return built;
 }

@@ -75,11 +75,14 @@ export type StoredSource =
   | ({ kind: 'ARTIFACT' } & ArtifactSource)
   | ({ kind: 'EXTERNAL_API' } & ExternalApiSource);
 
+export const resolveSourceType = (value: unknown) =>
+  (value as StoredSource).kind === 'ARTIFACT' ? 'ArtifactSource' : 'ExternalApiSource';
+
 export const ModelSource = createUnionType({
   name: 'ModelSource',
   description: 'Where a version comes from: an artifact, or a provider API.',
   types: () => [ArtifactSource, ExternalApiSource] as const,
-  resolveType: (value) => ((value as unknown as StoredSource).kind === 'ARTIFACT' ? 'ArtifactSource' : 'ExternalApiSource'),
+  resolveType: resolveSourceType,
 });
 
 @Entity('model_version')

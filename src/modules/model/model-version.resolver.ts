@@ -41,7 +41,9 @@ export class ModelVersionResolver {
 
   @FieldResolver(() => [String], { description: 'Names of the aliases pointing to this version now.' })
   async aliases(@Root() v: ModelVersion, @Ctx() ctx: Context): Promise<string[]> {
-    return (await ctx.loaders.aliasesByVersion.load(v.id)).map((a) => a.name);
+    // Read through the model's aliases: the same batch (and cache) that Model.aliases uses, so
+    // listing versions with their aliases under their model costs no statement of its own.
+    return (await ctx.loaders.aliasesByModel.load(v.modelId)).filter((a) => a.versionId === v.id).map((a) => a.name);
   }
 
   @FieldResolver(() => ModelVersion, { nullable: true, description: 'The version this one was fine-tuned from.' })

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
 import { hydrate } from '../../db/sql';
-import { listLoader, pageLoader, rowLoader } from '../../graphql/page-loader';
+import { pageLoader, rowLoader } from '../../graphql/page-loader';
 import { AliasEvent, ModelAlias } from './model-alias.entity';
 import { ModelVersion } from './model-version.entity';
 import { Model } from './model.entity';
@@ -13,39 +13,68 @@ function pairLoader<T extends object>(
   batch: boolean,
   sql: string,
   pairOf: (row: T) => [string, string],
+  onRows: (rows: T[]) => void,
 ) {
   return new DataLoader<[string, string], T | null, string>(
     async (keys) => {
       const rows = hydrate(db, cls, await db.query(sql, [keys.map((k) => k[0]), keys.map((k) => k[1])]));
+      onRows(rows);
       const map = new Map(rows.map((r) => [pairOf(r).join('\u0000'), r]));
       return keys.map((k) => map.get(k.join('\u0000')) ?? null);
     },
-    { batch, cacheKeyFn: (k) => k.join('\u0000') },
+    { batch, cache: batch, cacheKeyFn: (k) => k.join('\u0000') },
   );
 }
 
 export function modelLoaders(db: DataSource, batch: boolean) {
+  const modelById = rowLoader(db, Model, batch, (ids) => `SELECT * FROM model WHERE id = ANY(${ids}::uuid[])`, (m) => m.id);
+  const modelVersionById = rowLoader(db, ModelVersion, batch,
+    (ids) => `SELECT * FROM model_version WHERE id = ANY(${ids}::uuid[])`, (v) => v.id);
+  // Rows read by any other loader fill the by-id caches, so `baseVersion`, `alias.version`
+  // and `model` find most rows already loaded instead of reading them again.
+  const primeModels = (rows: Model[]) => { for (const m of rows) modelById.prime(m.id, m); };
+  const primeVersions = (rows: ModelVersion[]) => { for (const v of rows) modelVersionById.prime(v.id, v); };
   return {
-    modelById: rowLoader(db, Model, batch, (ids) => `SELECT * FROM model WHERE id = ANY(${ids}::uuid[])`, (m) => m.id),
+    modelById,
     modelByProjectAndName: pairLoader(db, Model, batch,
       `SELECT m.* FROM unnest($1::uuid[], $2::text[]) k(p, n) JOIN model m ON m.project_id = k.p AND m.name = k.n`,
-      (m) => [m.projectId, m.name]),
-    modelVersionById: rowLoader(db, ModelVersion, batch,
-      (ids) => `SELECT * FROM model_version WHERE id = ANY(${ids}::uuid[])`, (v) => v.id),
+      (m) => [m.projectId, m.name], primeModels),
+    modelVersionById,
     modelVersionByNumber: pairLoader(db, ModelVersion, batch,
       `SELECT v.* FROM unnest($1::uuid[], $2::int[]) k(m, n) JOIN model_version v ON v.model_id = k.m AND v.number = k.n`,
-      (v) => [v.modelId, String(v.number)]),
+      (v) => [v.modelId, String(v.number)], primeVersions),
     latestVersionByModel: rowLoader(db, ModelVersion, batch,
       (ids) => `SELECT DISTINCT ON (model_id) * FROM model_version WHERE model_id = ANY(${ids}::uuid[]) ORDER BY model_id, number DESC`,
-      (v) => v.modelId),
+      (v) => v.modelId, primeVersions),
     /** Aliases currently set on each model, by name. */
-    aliasesByModel: listLoader(db, ModelAlias, batch,
-      (ids) => `SELECT * FROM model_alias WHERE model_id = ANY(${ids}::uuid[]) AND version_id IS NOT NULL ORDER BY name`,
-      (a) => a.modelId),
-    /** Aliases currently pointing at each version. */
-    aliasesByVersion: listLoader(db, ModelAlias, batch,
-      (ids) => `SELECT * FROM model_alias WHERE version_id = ANY(${ids}::uuid[]) ORDER BY name`,
-      (a) => a.versionId!),
+    /**
+     * Aliases currently set on each model, by name. The statement also returns the version each
+     * points to and primes modelVersionById with it, so `alias.version` never costs a statement
+     * of its own (and the count stays the same whichever batch answers first).
+     */
+    aliasesByModel: new DataLoader<string, ModelAlias[]>(
+      async (ids) => {
+        const rows: Record<string, unknown>[] = await db.query(
+          `SELECT v.*, a.name AS alias_name, a.revision AS alias_revision, a.updated_at AS alias_updated_at,
+                  a.updated_by AS alias_updated_by
+             FROM model_alias a JOIN model_version v ON v.id = a.version_id
+            WHERE a.model_id = ANY($1::uuid[]) ORDER BY a.name`,
+          [ids],
+        );
+        const versions = hydrate(db, ModelVersion, rows);
+        primeVersions(versions);
+        const byModel = new Map<string, ModelAlias[]>();
+        rows.forEach((row, i) => {
+          const alias = Object.assign(new ModelAlias(), {
+            modelId: versions[i].modelId, name: row.alias_name, versionId: versions[i].id,
+            revision: row.alias_revision, updatedAt: row.alias_updated_at, updatedBy: row.alias_updated_by,
+          });
+          byModel.set(alias.modelId, [...(byModel.get(alias.modelId) ?? []), alias]);
+        });
+        return ids.map((id) => byModel.get(id) ?? []);
+      },
+      { batch, cache: batch },
+    ),
     /** The version an alias pointed to at a time: its last move at or before then. */
     aliasAsOf: new DataLoader<[string, string, Date], string | null, string>(
       async (keys) => {
@@ -60,12 +89,12 @@ export function modelLoaders(db: DataSource, batch: boolean) {
         const byIndex = new Map(rows.map((r) => [Number(r.i) - 1, r.to_version_id]));
         return keys.map((_, i) => byIndex.get(i) ?? null);
       },
-      { batch, cacheKeyFn: (k) => `${k[0]}\u0000${k[1]}\u0000${k[2].toISOString()}` },
+      { batch, cache: batch, cacheKeyFn: (k) => `${k[0]}\u0000${k[1]}\u0000${k[2].toISOString()}` },
     ),
     aliasEventById: rowLoader(db, AliasEvent, batch,
       (ids) => `SELECT * FROM alias_event WHERE id = ANY(${ids}::bigint[])`, (e) => String(e.id)),
-    modelPages: pageLoader(db, Model, batch),
-    versionPages: pageLoader(db, ModelVersion, batch),
+    modelPages: pageLoader(db, Model, batch, primeModels),
+    versionPages: pageLoader(db, ModelVersion, batch, primeVersions),
     aliasEventPages: pageLoader(db, AliasEvent, batch),
   };
 }

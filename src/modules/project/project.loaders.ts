@@ -3,8 +3,10 @@ import { rowLoader } from '../../graphql/page-loader';
 import { Project } from './project.entity';
 
 export function projectLoaders(db: DataSource, batch: boolean) {
+  const projectById = rowLoader(db, Project, batch, (ids) => `SELECT * FROM project WHERE id = ANY(${ids}::uuid[])`, (p) => p.id);
   return {
-    projectById: rowLoader(db, Project, batch, (ids) => `SELECT * FROM project WHERE id = ANY(${ids}::uuid[])`, (p) => p.id),
-    projectBySlug: rowLoader(db, Project, batch, (slugs) => `SELECT * FROM project WHERE slug = ANY(${slugs}::text[])`, (p) => p.slug),
+    projectById,
+    projectBySlug: rowLoader(db, Project, batch, (slugs) => `SELECT * FROM project WHERE slug = ANY(${slugs}::text[])`, (p) => p.slug,
+      (rows) => { for (const p of rows) projectById.prime(p.id, p); }),
   };
 }
