@@ -293,7 +293,8 @@ describe('the first ADMIN key', () => {
 
   test('without MODELGRAPH_ADMIN_KEY, a random one is written to <dataDir>/admin-key (0600) and authenticates as ADMIN', async () => {
     await withEmptyDatabase(async (url) => {
-      const first = await startTestServer({ DATABASE_URL: url });
+      // An empty value is unset (the harness sets one by default).
+      const first = await startTestServer({ DATABASE_URL: url, MODELGRAPH_ADMIN_KEY: '' });
       try {
         const file = path.join(first.config.dataDir, 'admin-key');
         expect(statSync(file).mode & 0o777).toBe(0o600);
@@ -307,7 +308,7 @@ describe('the first ADMIN key', () => {
         await first.stop();
       }
       // A later start finds keys and creates no other.
-      const again = await startTestServer({ DATABASE_URL: url });
+      const again = await startTestServer({ DATABASE_URL: url, MODELGRAPH_ADMIN_KEY: '' });
       try {
         expect(existsSync(path.join(again.config.dataDir, 'admin-key'))).toBe(false);
         const [{ n }] = await again.server.db.query(`SELECT count(*)::int AS n FROM api_key WHERE created_by = 'bootstrap'`);

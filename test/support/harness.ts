@@ -44,6 +44,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     LOG_LEVEL: 'silent',
     MODELGRAPH_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'modelgraph-data-')),
     DATABASE_POOL_SIZE: '10',
+    // Set, so that the first server of a run does not print a generated secret into the log.
+    MODELGRAPH_ADMIN_KEY: `test-bootstrap-${randomBytes(16).toString('hex')}`,
     ...env,
   });
   const server = await startServer(config);
