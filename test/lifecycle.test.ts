@@ -1,5 +1,5 @@
 import { spawn, ChildProcess } from 'node:child_process';
-import { readFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -76,18 +76,70 @@ test('migrations apply on an empty database, revert completely, and apply again'
   }
 });
 
+/** Starts `node dist/src/main.js` with `env`; resolves with its port once it serves. */
+async function spawnServer(env: Record<string, string>): Promise<{ child: ChildProcess; port: number; output: () => string; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'main.js')], {
+    env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (chunk) => { out += chunk; });
+  child.stderr!.on('data', (chunk) => { out += chunk; });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const m = /serving http:\/\/127\.0\.0\.1:(\d+)\/graphql/.exec(out);
+      if (m) { clearInterval(timer); resolve(Number(m[1])); }
+    }, 50);
+    exited.then((code) => { clearInterval(timer); reject(new Error(`server exited early (${code}): ${out}`)); });
+  });
+  return { child, port, output: () => out, exited };
+}
+
+test('with no DATABASE_URL the embedded PostgreSQL keeps data and the admin key across restarts', async () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'modelgraph-embedded-'));
+  const ask = async (port: number, key: string, query: string) => {
+    const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ query }),
+    });
+    return res.json() as Promise<{ data?: any; errors?: unknown[] }>;
+  };
+  const first = await spawnServer({ MODELGRAPH_DATA_DIR: dataDir });
+  let key: string;
+  try {
+    key = readFileSync(path.join(dataDir, 'admin-key'), 'utf8').trim();
+    expect(first.output()).toContain(key); // printed once, on the first start
+    const created = await ask(first.port, key, `mutation { createProject(input: { slug: "kept", name: "Kept" }) { project { slug } } }`);
+    expect(created).toEqual({ data: { createProject: { project: { slug: 'kept' } } } });
+  } finally {
+    first.child.kill('SIGTERM');
+  }
+  expect(await first.exited).toBe(0);
+
+  const second = await spawnServer({ MODELGRAPH_DATA_DIR: dataDir });
+  try {
+    expect(second.output()).not.toContain(key);
+    expect(await ask(second.port, key, `{ project(slug: "kept") { name } }`)).toEqual({ data: { project: { name: 'Kept' } } });
+  } finally {
+    second.child.kill('SIGTERM');
+  }
+  expect(await second.exited).toBe(0);
+  rmSync(dataDir, { recursive: true, force: true });
+}, 120000);
+
 describe('SIGTERM', () => {
   let child: ChildProcess | null = null;
   afterEach(() => { child?.kill('SIGKILL'); });
 
   test('finishes the in-flight request, closes sockets with 1001, then exits 0', async () => {
     const scratch = await scratchDatabase();
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'modelgraph-sigterm-'));
     try {
       const adminKey = `test-admin-secret-${unique('k')}`;
       child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'main.js')], {
         env: {
           PATH: process.env.PATH, DATABASE_URL: scratch.url, PORT: '0', LOG_LEVEL: 'info', MODELGRAPH_ADMIN_KEY: adminKey,
-          MODELGRAPH_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'modelgraph-sigterm-')),
+          MODELGRAPH_DATA_DIR: dataDir,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -131,6 +183,7 @@ describe('SIGTERM', () => {
       await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
     } finally {
       await scratch.drop();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });

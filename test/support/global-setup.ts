@@ -18,7 +18,7 @@ export default async function globalSetup() {
   if (!adminUrl) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'modelgraph-test-'));
     const embedded = await startEmbeddedPostgres(dir, () => undefined);
-    (globalThis as Record<string, unknown>).__modelgraphEmbedded = embedded;
+    (globalThis as Record<string, unknown>).__modelgraphEmbedded = { ...embedded, dir };
     adminUrl = embedded.url;
   }
   const name = `modelgraph_test_${Date.now()}_${randomBytes(3).toString('hex')}`;

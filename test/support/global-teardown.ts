@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { Client } from 'pg';
 import type { EmbeddedDatabase } from '../../src/db/embedded-postgres';
 
@@ -10,5 +11,9 @@ export default async function globalTeardown() {
     await admin.query(`DROP DATABASE IF EXISTS ${db.name} WITH (FORCE)`);
     await admin.end();
   }
-  await (g.__modelgraphEmbedded as EmbeddedDatabase | undefined)?.stop();
+  const embedded = g.__modelgraphEmbedded as (EmbeddedDatabase & { dir: string }) | undefined;
+  if (embedded) {
+    await embedded.stop();
+    rmSync(embedded.dir, { recursive: true, force: true });
+  }
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -86,6 +86,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     stop: async () => {
       await Promise.all(clients.map((c) => c.dispose()));
       await server.stop();
+      rmSync(config.dataDir, { recursive: true, force: true });
     },
   };
 }
