@@ -100,11 +100,12 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
   const httpServer = http.createServer(app);
   const wss = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.limits.maxBodyBytes });
 
-  const makeContext = async (authorization: unknown, requestId: string): Promise<Context> => {
+  /** One per HTTP request and per WebSocket operation: the caller is looked up every time. */
+  const makeContext = async (authorization: unknown, requestId: string, bindings: Record<string, string> = {}): Promise<Context> => {
     const { principal, invalid } = await principalFrom(db, authorization);
     return {
       requestId,
-      log: log.child({ requestId }),
+      log: log.child({ requestId, ...bindings }),
       db,
       principal: invalid ? null : principal,
       loaders: createLoaders(db, config.batchLoads),
@@ -136,16 +137,8 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
         } catch (err) {
           return [err as GraphQLError];
         }
-        const requestId = randomUUID();
         // Authenticated again per operation, so a key revoked while the socket is open stops working at once, as over HTTP.
-        const { principal } = await principalFrom(db, ctx.connectionParams?.authorization);
-        const contextValue: Context = {
-          requestId,
-          log: log.child({ requestId, connectionId: ctx.extra.connectionId }),
-          db,
-          principal,
-          loaders: createLoaders(db, config.batchLoads),
-        };
+        const contextValue = await makeContext(ctx.connectionParams?.authorization, randomUUID(), { connectionId: ctx.extra.connectionId ?? '' });
         const args: ExecutionArgs = {
           schema, document, contextValue, variableValues: payload.variables, operationName: payload.operationName,
         };

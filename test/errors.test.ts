@@ -5,7 +5,6 @@ let t: TestServer;
 let P: { id: string; slug: string };
 let M: { id: string; name: string };
 let V: { id: string; number: number };
-let keyId: string;
 
 beforeAll(async () => {
   t = await startTestServer();
@@ -15,8 +14,7 @@ beforeAll(async () => {
   await createVersion(t, M.id);
   await t.ok(`mutation($id: ID!) { setModelAlias(input: { modelId: $id, alias: "prod", versionNumber: 1 }) { alias { name } } }`, { id: M.id });
   await createModel(t, P.slug);
-  const key = await t.ok(`mutation($s: String) { createApiKey(input: { name: "errors-key", role: VIEWER, projectSlug: $s }) { apiKey { id } } }`, { s: P.slug });
-  keyId = key.createApiKey.apiKey.id;
+  await t.ok(`mutation($s: String) { createApiKey(input: { name: "errors-key", role: VIEWER, projectSlug: $s }) { apiKey { id } } }`, { s: P.slug });
 });
 afterAll(async () => { await t.stop(); });
 

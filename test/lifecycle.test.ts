@@ -136,23 +136,9 @@ describe('SIGTERM', () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'modelgraph-sigterm-'));
     try {
       const adminKey = `test-admin-secret-${unique('k')}`;
-      child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'main.js')], {
-        env: {
-          PATH: process.env.PATH, DATABASE_URL: scratch.url, PORT: '0', LOG_LEVEL: 'info', MODELGRAPH_ADMIN_KEY: adminKey,
-          MODELGRAPH_DATA_DIR: dataDir,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
-      const port = await new Promise<number>((resolve, reject) => {
-        let out = '';
-        child!.stdout!.on('data', (chunk) => {
-          out += chunk;
-          const m = /serving http:\/\/127\.0\.0\.1:(\d+)\/graphql/.exec(out);
-          if (m) resolve(Number(m[1]));
-        });
-        child!.once('exit', (code) => reject(new Error(`server exited early (${code}): ${out}`)));
-      });
+      const server = await spawnServer({ DATABASE_URL: scratch.url, MODELGRAPH_ADMIN_KEY: adminKey, MODELGRAPH_DATA_DIR: dataDir });
+      child = server.child;
+      const { port, exited } = server;
 
       // A WebSocket client that is connected when the signal comes.
       const ws = new WebSocket(`ws://127.0.0.1:${port}/graphql`, 'graphql-transport-ws');

@@ -1,5 +1,5 @@
 import {
-  ArrayMaxSize, IsEnum, IsInt, IsNumber, IsOptional, IsString, IsUrl, Length, Max, MaxLength, Min, ValidateNested,
+  ArrayMaxSize, IsEnum, IsInt, IsNumber, IsOptional, IsString, IsUrl, Length, MaxLength, Min, ValidateNested,
 } from 'class-validator';
 import { Field, Float, ID, InputType, ObjectType } from 'type-graphql';
 import { GraphQLJSONObject, GraphQLSafeInt } from 'graphql-scalars';
