@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import { auditLoaders } from '../modules/audit/audit.loaders';
 import { authLoaders } from '../modules/auth/auth.loaders';
 import { modelLoaders } from '../modules/model/model.loaders';
+import { feedbackLoaders } from '../modules/feedback/feedback.loaders';
 import { projectLoaders } from '../modules/project/project.loaders';
 
 /**
@@ -14,6 +15,7 @@ export function createLoaders(db: DataSource, batch = true) {
     ...authLoaders(db, batch),
     ...auditLoaders(db, batch),
     ...modelLoaders(db, batch),
+    ...feedbackLoaders(db, batch),
   };
 }
 

@@ -7,6 +7,7 @@ import { ModelVersionResolver } from '../modules/model/model-version.resolver';
 import { ModelResolver } from '../modules/model/model.resolver';
 import { ProjectResolver } from '../modules/project/project.resolver';
 import { NodeResolver } from './node.resolver';
+import { FeedbackResolver } from '../modules/feedback/feedback.resolver';
 import { resolveNodeType } from './node';
 import { resolveSourceType } from '../modules/model/model-version.entity';
 import { DateTimeScalar } from './scalars';
@@ -14,6 +15,7 @@ import { DateTimeScalar } from './scalars';
 export const RESOLVERS = [
   NodeResolver, ProjectResolver, ViewerResolver, ApiKeyResolver,
   ModelResolver, ModelVersionResolver, ModelAliasResolver, AliasEventResolver,
+  FeedbackResolver,
 ] as const;
 
 /**

@@ -1,0 +1,35 @@
+import { Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
+import type { Context } from '../../graphql/context';
+import { badInput, notFound } from '../../graphql/errors';
+import { keyOf } from '../../graphql/ids';
+import { requireProjectRole } from '../auth/access';
+import { Role } from '../auth/role';
+import { ModelVersion } from '../model/model-version.entity';
+import { RecordFeedbackInput, RecordFeedbackPayload } from './dto/feedback.input';
+import { EngagementSummary } from './feedback.entity';
+import { recordFeedback } from './feedback.service';
+
+@Resolver(() => ModelVersion)
+export class FeedbackResolver {
+  @Mutation(() => RecordFeedbackPayload, {
+    description: 'Records one piece of user feedback on a model version\'s output (thumbs, rating, text or event). Needs EDITOR.',
+  })
+  async recordFeedback(@Arg('input') input: RecordFeedbackInput, @Ctx() ctx: Context): Promise<RecordFeedbackPayload> {
+    const version = await ctx.loaders.modelVersionById.load(keyOf(input.modelVersionId, 'ModelVersion', 'modelVersionId'));
+    if (!version) throw notFound('ModelVersion', input.modelVersionId);
+    const actor = requireProjectRole(ctx, version.projectId, Role.EDITOR);
+    await ctx.db.transaction((m) => recordFeedback(m, actor, version, input));
+    return { accepted: true };
+  }
+
+  @FieldResolver(() => EngagementSummary, { description: 'User feedback on this version rolled up, from (inclusive) to (exclusive); open bounds when omitted.' })
+  engagement(
+    @Root() version: ModelVersion,
+    @Arg('from', () => Date, { nullable: true }) from: Date | null,
+    @Arg('to', () => Date, { nullable: true }) to: Date | null,
+    @Ctx() ctx: Context,
+  ): Promise<EngagementSummary> {
+    if (from && to && from > to) throw badInput('from must not be after to', 'from');
+    return ctx.loaders.engagement.load([version.id, from ?? null, to ?? null]);
+  }
+}
