@@ -1,8 +1,8 @@
 import { badInput } from './errors';
 
 /** The types that have global ids; `node(id:)` dispatches on this name. */
-export type NodeType = 'Project' | 'ApiKey' | 'AuditEvent' | 'Model' | 'ModelVersion' | 'AliasEvent';
-const NODE_TYPES = new Set<string>(['Project', 'ApiKey', 'AuditEvent', 'Model', 'ModelVersion', 'AliasEvent']);
+export type NodeType = 'Project' | 'ApiKey' | 'AuditEvent' | 'Model' | 'ModelVersion' | 'AliasEvent' | 'Dataset' | 'DatasetVersion' | 'PromotionRequest' | 'Evaluation' | 'EvalSample' | 'FeatureSet' | 'MetricSeries' | 'Monitor' | 'Alert';
+const NODE_TYPES = new Set<string>(['Project', 'ApiKey', 'AuditEvent', 'Model', 'ModelVersion', 'AliasEvent', 'Dataset', 'DatasetVersion', 'PromotionRequest', 'Evaluation', 'EvalSample', 'FeatureSet', 'MetricSeries', 'Monitor', 'Alert']);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const BIGINT = /^[1-9][0-9]{0,18}$/;
@@ -10,7 +10,12 @@ const BIGINT = /^[1-9][0-9]{0,18}$/;
 const MAX_BIGINT = 9223372036854775807n;
 /** Which key shape each type's rows have, so a forged id fails as BAD_USER_INPUT, not in SQL. */
 const KEY_SHAPE: Record<NodeType, RegExp> = {
+  MetricSeries: UUID, Monitor: UUID, Alert: BIGINT,
+  PromotionRequest: UUID,
   Project: UUID, ApiKey: UUID, Model: UUID, ModelVersion: UUID, AuditEvent: BIGINT, AliasEvent: BIGINT,
+  Dataset: UUID, DatasetVersion: UUID,
+  Evaluation: UUID, EvalSample: BIGINT,
+  FeatureSet: UUID,
 };
 
 /** Opaque global id: base64url of `Type:key`. Opaque so clients never build ids by hand. */

@@ -1,9 +1,14 @@
 import { DataSource } from 'typeorm';
 import { auditLoaders } from '../modules/audit/audit.loaders';
 import { authLoaders } from '../modules/auth/auth.loaders';
+import { datasetLoaders } from '../modules/dataset/dataset.loaders';
+import { evaluationLoaders } from '../modules/evaluation/evaluation.loaders';
 import { modelLoaders } from '../modules/model/model.loaders';
 import { feedbackLoaders } from '../modules/feedback/feedback.loaders';
+import { monitoringLoaders } from '../modules/monitoring/monitoring.loaders';
+import { promotionLoaders } from '../modules/promotion/promotion.loaders';
 import { projectLoaders } from '../modules/project/project.loaders';
+import { featureSetLoaders } from '../modules/feature-set/feature-set.loaders';
 
 /**
  * The per-request loaders bag. A new one per HTTP request and per subscription event, so a
@@ -15,7 +20,12 @@ export function createLoaders(db: DataSource, batch = true) {
     ...authLoaders(db, batch),
     ...auditLoaders(db, batch),
     ...modelLoaders(db, batch),
+    ...featureSetLoaders(db, batch),
+    ...datasetLoaders(db, batch),
+    ...evaluationLoaders(db, batch),
     ...feedbackLoaders(db, batch),
+    ...monitoringLoaders(db, batch),
+    ...promotionLoaders(db, batch),
   };
 }
 

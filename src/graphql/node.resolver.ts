@@ -17,7 +17,26 @@ async function loadNode(ctx: Context, id: string): Promise<Node | null> {
     case 'Project': node = await l.projectById.load(key); projectId = node ? key : undefined; break;
     case 'Model': node = await l.modelById.load(key); projectId = (node as { projectId?: string })?.projectId; break;
     case 'ModelVersion': node = await l.modelVersionById.load(key); projectId = (node as { projectId?: string })?.projectId; break;
+    case 'Dataset': node = await l.datasetById.load(key); projectId = (node as { projectId?: string })?.projectId; break;
+    case 'DatasetVersion': node = await l.datasetVersionById.load(key); projectId = (node as { projectId?: string })?.projectId; break;
     case 'AuditEvent': node = await l.auditEventById.load(key); projectId = node?.projectId; break;
+    case 'MetricSeries': node = await l.metricSeriesById.load(key); projectId = (node as { projectId?: string })?.projectId; break;
+    case 'Monitor': node = await l.monitorById.load(key); projectId = (node as { projectId?: string })?.projectId; break;
+    case 'Alert': node = await l.alertById.load(key); projectId = (node as { projectId?: string })?.projectId; break;
+    case 'FeatureSet': node = await l.featureSetById.load(key); projectId = node ? (node as { projectId: string }).projectId : undefined; break;
+    case 'Evaluation': node = await l.evaluationById.load(key); projectId = (node as { projectId?: string })?.projectId; break;
+    case 'EvalSample': {
+      const s = await l.evalSampleById.load(key);
+      node = s;
+      projectId = s ? (await l.evaluationById.load(s.evaluationId))?.projectId : undefined;
+      break;
+    }
+    case 'PromotionRequest': {
+      const r = await l.promotionRequestById.load(key);
+      node = r;
+      projectId = r ? (await l.modelById.load(r.modelId))?.projectId : undefined;
+      break;
+    }
     case 'AliasEvent': {
       const e = await l.aliasEventById.load(key);
       node = e;

@@ -2,12 +2,20 @@ import 'reflect-metadata';
 import { GraphQLSchema, isAbstractType } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { ApiKeyResolver, ViewerResolver } from '../modules/auth/auth.resolver';
+import { DatasetResolver } from '../modules/dataset/dataset.resolver';
+import { DatasetUsageResolver, DatasetVersionResolver, ModelVersionDatasetsResolver } from '../modules/dataset/dataset-version.resolver';
+import { ProjectDatasetsResolver } from '../modules/dataset/project-datasets.resolver';
+import { EvaluationResolver, ModelVersionEvaluationResolver, ProjectEvaluationResolver } from '../modules/evaluation/evaluation.resolver';
 import { AliasEventResolver, ModelAliasResolver } from '../modules/model/alias.resolver';
 import { ModelVersionResolver } from '../modules/model/model-version.resolver';
 import { ModelResolver } from '../modules/model/model.resolver';
 import { ProjectResolver } from '../modules/project/project.resolver';
+import { FeatureSetResolver, ModelVersionFeatureSetResolver, ProjectFeatureSetResolver } from '../modules/feature-set/feature-set.resolver';
 import { NodeResolver } from './node.resolver';
 import { FeedbackResolver } from '../modules/feedback/feedback.resolver';
+import { MetricSeriesResolver, MonitoringProjectResolver, MonitoringVersionResolver } from '../modules/monitoring/metric-series.resolver';
+import { AlertResolver, MonitorResolver } from '../modules/monitoring/monitor.resolver';
+import { AliasPolicyResolver, EvaluationGateResolver, ModelPromotionResolver, PromotionRequestResolver } from '../modules/promotion/promotion.resolver';
 import { resolveNodeType } from './node';
 import { resolveSourceType } from '../modules/model/model-version.entity';
 import { DateTimeScalar } from './scalars';
@@ -15,7 +23,12 @@ import { DateTimeScalar } from './scalars';
 export const RESOLVERS = [
   NodeResolver, ProjectResolver, ViewerResolver, ApiKeyResolver,
   ModelResolver, ModelVersionResolver, ModelAliasResolver, AliasEventResolver,
+  FeatureSetResolver, ProjectFeatureSetResolver, ModelVersionFeatureSetResolver,
+  DatasetResolver, DatasetVersionResolver, DatasetUsageResolver, ProjectDatasetsResolver, ModelVersionDatasetsResolver,
   FeedbackResolver,
+  MetricSeriesResolver, MonitoringProjectResolver, MonitoringVersionResolver, MonitorResolver, AlertResolver,
+  EvaluationResolver, ModelVersionEvaluationResolver, ProjectEvaluationResolver,
+  ModelPromotionResolver, AliasPolicyResolver, EvaluationGateResolver, PromotionRequestResolver,
 ] as const;
 
 /**

@@ -8,6 +8,7 @@ import { ModelVersion } from './model-version.entity';
 import { Model } from './model.entity';
 import { loadModelFor } from './model.resolver';
 import { removeModelAlias, setModelAlias } from './model.service';
+import { assertDirectMove } from '../promotion/promotion.service';
 
 @Resolver(() => ModelAlias)
 export class ModelAliasResolver {
@@ -16,7 +17,12 @@ export class ModelAliasResolver {
   })
   async setModelAlias(@Arg('input') input: SetModelAliasInput, @Ctx() ctx: Context): Promise<ModelAliasPayload> {
     const model = await loadModelFor(ctx, input.modelId, Role.EDITOR, 'modelId');
-    const { alias } = await ctx.db.transaction((m) => setModelAlias(m, ctx.principal!, model.id, input));
+    const { alias } = await ctx.db.transaction(async (m) => {
+      // A protected alias moves directly only when its policy asks for no approvals and the
+      // version passes its gates; otherwise through requestPromotion.
+      await assertDirectMove(m, model.id, input.alias, input.versionNumber);
+      return setModelAlias(m, ctx.principal!, model.id, input);
+    });
     return { alias };
   }
 

@@ -1,7 +1,7 @@
 import { Params, likeEscape } from '../../db/sql';
-import { AppError } from '../../graphql/errors';
 import { keyOf } from '../../graphql/ids';
 import { normalizeTags } from '../../graphql/tag';
+import { metricBoundSql } from '../evaluation/evaluation.filters';
 import { ModelFilter } from './dto/model.input';
 import { ModelVersionFilter } from './dto/model-version.input';
 
@@ -32,13 +32,15 @@ export function versionFilterSql(f: ModelVersionFilter | null | undefined, p: Pa
   if (f.baseVersionId) {
     conds.push(`t.base_version_id = ${p.add(keyOf(f.baseVersionId, 'ModelVersion', `${field}.baseVersionId`))}`);
   }
-  // Dataset lineage and evaluation metrics are stored by modules this server does not have
-  // yet; refusing is honest, silently ignoring the bound would return wrong versions.
   if (f.trainedOnDatasetVersionId) {
-    throw new AppError('BAD_USER_INPUT', 'Filtering by dataset is not available yet: this server stores no dataset lineage', { field: `${field}.trainedOnDatasetVersionId` });
+    // "Trained on" covers fine-tuning: both are data the weights were fitted to. The lineage
+    // primary key (model_version_id, dataset_version_id, role) answers this per version.
+    const dv = p.add(keyOf(f.trainedOnDatasetVersionId, 'DatasetVersion', `${field}.trainedOnDatasetVersionId`));
+    conds.push(`EXISTS (SELECT 1 FROM model_version_dataset u WHERE u.model_version_id = t.id AND u.dataset_version_id = ${dv}
+                        AND u.role IN ('TRAINING', 'FINE_TUNING'))`);
   }
   if (f.metric) {
-    throw new AppError('BAD_USER_INPUT', 'Filtering by metric is not available yet: this server stores no evaluations', { field: `${field}.metric` });
+    conds.push(metricBoundSql(f.metric, p, `${field}.metric`));
   }
   const own = conds.length ? conds.join(' AND ') : null;
   if (!f.or?.length) return own;

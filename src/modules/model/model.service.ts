@@ -6,6 +6,8 @@ import { keyOf, toGlobalId } from '../../graphql/ids';
 import { normalizeTags } from '../../graphql/tag';
 import { recordAudit } from '../audit/audit.service';
 import { Principal } from '../auth/principal';
+import { checkUsages, linkUsages, parseUsages } from '../dataset/dataset.service';
+import { featureSetKeys, linkFeatureSets } from '../feature-set/feature-set.service';
 import { CreateModelInput, UpdateModelInput } from './dto/model.input';
 import { CreateModelVersionInput, UpdateModelVersionInput } from './dto/model-version.input';
 import { AliasEvent, ModelAlias } from './model-alias.entity';
@@ -94,8 +96,8 @@ export async function createModelVersion(
 ): Promise<{ version: ModelVersion; created: boolean }> {
   const source = sourceOf(input);
   if (input.status === ModelVersionStatus.ARCHIVED) badInputThrow('A version cannot be created ARCHIVED', 'status');
-  if (input.datasets?.length) badInputThrow('Dataset lineage is not available yet: this server stores no datasets', 'datasets');
-  if (input.featureSetIds?.length) badInputThrow('Feature sets are not available yet: this server stores no feature sets', 'featureSetIds');
+  const usages = parseUsages(input.datasets);
+  const featureSetIds = featureSetKeys(input.featureSetIds);
   const baseKey = input.baseVersionId ? keyOf(input.baseVersionId, 'ModelVersion', 'baseVersionId') : null;
 
   const model = await lockModel(m, modelId);
@@ -111,6 +113,7 @@ export async function createModelVersion(
     );
     if (!base) throw new AppError('NOT_FOUND', 'baseVersionId names no version of this project', { field: 'baseVersionId' });
   }
+  await checkUsages(m, model.projectId, usages);
   const number = model.versionCount + 1;
   await m.query(`UPDATE model SET version_count = $2, updated_at = now() WHERE id = $1`, [modelId, number]);
   const created = await insertReturning(m, ModelVersion, {
@@ -130,9 +133,14 @@ export async function createModelVersion(
     fineTuningMethod: input.fineTuningMethod ?? null,
     idempotencyKey: input.idempotencyKey ?? null,
   });
+  await linkUsages(m, created.id, usages);
+  await linkFeatureSets(m, created.id, model.projectId, featureSetIds);
   await recordAudit(m, {
     projectId: model.projectId, actor: actor.name, action: 'modelVersion.create', targetType: 'ModelVersion',
-    targetId: created.nodeId, after: created,
+    targetId: created.nodeId,
+    after: usages.length
+      ? { ...created, datasets: usages.map((u) => ({ datasetVersionId: toGlobalId('DatasetVersion', u.datasetVersionId), role: u.role })) }
+      : created,
   });
   return { version: created, created: true };
 }

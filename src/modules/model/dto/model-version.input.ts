@@ -191,7 +191,7 @@ export class ModelVersionFilter {
   @IsOptional()
   createdBefore?: Date | null;
 
-  @Field(() => ID, { nullable: true, description: 'Only versions trained on this dataset version.' })
+  @Field(() => ID, { nullable: true, description: 'Only versions that used this dataset version with role TRAINING or FINE_TUNING.' })
   @IsOptional() @IsString()
   trainedOnDatasetVersionId?: string | null;
 

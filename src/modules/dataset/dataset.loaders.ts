@@ -1,0 +1,106 @@
+import DataLoader from 'dataloader';
+import { DataSource } from 'typeorm';
+import { hydrate } from '../../db/sql';
+import { pageLoader, rowLoader } from '../../graphql/page-loader';
+import { DatasetRole } from './dataset-role';
+import { DatasetUsage, DatasetVersion } from './dataset-version.entity';
+import { Dataset } from './dataset.entity';
+
+/** A loader keyed by (uuid, text) pairs, e.g. (project, dataset name); answers in key order. */
+function pairLoader<T extends object>(
+  db: DataSource, cls: { new (): T }, batch: boolean, sql: string, pairOf: (row: T) => [string, string], onRows: (rows: T[]) => void,
+) {
+  return new DataLoader<[string, string], T | null, string>(
+    async (keys) => {
+      const rows = hydrate(db, cls, await db.query(sql, [keys.map((k) => k[0]), keys.map((k) => k[1])]));
+      onRows(rows);
+      const map = new Map(rows.map((r) => [pairOf(r).join('\u0000'), r]));
+      return keys.map((k) => map.get(k.join('\u0000')) ?? null);
+    },
+    { batch, cache: batch, cacheKeyFn: (k) => k.join('\u0000') },
+  );
+}
+
+const ROLE_ORDER = Object.values(DatasetRole);
+
+function listOf<T>(map: Map<string, T[]>, key: string): T[] {
+  let list = map.get(key);
+  if (!list) map.set(key, (list = []));
+  return list;
+}
+
+export function datasetLoaders(db: DataSource, batch: boolean) {
+  const datasetById = rowLoader(db, Dataset, batch, (ids) => `SELECT * FROM dataset WHERE id = ANY(${ids}::uuid[])`, (d) => d.id);
+  const datasetVersionById = rowLoader(db, DatasetVersion, batch,
+    (ids) => `SELECT * FROM dataset_version WHERE id = ANY(${ids}::uuid[])`, (v) => v.id);
+  // Rows read by any loader fill the by-id caches, so `dataset` and `datasetVersion` fields
+  // under a list find their rows already loaded.
+  const primeDatasets = (rows: Dataset[]) => { for (const d of rows) datasetById.prime(d.id, d); };
+  const primeVersions = (rows: DatasetVersion[]) => { for (const v of rows) datasetVersionById.prime(v.id, v); };
+  return {
+    datasetById,
+    datasetByProjectAndName: pairLoader(db, Dataset, batch,
+      `SELECT d.* FROM unnest($1::uuid[], $2::text[]) k(p, n) JOIN dataset d ON d.project_id = k.p AND d.name = k.n`,
+      (d) => [d.projectId, d.name], primeDatasets),
+    datasetVersionById,
+    datasetVersionByNumber: pairLoader(db, DatasetVersion, batch,
+      `SELECT v.* FROM unnest($1::uuid[], $2::int[]) k(d, n) JOIN dataset_version v ON v.dataset_id = k.d AND v.number = k.n`,
+      (v) => [v.datasetId, String(v.number)], primeVersions),
+    latestVersionByDataset: rowLoader(db, DatasetVersion, batch,
+      (ids) => `SELECT DISTINCT ON (dataset_id) * FROM dataset_version WHERE dataset_id = ANY(${ids}::uuid[]) ORDER BY dataset_id, number DESC`,
+      (v) => v.datasetId, primeVersions),
+    datasetPages: pageLoader(db, Dataset, batch, primeDatasets),
+    datasetVersionPages: pageLoader(db, DatasetVersion, batch, primeVersions),
+    /**
+     * Every lineage edge of each model version, all roles (a role argument filters in memory,
+     * so every `datasets(role:)` shares one statement). The dataset versions come in the same
+     * statement and prime datasetVersionById. Ordered by role, then dataset and version number.
+     */
+    usagesByModelVersion: new DataLoader<string, DatasetUsage[]>(
+      async (ids) => {
+        const rows: Record<string, unknown>[] = await db.query(
+          `SELECT v.*, u.model_version_id AS usage_model_version_id, u.role AS usage_role
+             FROM model_version_dataset u JOIN dataset_version v ON v.id = u.dataset_version_id
+            WHERE u.model_version_id = ANY($1::uuid[])
+            ORDER BY u.model_version_id, v.dataset_id, v.number DESC`,
+          [ids],
+        );
+        const versions = hydrate(db, DatasetVersion, rows);
+        primeVersions(versions);
+        const byModelVersion = new Map<string, DatasetUsage[]>();
+        rows.forEach((row, i) => {
+          const usage = Object.assign(new DatasetUsage(), {
+            modelVersionId: row.usage_model_version_id as string, datasetVersionId: versions[i].id, role: row.usage_role as DatasetRole,
+          });
+          listOf(byModelVersion, usage.modelVersionId).push(usage);
+        });
+        for (const list of byModelVersion.values()) {
+          list.sort((a, b) => ROLE_ORDER.indexOf(a.role) - ROLE_ORDER.indexOf(b.role));
+        }
+        return ids.map((id) => byModelVersion.get(id) ?? []);
+      },
+      { batch, cache: batch },
+    ),
+    /** Reverse lineage: the model versions that used each dataset version, newest first, all roles. */
+    usagesByDatasetVersion: new DataLoader<string, DatasetUsage[]>(
+      async (ids) => {
+        const rows: { model_version_id: string; dataset_version_id: string; role: DatasetRole }[] = await db.query(
+          `SELECT u.model_version_id, u.dataset_version_id, u.role
+             FROM model_version_dataset u JOIN model_version mv ON mv.id = u.model_version_id
+            WHERE u.dataset_version_id = ANY($1::uuid[])
+            ORDER BY u.dataset_version_id, mv.created_at DESC, mv.id DESC, u.role`,
+          [ids],
+        );
+        const byDatasetVersion = new Map<string, DatasetUsage[]>();
+        for (const row of rows) {
+          const usage = Object.assign(new DatasetUsage(), {
+            modelVersionId: row.model_version_id, datasetVersionId: row.dataset_version_id, role: row.role,
+          });
+          listOf(byDatasetVersion, usage.datasetVersionId).push(usage);
+        }
+        return ids.map((id) => byDatasetVersion.get(id) ?? []);
+      },
+      { batch, cache: batch },
+    ),
+  };
+}

@@ -1,0 +1,205 @@
+import { Arg, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { Context } from '../../graphql/context';
+import { AppError, badInput, notFound } from '../../graphql/errors';
+import { keyOf } from '../../graphql/ids';
+import { pageConnection } from '../../graphql/page-loader';
+import { Connection, pageSize } from '../../graphql/pagination';
+import { requireProjectRole } from '../auth/access';
+import { Role } from '../auth/role';
+import { DatasetVersion } from '../dataset/dataset-version.entity';
+import { ModelVersion } from '../model/model-version.entity';
+import { Project } from '../project/project.entity';
+import {
+  CompleteEvaluationInput, CreateEvaluationInput, EvaluationFilter, EvaluationPayload, LogEvaluationMetricsInput, LogEvaluationSamplesInput,
+} from './dto/evaluation.input';
+import {
+  ComparisonRow, EvalSampleConnection, EvaluationConnection, LeaderboardEntry, VersionComparison,
+} from './dto/evaluation.types';
+import { EvalMetric } from './eval-metric.entity';
+import { EvalSample } from './eval-sample.entity';
+import { Evaluation, EvaluationStatus } from './evaluation.entity';
+import { evaluationPage, samplePage } from './evaluation.pages';
+import { METRIC_NAME, METRIC_NAME_RULE, SLICE, SLICE_RULE } from './evaluation.rules';
+import {
+  completeEvaluation, createEvaluation, latestMetricValues, logEvaluationMetrics, logEvaluationSamples,
+} from './evaluation.service';
+
+const MAX_COMPARED_VERSIONS = 50;
+const MAX_COMPARED_METRICS = 100;
+
+/** Loads an evaluation by global id and checks the caller's role in its project. */
+async function loadEvaluationFor(ctx: Context, id: string, role: Role, field = 'evaluationId'): Promise<Evaluation> {
+  const evaluation = await ctx.loaders.evaluationById.load(keyOf(id, 'Evaluation', field));
+  if (!evaluation) throw notFound('Evaluation', id);
+  requireProjectRole(ctx, evaluation.projectId, role);
+  return evaluation;
+}
+
+function checkMetricName(name: string, field: string): void {
+  if (!METRIC_NAME.test(name)) throw badInput(`${field} ${METRIC_NAME_RULE}`, field);
+}
+
+function checkSlice(slice: string | null | undefined, field: string): void {
+  if (slice !== null && slice !== undefined && !SLICE.test(slice)) throw badInput(`${field} ${SLICE_RULE}`, field);
+}
+
+@Resolver(() => Evaluation)
+export class EvaluationResolver {
+  @Mutation(() => EvaluationPayload, {
+    description: 'Starts a RUNNING evaluation of a model version, optionally on a dataset version of the same project, with optional first metrics. Needs EDITOR.',
+  })
+  async createEvaluation(@Arg('input') input: CreateEvaluationInput, @Ctx() ctx: Context): Promise<EvaluationPayload> {
+    const version = await ctx.loaders.modelVersionById.load(keyOf(input.modelVersionId, 'ModelVersion', 'modelVersionId'));
+    if (!version) throw notFound('ModelVersion', input.modelVersionId);
+    const actor = requireProjectRole(ctx, version.projectId, Role.EDITOR);
+    let datasetVersionId: string | null = null;
+    if (input.datasetVersionId) {
+      const dv = await ctx.loaders.datasetVersionById.load(keyOf(input.datasetVersionId, 'DatasetVersion', 'datasetVersionId'));
+      // Another project's dataset version is as unknown here as a missing one.
+      if (!dv || dv.projectId !== version.projectId) {
+        throw new AppError('NOT_FOUND', 'datasetVersionId names no dataset version of this project', { field: 'datasetVersionId' });
+      }
+      datasetVersionId = dv.id;
+    }
+    const evaluation = await ctx.db.transaction((m) => createEvaluation(m, actor, version, datasetVersionId, input));
+    return { evaluation };
+  }
+
+  @Mutation(() => EvaluationPayload, {
+    description: 'Adds metrics to a RUNNING evaluation; a (name, slice) logged before gets the new value. CONFLICT once it finished. Needs EDITOR.',
+  })
+  async logEvaluationMetrics(@Arg('input') input: LogEvaluationMetricsInput, @Ctx() ctx: Context): Promise<EvaluationPayload> {
+    const current = await loadEvaluationFor(ctx, input.evaluationId, Role.EDITOR);
+    return { evaluation: await ctx.db.transaction((m) => logEvaluationMetrics(m, ctx.principal!, current.id, input.metrics)) };
+  }
+
+  @Mutation(() => EvaluationPayload, {
+    description: 'Appends up to 10,000 samples to a RUNNING evaluation. CONFLICT once it finished. Needs EDITOR.',
+  })
+  async logEvaluationSamples(@Arg('input') input: LogEvaluationSamplesInput, @Ctx() ctx: Context): Promise<EvaluationPayload> {
+    const current = await loadEvaluationFor(ctx, input.evaluationId, Role.EDITOR);
+    return { evaluation: await ctx.db.transaction((m) => logEvaluationSamples(m, ctx.principal!, current.id, input.samples)) };
+  }
+
+  @Mutation(() => EvaluationPayload, {
+    description: 'Finishes a RUNNING evaluation as COMPLETED or FAILED; only COMPLETED ones rank and compare. CONFLICT when already finished. Needs EDITOR.',
+  })
+  async completeEvaluation(@Arg('input') input: CompleteEvaluationInput, @Ctx() ctx: Context): Promise<EvaluationPayload> {
+    const current = await loadEvaluationFor(ctx, input.evaluationId, Role.EDITOR);
+    const status = input.status as EvaluationStatus.COMPLETED | EvaluationStatus.FAILED;
+    return { evaluation: await ctx.db.transaction((m) => completeEvaluation(m, ctx.principal!, current.id, status)) };
+  }
+
+  @Query(() => VersionComparison, {
+    description: 'Model versions side by side: for each, every metric from its latest COMPLETED evaluation reporting it. '
+      + 'Without metrics, the sorted union of what they report. At most 50 ids, each readable by the key.',
+  })
+  async compareModelVersions(
+    @Arg('ids', () => [ID]) ids: string[],
+    @Arg('metrics', () => [String], { nullable: true }) metrics: string[] | null,
+    @Arg('datasetVersionId', () => ID, { nullable: true, description: 'Only evaluations on this dataset version.' }) datasetVersionId: string | null,
+    @Arg('slice', () => String, { nullable: true, description: 'Compare on this slice; null (default): the overall values.' }) slice: string | null,
+    @Ctx() ctx: Context,
+  ): Promise<VersionComparison> {
+    if (ids.length > MAX_COMPARED_VERSIONS) throw badInput(`ids takes at most ${MAX_COMPARED_VERSIONS} ids`, 'ids');
+    if (metrics && metrics.length > MAX_COMPARED_METRICS) throw badInput(`metrics takes at most ${MAX_COMPARED_METRICS} names`, 'metrics');
+    metrics?.forEach((name, i) => checkMetricName(name, `metrics.${i}`));
+    checkSlice(slice, 'slice');
+    const keys = ids.map((id, i) => keyOf(id, 'ModelVersion', `ids.${i}`));
+    const dvKey = datasetVersionId ? keyOf(datasetVersionId, 'DatasetVersion', 'datasetVersionId') : null;
+    const versions = await Promise.all(keys.map((k) => ctx.loaders.modelVersionById.load(k)));
+    versions.forEach((v, i) => {
+      if (!v) throw notFound('ModelVersion', ids[i]);
+      requireProjectRole(ctx, v.projectId, Role.VIEWER);
+    });
+    const found = versions as ModelVersion[];
+    const values = found.length
+      ? await latestMetricValues(ctx.db.manager, [...new Set(keys)], { metrics, datasetVersionId: dvKey, slice })
+      : [];
+    const columns = metrics ?? [...new Set(values.map((v) => v.name))].sort();
+    const byVersionAndName = new Map(values.map((v) => [`${v.modelVersionId}\u0000${v.name}`, v.value]));
+    const rows: ComparisonRow[] = found.map((v) => ({
+      modelVersion: v,
+      values: columns.map((name) => byVersionAndName.get(`${v.id}\u0000${name}`) ?? null),
+    }));
+    return { metrics: columns, rows };
+  }
+
+  @FieldResolver(() => ModelVersion, { description: 'The model version evaluated.' })
+  async modelVersion(@Root() e: Evaluation, @Ctx() ctx: Context): Promise<ModelVersion> {
+    return (await ctx.loaders.modelVersionById.load(e.modelVersionId))!;
+  }
+
+  @FieldResolver(() => DatasetVersion, { nullable: true, description: 'The dataset version it ran on, if one was named.' })
+  datasetVersion(@Root() e: Evaluation, @Ctx() ctx: Context): Promise<DatasetVersion | null> | null {
+    return e.datasetVersionId ? ctx.loaders.datasetVersionById.load(e.datasetVersionId) : null;
+  }
+
+  @FieldResolver(() => [EvalMetric], { description: 'Every metric, by name, the overall value before the slices.' })
+  metrics(@Root() e: Evaluation, @Ctx() ctx: Context): Promise<EvalMetric[]> {
+    return ctx.loaders.metricsByEvaluation.load(e.id);
+  }
+
+  @FieldResolver(() => Float, { nullable: true, description: 'One metric value; slice null (default) is the overall value. Null when not logged.' })
+  async metric(
+    @Root() e: Evaluation,
+    @Arg('name') name: string,
+    @Arg('slice', () => String, { nullable: true }) slice: string | null,
+    @Ctx() ctx: Context,
+  ): Promise<number | null> {
+    const metrics = await ctx.loaders.metricsByEvaluation.load(e.id);
+    return metrics.find((x) => x.name === name && x.slice === (slice ?? null))?.value ?? null;
+  }
+
+  @FieldResolver(() => EvalSampleConnection, { description: 'The samples, in the order they were logged.' })
+  async samples(
+    @Root() e: Evaluation,
+    @Ctx() ctx: Context,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+  ): Promise<Connection<EvalSample>> {
+    const spec = samplePage({ first, after });
+    return pageConnection(await ctx.loaders.evalSamplePages.load({ parentId: e.id, spec }), spec);
+  }
+}
+
+@Resolver(() => ModelVersion)
+export class ModelVersionEvaluationResolver {
+  @FieldResolver(() => EvaluationConnection, { description: 'Evaluations of this version, newest first.' })
+  async evaluations(
+    @Root() v: ModelVersion,
+    @Ctx() ctx: Context,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('filter', () => EvaluationFilter, { nullable: true }) filter: EvaluationFilter | null,
+  ): Promise<Connection<Evaluation>> {
+    const spec = evaluationPage({ first, after, filter });
+    return pageConnection(await ctx.loaders.evaluationPages.load({ parentId: v.id, spec }), spec);
+  }
+}
+
+@Resolver(() => Project)
+export class ProjectEvaluationResolver {
+  @FieldResolver(() => [LeaderboardEntry], {
+    description: 'Model versions ranked by their best COMPLETED value of a metric (at most 100). Descending, or ascending '
+      + 'when a completed evaluation marks the metric higherIsBetter: false; ties go to the earlier finish.',
+  })
+  leaderboard(
+    @Root() project: Project,
+    @Arg('metric') metric: string,
+    @Arg('datasetVersionId', () => ID, { nullable: true }) datasetVersionId: string | null,
+    @Arg('slice', () => String, { nullable: true }) slice: string | null,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
+    @Ctx() ctx: Context,
+  ): Promise<LeaderboardEntry[]> {
+    checkMetricName(metric, 'metric');
+    checkSlice(slice, 'slice');
+    return ctx.loaders.leaderboards.load({
+      projectId: project.id,
+      metric,
+      slice: slice ?? null,
+      datasetVersionId: datasetVersionId ? keyOf(datasetVersionId, 'DatasetVersion', 'datasetVersionId') : null,
+      first: pageSize(first),
+    });
+  }
+}

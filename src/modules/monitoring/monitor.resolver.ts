@@ -1,0 +1,69 @@
+import { Arg, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
+import type { Context } from '../../graphql/context';
+import { notFound } from '../../graphql/errors';
+import { keyOf } from '../../graphql/ids';
+import { pageConnection } from '../../graphql/page-loader';
+import { Connection } from '../../graphql/pagination';
+import { requireProjectRole } from '../auth/access';
+import { Role } from '../auth/role';
+import { ModelVersion } from '../model/model-version.entity';
+import { Model } from '../model/model.entity';
+import { Project } from '../project/project.entity';
+import { AlertConnection } from './dto/connections';
+import { CreateMonitorInput, MonitorPayload, UpdateMonitorInput } from './dto/monitor.input';
+import { Alert, Monitor } from './monitor.entity';
+import { createMonitor, updateMonitor } from './monitor.service';
+import { alertPage } from './monitoring.pages';
+
+@Resolver(() => Monitor)
+export class MonitorResolver {
+  @Mutation(() => MonitorPayload, { description: 'Creates a monitor and evaluates it at once. Needs EDITOR.' })
+  async createMonitor(@Arg('input') input: CreateMonitorInput, @Ctx() ctx: Context): Promise<MonitorPayload> {
+    const project = await ctx.loaders.projectBySlug.load(input.projectSlug);
+    if (!project) throw notFound('Project', input.projectSlug);
+    const actor = requireProjectRole(ctx, project.id, Role.EDITOR);
+    return { monitor: await ctx.db.transaction((m) => createMonitor(m, actor, project.id, input)) };
+  }
+
+  @Mutation(() => MonitorPayload, { description: 'Changes a monitor\'s thresholds, window or pause and evaluates it again. Needs EDITOR.' })
+  async updateMonitor(@Arg('input') input: UpdateMonitorInput, @Ctx() ctx: Context): Promise<MonitorPayload> {
+    const current = await ctx.loaders.monitorById.load(keyOf(input.id, 'Monitor'));
+    if (!current) throw notFound('Monitor', input.id);
+    const actor = requireProjectRole(ctx, current.projectId, Role.EDITOR);
+    return { monitor: await ctx.db.transaction((m) => updateMonitor(m, actor, current.id, input)) };
+  }
+
+  @FieldResolver(() => Project, { description: 'The project the monitor belongs to.' })
+  async project(@Root() mo: Monitor, @Ctx() ctx: Context): Promise<Project> {
+    return (await ctx.loaders.projectById.load(mo.projectId))!;
+  }
+
+  @FieldResolver(() => Model, { nullable: true, description: 'With alias: the model whose aliased version is watched.' })
+  model(@Root() mo: Monitor, @Ctx() ctx: Context): Promise<Model | null> | null {
+    return mo.modelId ? ctx.loaders.modelById.load(mo.modelId) : null;
+  }
+
+  @FieldResolver(() => ModelVersion, { nullable: true, description: 'The version watched, when the monitor names one.' })
+  modelVersion(@Root() mo: Monitor, @Ctx() ctx: Context): Promise<ModelVersion | null> | null {
+    return mo.modelVersionId ? ctx.loaders.modelVersionById.load(mo.modelVersionId) : null;
+  }
+
+  @FieldResolver(() => AlertConnection, { description: 'Alerts the monitor opened, newest first.' })
+  async alerts(
+    @Root() mo: Monitor,
+    @Ctx() ctx: Context,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+  ): Promise<Connection<Alert>> {
+    const spec = alertPage({ first, after });
+    return pageConnection(await ctx.loaders.alertPages.load({ parentId: mo.id, spec }), spec);
+  }
+}
+
+@Resolver(() => Alert)
+export class AlertResolver {
+  @FieldResolver(() => Monitor, { description: 'The monitor that opened it.' })
+  async monitor(@Root() a: Alert, @Ctx() ctx: Context): Promise<Monitor> {
+    return (await ctx.loaders.monitorById.load(a.monitorId))!;
+  }
+}

@@ -1,0 +1,30 @@
+import DataLoader from 'dataloader';
+import { DataSource } from 'typeorm';
+import { hydrate } from '../../db/sql';
+import { pageLoader, rowLoader } from '../../graphql/page-loader';
+import { AliasPolicy, PromotionRequest } from './promotion.entity';
+
+export function promotionLoaders(db: DataSource, batch: boolean) {
+  return {
+    aliasPoliciesByModel: new DataLoader<string, AliasPolicy[]>(
+      async (ids) => {
+        const rows = hydrate(db, AliasPolicy, await db.query(`SELECT * FROM alias_policy WHERE model_id = ANY($1::uuid[]) ORDER BY alias`, [ids]));
+        return ids.map((id) => rows.filter((r) => r.modelId === id));
+      },
+      { batch, cache: batch },
+    ),
+    promotionRequestById: rowLoader(db, PromotionRequest, batch,
+      (ids) => `SELECT * FROM promotion_request WHERE id = ANY(${ids}::uuid[])`, (r) => r.id),
+    promotionRequestPages: pageLoader(db, PromotionRequest, batch),
+    /** Names of the approvers of each request, in the order they approved. */
+    approverNames: new DataLoader<string, string[]>(
+      async (ids) => {
+        const rows: { request_id: string; key_name: string }[] = await db.query(
+          `SELECT request_id, key_name FROM promotion_approval WHERE request_id = ANY($1::uuid[]) ORDER BY at, key_name`, [ids],
+        );
+        return ids.map((id) => rows.filter((r) => r.request_id === id).map((r) => r.key_name));
+      },
+      { batch, cache: batch },
+    ),
+  };
+}

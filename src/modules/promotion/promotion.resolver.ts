@@ -1,0 +1,124 @@
+import { Arg, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
+import type { Context } from '../../graphql/context';
+import { notFound } from '../../graphql/errors';
+import { keyOf } from '../../graphql/ids';
+import { pageConnection, pageSpec } from '../../graphql/page-loader';
+import { Connection, pageSize } from '../../graphql/pagination';
+import { requireProjectRole } from '../auth/access';
+import { Role } from '../auth/role';
+import { DatasetVersion } from '../dataset/dataset-version.entity';
+import { ModelPayload } from '../model/dto/model.input';
+import { ModelVersion } from '../model/model-version.entity';
+import { Model } from '../model/model.entity';
+import { loadModelFor } from '../model/model.resolver';
+import {
+  DecidePromotionInput, PromotionRequestConnection, PromotionRequestPayload, RequestPromotionInput, SetAliasPolicyInput,
+} from './dto/promotion.input';
+import { AliasPolicy, EvaluationGate, GateResult, PromotionRequest, PromotionStatus, StoredGate } from './promotion.entity';
+import { approvePromotion, rejectPromotion, requestPromotion, setAliasPolicy } from './promotion.service';
+
+const toGate = (g: StoredGate): EvaluationGate => Object.assign(new EvaluationGate(), g);
+
+/** Loads a request and checks the caller's role in its model's project. */
+async function loadRequestFor(ctx: Context, id: string, role: Role): Promise<{ request: PromotionRequest; projectId: string }> {
+  const request = await ctx.loaders.promotionRequestById.load(keyOf(id, 'PromotionRequest'));
+  if (!request) throw notFound('PromotionRequest', id);
+  const model = (await ctx.loaders.modelById.load(request.modelId))!;
+  requireProjectRole(ctx, model.projectId, role);
+  return { request, projectId: model.projectId };
+}
+
+@Resolver(() => Model)
+export class ModelPromotionResolver {
+  @Mutation(() => ModelPayload, {
+    description: 'Protects an alias with evaluation gates and required approvals (no gates and 0 approvals removes the protection). Needs ADMIN.',
+  })
+  async setAliasPolicy(@Arg('input') input: SetAliasPolicyInput, @Ctx() ctx: Context): Promise<ModelPayload> {
+    const model = await loadModelFor(ctx, input.modelId, Role.ADMIN, 'modelId');
+    await ctx.db.transaction((m) => setAliasPolicy(m, ctx.principal!, model, input));
+    return { model };
+  }
+
+  @Mutation(() => PromotionRequestPayload, {
+    description: 'Asks to move an alias to a version. Gates are checked now; with no approvals required the move applies at once. Needs EDITOR.',
+  })
+  async requestPromotion(@Arg('input') input: RequestPromotionInput, @Ctx() ctx: Context): Promise<PromotionRequestPayload> {
+    const model = await loadModelFor(ctx, input.modelId, Role.EDITOR, 'modelId');
+    return { promotionRequest: await ctx.db.transaction((m) => requestPromotion(m, ctx.principal!, model, input)) };
+  }
+
+  @Mutation(() => PromotionRequestPayload, {
+    description: 'Approves a pending request (not your own). The last approval needed re-checks the gates and moves the alias. Needs EDITOR.',
+  })
+  async approvePromotion(@Arg('input') input: DecidePromotionInput, @Ctx() ctx: Context): Promise<PromotionRequestPayload> {
+    const { request, projectId } = await loadRequestFor(ctx, input.id, Role.EDITOR);
+    return { promotionRequest: await ctx.db.transaction((m) => approvePromotion(m, ctx.principal!, projectId, request.id, input.comment ?? null)) };
+  }
+
+  @Mutation(() => PromotionRequestPayload, { description: 'Rejects a pending request; the requester doing so cancels it. Needs EDITOR.' })
+  async rejectPromotion(@Arg('input') input: DecidePromotionInput, @Ctx() ctx: Context): Promise<PromotionRequestPayload> {
+    const { request, projectId } = await loadRequestFor(ctx, input.id, Role.EDITOR);
+    return { promotionRequest: await ctx.db.transaction((m) => rejectPromotion(m, ctx.principal!, projectId, request.id, input.comment ?? null)) };
+  }
+
+  @FieldResolver(() => [AliasPolicy], { description: 'The policies protecting this model\'s aliases, by alias.' })
+  aliasPolicies(@Root() model: Model, @Ctx() ctx: Context): Promise<AliasPolicy[]> {
+    return ctx.loaders.aliasPoliciesByModel.load(model.id);
+  }
+
+  @FieldResolver(() => PromotionRequestConnection, { description: 'Promotion requests for this model\'s aliases, newest first.' })
+  async promotionRequests(
+    @Root() model: Model,
+    @Ctx() ctx: Context,
+    @Arg('status', () => PromotionStatus, { nullable: true }) status: PromotionStatus | null,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+  ): Promise<Connection<PromotionRequest>> {
+    const spec = pageSpec({
+      table: 'promotion_request', parentColumn: 'model_id',
+      sort: { tag: 'pr', desc: true, columns: [{ column: 'created_at', type: 'timestamptz', prop: 'createdAt' }, { column: 'id', type: 'uuid', prop: 'id' }] },
+      first: pageSize(first), after, filterKey: status,
+      where: (p) => (status ? `t.status = ${p.add(status)}` : null),
+    });
+    return pageConnection(await ctx.loaders.promotionRequestPages.load({ parentId: model.id, spec }), spec);
+  }
+}
+
+@Resolver(() => AliasPolicy)
+export class AliasPolicyResolver {
+  @FieldResolver(() => [EvaluationGate], { description: 'Evaluation gates the version must pass.' })
+  gates(@Root() policy: AliasPolicy): EvaluationGate[] {
+    return policy.gates.map(toGate);
+  }
+}
+
+@Resolver(() => EvaluationGate)
+export class EvaluationGateResolver {
+  @FieldResolver(() => DatasetVersion, { nullable: true, description: 'Only evaluations on this dataset version count; null: any.' })
+  datasetVersion(@Root() gate: EvaluationGate, @Ctx() ctx: Context): Promise<DatasetVersion | null> | null {
+    return gate.datasetVersionId ? ctx.loaders.datasetVersionById.load(gate.datasetVersionId) : null;
+  }
+}
+
+@Resolver(() => PromotionRequest)
+export class PromotionRequestResolver {
+  @FieldResolver(() => Model, { description: 'The model whose alias is to move.' })
+  async model(@Root() r: PromotionRequest, @Ctx() ctx: Context): Promise<Model> {
+    return (await ctx.loaders.modelById.load(r.modelId))!;
+  }
+
+  @FieldResolver(() => ModelVersion, { description: 'The version the alias is to point to.' })
+  async version(@Root() r: PromotionRequest, @Ctx() ctx: Context): Promise<ModelVersion> {
+    return (await ctx.loaders.modelVersionById.load(r.versionId))!;
+  }
+
+  @FieldResolver(() => [String], { description: 'Names of the API keys that approved, in order.' })
+  approvals(@Root() r: PromotionRequest, @Ctx() ctx: Context): Promise<string[]> {
+    return ctx.loaders.approverNames.load(r.id);
+  }
+
+  @FieldResolver(() => [GateResult], { description: 'The gates as last checked (at the request, and again at the final approval).' })
+  gateResults(@Root() r: PromotionRequest): GateResult[] {
+    return r.gateResults.map((g) => Object.assign(new GateResult(), { gate: toGate(g.gate), value: g.value, passed: g.passed }));
+  }
+}
