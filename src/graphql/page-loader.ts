@@ -102,6 +102,29 @@ export function rowLoader<T extends ObjectLiteral>(
   );
 }
 
+/**
+ * A loader keyed by pairs such as (project, name) or (model, number); `sql` takes the two key
+ * columns as arrays $1 and $2. Answers in key order; `onRows` primes other caches.
+ */
+export function pairLoader<T extends ObjectLiteral>(
+  db: DataSource,
+  cls: { new (): T },
+  batch: boolean,
+  sql: string,
+  pairOf: (row: T) => [string, string],
+  onRows: (rows: T[]) => void,
+) {
+  return new DataLoader<[string, string], T | null, string>(
+    async (keys) => {
+      const rows = hydrate(db, cls, await db.query(sql, [keys.map((k) => k[0]), keys.map((k) => k[1])]));
+      onRows(rows);
+      const map = new Map(rows.map((r) => [pairOf(r).join('\u0000'), r]));
+      return keys.map((k) => map.get(k.join('\u0000')) ?? null);
+    },
+    { batch, cache: batch, cacheKeyFn: (k) => k.join('\u0000') },
+  );
+}
+
 /** One sort order of a list: its key columns (with the entity property holding each). */
 export interface SortKey {
   tag: string;

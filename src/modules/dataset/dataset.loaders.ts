@@ -1,25 +1,10 @@
 import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
 import { hydrate } from '../../db/sql';
-import { pageLoader, rowLoader } from '../../graphql/page-loader';
+import { pageLoader, pairLoader, rowLoader } from '../../graphql/page-loader';
 import { DatasetRole } from './dataset-role';
 import { DatasetUsage, DatasetVersion } from './dataset-version.entity';
 import { Dataset } from './dataset.entity';
-
-/** A loader keyed by (uuid, text) pairs, e.g. (project, dataset name); answers in key order. */
-function pairLoader<T extends object>(
-  db: DataSource, cls: { new (): T }, batch: boolean, sql: string, pairOf: (row: T) => [string, string], onRows: (rows: T[]) => void,
-) {
-  return new DataLoader<[string, string], T | null, string>(
-    async (keys) => {
-      const rows = hydrate(db, cls, await db.query(sql, [keys.map((k) => k[0]), keys.map((k) => k[1])]));
-      onRows(rows);
-      const map = new Map(rows.map((r) => [pairOf(r).join('\u0000'), r]));
-      return keys.map((k) => map.get(k.join('\u0000')) ?? null);
-    },
-    { batch, cache: batch, cacheKeyFn: (k) => k.join('\u0000') },
-  );
-}
 
 const ROLE_ORDER = Object.values(DatasetRole);
 

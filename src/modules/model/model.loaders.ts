@@ -1,30 +1,10 @@
 import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
 import { hydrate } from '../../db/sql';
-import { pageLoader, rowLoader } from '../../graphql/page-loader';
+import { pageLoader, pairLoader, rowLoader } from '../../graphql/page-loader';
 import { AliasEvent, ModelAlias } from './model-alias.entity';
 import { ModelVersion } from './model-version.entity';
 import { Model } from './model.entity';
-
-/** A loader keyed by (uuid, text) pairs, e.g. (project, model name); answers in key order. */
-function pairLoader<T extends object>(
-  db: DataSource,
-  cls: { new (): T },
-  batch: boolean,
-  sql: string,
-  pairOf: (row: T) => [string, string],
-  onRows: (rows: T[]) => void,
-) {
-  return new DataLoader<[string, string], T | null, string>(
-    async (keys) => {
-      const rows = hydrate(db, cls, await db.query(sql, [keys.map((k) => k[0]), keys.map((k) => k[1])]));
-      onRows(rows);
-      const map = new Map(rows.map((r) => [pairOf(r).join('\u0000'), r]));
-      return keys.map((k) => map.get(k.join('\u0000')) ?? null);
-    },
-    { batch, cache: batch, cacheKeyFn: (k) => k.join('\u0000') },
-  );
-}
 
 export function modelLoaders(db: DataSource, batch: boolean) {
   const modelById = rowLoader(db, Model, batch, (ids) => `SELECT * FROM model WHERE id = ANY(${ids}::uuid[])`, (m) => m.id);
