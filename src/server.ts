@@ -22,6 +22,7 @@ import { getSchema } from './graphql/schema';
 import { jitGateway } from './graphql/jit-executor';
 import { authenticate, bootstrapAdminKey } from './modules/auth/api-key.service';
 import { Principal } from './modules/auth/principal';
+import { EventHub } from './modules/events/event-hub';
 
 export interface RunningServer {
   url: string;
@@ -30,6 +31,8 @@ export interface RunningServer {
   db: DataSource;
   sql: SqlStatementCounter;
   log: Logger;
+  /** The LISTEN connection and its subscriptions. */
+  events: EventHub;
   /** Stops accepting, finishes in-flight requests, closes sockets, then the database. */
   stop(): Promise<void>;
 }
@@ -48,12 +51,18 @@ async function principalFrom(db: DataSource, authorization: unknown): Promise<{ 
   return { principal, invalid: !principal };
 }
 
-/** The cost check as an Apollo plugin, after the operation is known and before it runs. */
+/** The cost check (and the refusal of subscriptions) as an Apollo plugin, after the operation is known and before it runs. */
 function costPlugin(schema: GraphQLSchema, maxCost: number): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ document, request }) {
+        async didResolveOperation({ document, request, operation }) {
+          // Subscriptions are served over graphql-ws on the same path; HTTP has no way to stream them.
+          if (operation?.operation === 'subscription') {
+            throw new GraphQLError('Subscriptions are served over WebSocket (graphql-ws protocol) at this path, not over HTTP', {
+              extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+            });
+          }
           checkCost(schema, document, request.variables, request.operationName ?? undefined, maxCost);
         },
       };
@@ -93,6 +102,16 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
     throw err;
   }
 
+  // One LISTEN connection per process; subscriptions fan out from it.
+  const events = new EventHub(db, url, log.child({ component: 'events' }));
+  try {
+    await events.start();
+  } catch (err) {
+    await db.destroy();
+    await embedded?.stop();
+    throw err;
+  }
+
   const schema = await getSchema();
   const formatError = makeFormatError(log);
   const rules = limitRules(config.limits);
@@ -109,6 +128,8 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
       db,
       principal: invalid ? null : principal,
       loaders: createLoaders(db, config.batchLoads),
+      freshLoaders: () => createLoaders(db, config.batchLoads),
+      events,
     };
   };
 
@@ -225,9 +246,11 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
     db,
     sql,
     log,
+    events,
     stop: () => {
       stopping ??= (async () => {
         await apollo.stop();
+        await events.stop();
         if (db.isInitialized) await db.destroy();
         await embedded?.stop();
       })();

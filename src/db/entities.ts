@@ -11,6 +11,7 @@ import { EvalMetric } from '../modules/evaluation/eval-metric.entity';
 import { EvalSample } from '../modules/evaluation/eval-sample.entity';
 import { Evaluation } from '../modules/evaluation/evaluation.entity';
 import { Feedback } from '../modules/feedback/feedback.entity';
+import { ColumnProfile } from '../modules/drift/column-profile.entity';
 import { MetricSeries } from '../modules/monitoring/metric-series.entity';
 import { Alert, Monitor } from '../modules/monitoring/monitor.entity';
 import { AliasPolicy, PromotionRequest } from '../modules/promotion/promotion.entity';
@@ -19,9 +20,11 @@ import { FeatureSets1764300000000 } from '../../migrations/1764300000000-Feature
 import { Datasets1764180000000 } from '../../migrations/1764180000000-Datasets';
 import { Evaluations1764400000000 } from '../../migrations/1764400000000-Evaluations';
 import { Feedback1764500000000 } from '../../migrations/1764500000000-Feedback';
+import { Drift1764800000000 } from '../../migrations/1764800000000-Drift';
 import { Monitoring1764600000000 } from '../../migrations/1764600000000-Monitoring';
 import { Promotions1764700000000 } from '../../migrations/1764700000000-Promotions';
+import { RegistryEvents1764900000000 } from '../../migrations/1764900000000-RegistryEvents';
 
 /** Listed, not globbed, so the same list works from TypeScript (tests) and compiled JavaScript. */
-export const ENTITIES = [Project, ApiKey, AuditEvent, Model, ModelVersion, ModelAlias, AliasEvent, Dataset, DatasetVersion, DatasetUsage, Feedback, AliasPolicy, PromotionRequest, Evaluation, EvalMetric, EvalSample, FeatureSet, MetricSeries, Monitor, Alert];
-export const MIGRATIONS = [RegistryCore1764100000000, Datasets1764180000000, Evaluations1764400000000, Feedback1764500000000, Promotions1764700000000, FeatureSets1764300000000, Monitoring1764600000000];
+export const ENTITIES = [Project, ApiKey, AuditEvent, Model, ModelVersion, ModelAlias, AliasEvent, Dataset, DatasetVersion, DatasetUsage, Feedback, ColumnProfile, AliasPolicy, PromotionRequest, Evaluation, EvalMetric, EvalSample, FeatureSet, MetricSeries, Monitor, Alert];
+export const MIGRATIONS = [RegistryCore1764100000000, Datasets1764180000000, Evaluations1764400000000, Feedback1764500000000, Promotions1764700000000, FeatureSets1764300000000, Monitoring1764600000000, Drift1764800000000, RegistryEvents1764900000000];

@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import type { Principal } from '../modules/auth/principal';
 import type { Loaders } from './loaders';
+import type { EventHub } from '../modules/events/event-hub';
 
 /** What every resolver gets: the caller, a fresh loaders bag and the database. */
 export interface Context {
@@ -10,4 +11,8 @@ export interface Context {
   db: DataSource;
   principal: Principal | null;
   loaders: Loaders;
+  /** A new loaders bag; subscriptions take one per event. */
+  freshLoaders: () => Loaders;
+  /** The process's LISTEN connection, which subscriptions wait on. */
+  events: EventHub;
 }

@@ -5,6 +5,7 @@ import { datasetLoaders } from '../modules/dataset/dataset.loaders';
 import { evaluationLoaders } from '../modules/evaluation/evaluation.loaders';
 import { modelLoaders } from '../modules/model/model.loaders';
 import { feedbackLoaders } from '../modules/feedback/feedback.loaders';
+import { driftLoaders } from '../modules/drift/drift.loaders';
 import { monitoringLoaders } from '../modules/monitoring/monitoring.loaders';
 import { promotionLoaders } from '../modules/promotion/promotion.loaders';
 import { projectLoaders } from '../modules/project/project.loaders';
@@ -24,6 +25,7 @@ export function createLoaders(db: DataSource, batch = true) {
     ...datasetLoaders(db, batch),
     ...evaluationLoaders(db, batch),
     ...feedbackLoaders(db, batch),
+    ...driftLoaders(db, batch),
     ...monitoringLoaders(db, batch),
     ...promotionLoaders(db, batch),
   };

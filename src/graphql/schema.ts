@@ -6,6 +6,7 @@ import { DatasetResolver } from '../modules/dataset/dataset.resolver';
 import { DatasetUsageResolver, DatasetVersionResolver, ModelVersionDatasetsResolver } from '../modules/dataset/dataset-version.resolver';
 import { ProjectDatasetsResolver } from '../modules/dataset/project-datasets.resolver';
 import { EvaluationResolver, ModelVersionEvaluationResolver, ProjectEvaluationResolver } from '../modules/evaluation/evaluation.resolver';
+import { TextMetricsResolver } from '../modules/evaluation/text-metrics.resolver';
 import { AliasEventResolver, ModelAliasResolver } from '../modules/model/alias.resolver';
 import { ModelVersionResolver } from '../modules/model/model-version.resolver';
 import { ModelResolver } from '../modules/model/model.resolver';
@@ -13,12 +14,14 @@ import { ProjectResolver } from '../modules/project/project.resolver';
 import { FeatureSetResolver, ModelVersionFeatureSetResolver, ProjectFeatureSetResolver } from '../modules/feature-set/feature-set.resolver';
 import { NodeResolver } from './node.resolver';
 import { FeedbackResolver } from '../modules/feedback/feedback.resolver';
+import { DriftResolver } from '../modules/drift/drift.resolver';
 import { MetricSeriesResolver, MonitoringProjectResolver, MonitoringVersionResolver } from '../modules/monitoring/metric-series.resolver';
 import { AlertResolver, MonitorResolver } from '../modules/monitoring/monitor.resolver';
 import { AliasPolicyResolver, EvaluationGateResolver, ModelPromotionResolver, PromotionRequestResolver } from '../modules/promotion/promotion.resolver';
 import { resolveNodeType } from './node';
 import { resolveSourceType } from '../modules/model/model-version.entity';
 import { DateTimeScalar } from './scalars';
+import { MetricPointsEventResolver, RegistryEventResolver, SubscriptionResolver } from '../modules/events/events.resolver';
 
 export const RESOLVERS = [
   NodeResolver, ProjectResolver, ViewerResolver, ApiKeyResolver,
@@ -26,9 +29,11 @@ export const RESOLVERS = [
   FeatureSetResolver, ProjectFeatureSetResolver, ModelVersionFeatureSetResolver,
   DatasetResolver, DatasetVersionResolver, DatasetUsageResolver, ProjectDatasetsResolver, ModelVersionDatasetsResolver,
   FeedbackResolver,
+  DriftResolver,
   MetricSeriesResolver, MonitoringProjectResolver, MonitoringVersionResolver, MonitorResolver, AlertResolver,
-  EvaluationResolver, ModelVersionEvaluationResolver, ProjectEvaluationResolver,
+  EvaluationResolver, ModelVersionEvaluationResolver, ProjectEvaluationResolver, TextMetricsResolver,
   ModelPromotionResolver, AliasPolicyResolver, EvaluationGateResolver, PromotionRequestResolver,
+  SubscriptionResolver, RegistryEventResolver, MetricPointsEventResolver,
 ] as const;
 
 /**
@@ -50,6 +55,9 @@ export function getSchema(): Promise<GraphQLSchema> {
     // class-validator on every input; failures reach formatError as BAD_USER_INPUT.
     validate: { forbidUnknownValues: false },
     emitSchemaFile: false,
+    // Every subscription brings its own `subscribe` (streams read from the database, woken by
+    // LISTEN); type-graphql still insists on a pub/sub for topic-based ones, of which there are none.
+    pubSub: { publish: () => undefined, subscribe: () => { throw new Error('no topic-based subscriptions'); } },
   }).then((schema) => {
     for (const type of Object.values(schema.getTypeMap())) {
       if (isAbstractType(type)) {

@@ -5,6 +5,8 @@ import { AppError, notFound } from '../../graphql/errors';
 import { keyOf, toGlobalId } from '../../graphql/ids';
 import { normalizeTags } from '../../graphql/tag';
 import { recordAudit } from '../audit/audit.service';
+import { recordEvent } from '../events/events.service';
+import { RegistryEventType } from '../events/registry-event-type';
 import { Principal } from '../auth/principal';
 import { checkColumns } from './columns';
 import { DatasetRole } from './dataset-role';
@@ -62,6 +64,9 @@ export async function createDatasetVersion(
   await recordAudit(m, {
     projectId: dataset.projectId, actor: actor.name, action: 'datasetVersion.create', targetType: 'DatasetVersion',
     targetId: created.nodeId, after: { ...created, columns: columns.map((c) => c.name) },
+  });
+  await recordEvent(m, {
+    projectId: dataset.projectId, type: RegistryEventType.DATASET_VERSION_CREATED, actor: actor.name, subjectType: 'DatasetVersion', subjectId: created.id,
   });
   return { version: created, created: true };
 }

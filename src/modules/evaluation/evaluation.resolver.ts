@@ -28,7 +28,7 @@ const MAX_COMPARED_VERSIONS = 50;
 const MAX_COMPARED_METRICS = 100;
 
 /** Loads an evaluation by global id and checks the caller's role in its project. */
-async function loadEvaluationFor(ctx: Context, id: string, role: Role, field = 'evaluationId'): Promise<Evaluation> {
+export async function loadEvaluationFor(ctx: Context, id: string, role: Role, field = 'evaluationId'): Promise<Evaluation> {
   const evaluation = await ctx.loaders.evaluationById.load(keyOf(id, 'Evaluation', field));
   if (!evaluation) throw notFound('Evaluation', id);
   requireProjectRole(ctx, evaluation.projectId, role);

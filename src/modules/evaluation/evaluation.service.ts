@@ -3,6 +3,8 @@ import { hydrate, insertReturning, Params } from '../../db/sql';
 import { AppError, notFound } from '../../graphql/errors';
 import { toGlobalId } from '../../graphql/ids';
 import { recordAudit } from '../audit/audit.service';
+import { recordEvent } from '../events/events.service';
+import { RegistryEventType } from '../events/registry-event-type';
 import { Principal } from '../auth/principal';
 import { ModelVersion } from '../model/model-version.entity';
 import { CreateEvaluationInput, EvalMetricInput, EvalSampleInput } from './dto/evaluation.input';
@@ -11,20 +13,20 @@ import { sliceSql } from './evaluation.filters';
 import { lastPerKey } from './evaluation.rules';
 
 /** Locks the evaluation row: metric and sample writes and completion are serialized on it. */
-async function lockEvaluation(m: EntityManager, id: string): Promise<Evaluation> {
+export async function lockEvaluation(m: EntityManager, id: string): Promise<Evaluation> {
   const [evaluation] = hydrate(m, Evaluation, await m.query(`SELECT * FROM evaluation WHERE id = $1 FOR UPDATE`, [id]));
   if (!evaluation) throw notFound('Evaluation', toGlobalId('Evaluation', id));
   return evaluation;
 }
 
 /** A finished evaluation is a record: what it measured must not change after it is ranked. */
-function requireRunning(e: Evaluation, what: string): void {
+export function requireRunning(e: Evaluation, what: string): void {
   if (e.status !== EvaluationStatus.RUNNING) {
     throw new AppError('CONFLICT', `The evaluation is ${e.status}; it accepts no more ${what}`, { status: e.status });
   }
 }
 
-interface LoggedMetric {
+export interface LoggedMetric {
   name: string;
   slice: string | null;
   value: number;
@@ -36,7 +38,7 @@ const plainMetric = (x: EvalMetricInput) => ({ name: x.name, slice: x.slice ?? n
  * Upserts metrics in one statement and returns the values they replaced. A repeated (name,
  * slice) replaces the value; a direction left unsaid keeps the one logged before.
  */
-async function upsertMetrics(m: EntityManager, evaluationId: string, input: EvalMetricInput[]): Promise<LoggedMetric[]> {
+export async function upsertMetrics(m: EntityManager, evaluationId: string, input: EvalMetricInput[]): Promise<LoggedMetric[]> {
   const metrics = lastPerKey(input);
   return m.query(
     `WITH input AS (
@@ -113,10 +115,8 @@ export async function logEvaluationMetrics(m: EntityManager, actor: Principal, e
 
 const jsonOrNull = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
 
-/** Appends samples in one statement, in the order given (their ids follow that order). */
-export async function logEvaluationSamples(m: EntityManager, actor: Principal, evaluationId: string, samples: EvalSampleInput[]): Promise<Evaluation> {
-  const evaluation = await lockEvaluation(m, evaluationId);
-  requireRunning(evaluation, 'samples');
+/** Appends samples in one statement, in the order given (their ids follow that order). The caller holds the evaluation's lock. */
+export async function appendSamples(m: EntityManager, evaluationId: string, samples: EvalSampleInput[]): Promise<void> {
   await m.query(
     `INSERT INTO eval_sample (evaluation_id, input, output, reference, scores)
      SELECT $1, i.input, i.output, i.reference, i.scores
@@ -125,6 +125,12 @@ export async function logEvaluationSamples(m: EntityManager, actor: Principal, e
     [evaluationId, samples.map((s) => jsonOrNull(s.input)), samples.map((s) => jsonOrNull(s.output)),
       samples.map((s) => jsonOrNull(s.reference)), samples.map((s) => JSON.stringify(s.scores))],
   );
+}
+
+export async function logEvaluationSamples(m: EntityManager, actor: Principal, evaluationId: string, samples: EvalSampleInput[]): Promise<Evaluation> {
+  const evaluation = await lockEvaluation(m, evaluationId);
+  requireRunning(evaluation, 'samples');
+  await appendSamples(m, evaluationId, samples);
   // Samples can be large and many: the audit log keeps the count, not the content.
   await recordAudit(m, {
     projectId: evaluation.projectId, actor: actor.name, action: 'evaluation.logSamples', targetType: 'Evaluation', targetId: evaluation.nodeId,
@@ -146,6 +152,10 @@ export async function completeEvaluation(
   await recordAudit(m, {
     projectId: after.projectId, actor: actor.name, action: 'evaluation.complete', targetType: 'Evaluation', targetId: after.nodeId,
     before: { status: before.status }, after: { status: after.status, finishedAt: after.finishedAt },
+  });
+  // Finished either way: a subscriber waiting for the result learns of a failure too.
+  await recordEvent(m, {
+    projectId: after.projectId, type: RegistryEventType.EVALUATION_COMPLETED, actor: actor.name, subjectType: 'Evaluation', subjectId: after.id,
   });
   return after;
 }

@@ -5,6 +5,8 @@ import { AppError, badInput, notFound } from '../../graphql/errors';
 import { keyOf, toGlobalId } from '../../graphql/ids';
 import { normalizeTags } from '../../graphql/tag';
 import { recordAudit } from '../audit/audit.service';
+import { recordEvent } from '../events/events.service';
+import { RegistryEventType } from '../events/registry-event-type';
 import { Principal } from '../auth/principal';
 import { checkUsages, linkUsages, parseUsages } from '../dataset/dataset.service';
 import { featureSetKeys, linkFeatureSets } from '../feature-set/feature-set.service';
@@ -42,6 +44,7 @@ export async function createModel(m: EntityManager, actor: Principal, projectId:
     throw err;
   }
   await recordAudit(m, { projectId, actor: actor.name, action: 'model.create', targetType: 'Model', targetId: created.nodeId, after: created });
+  await recordEvent(m, { projectId, type: RegistryEventType.MODEL_CREATED, actor: actor.name, subjectType: 'Model', subjectId: created.id });
   return created;
 }
 
@@ -142,6 +145,9 @@ export async function createModelVersion(
       ? { ...created, datasets: usages.map((u) => ({ datasetVersionId: toGlobalId('DatasetVersion', u.datasetVersionId), role: u.role })) }
       : created,
   });
+  await recordEvent(m, {
+    projectId: model.projectId, type: RegistryEventType.MODEL_VERSION_CREATED, actor: actor.name, subjectType: 'ModelVersion', subjectId: created.id,
+  });
   return { version: created, created: true };
 }
 
@@ -191,6 +197,11 @@ export async function updateModelVersion(
     projectId: model.projectId, actor: actor.name, action: 'modelVersion.update', targetType: 'ModelVersion',
     targetId: after.nodeId, before, after,
   });
+  if (statusChanged) {
+    await recordEvent(m, {
+      projectId: model.projectId, type: RegistryEventType.MODEL_VERSION_STATUS_CHANGED, actor: actor.name, subjectType: 'ModelVersion', subjectId: after.id,
+    });
+  }
   return { version: after, projectId: model.projectId, statusChanged };
 }
 
@@ -226,7 +237,7 @@ export async function setModelAlias(
      ON CONFLICT (model_id, name) DO UPDATE SET version_id = $3, revision = $4, updated_at = now(), updated_by = $5`,
     [modelId, input.alias, version.id, revision, actor.name],
   );
-  await m.insert(AliasEvent, {
+  const moved = await m.insert(AliasEvent, {
     modelId, alias: input.alias, fromVersionId: current?.versionId ?? null, toVersionId: version.id,
     actor: actor.name, reason: input.reason ?? null,
   });
@@ -236,6 +247,9 @@ export async function setModelAlias(
     projectId: model.projectId, actor: actor.name, action: 'alias.set', targetType: 'Model', targetId: model.nodeId,
     before: current?.versionId ? { alias: input.alias, versionId: toGlobalId('ModelVersion', current.versionId), revision: current.revision } : null,
     after: { alias: input.alias, versionId: version.nodeId, versionNumber: version.number, revision, reason: input.reason ?? null },
+  });
+  await recordEvent(m, {
+    projectId: model.projectId, type: RegistryEventType.ALIAS_SET, actor: actor.name, subjectType: 'AliasEvent', subjectId: String(moved.identifiers[0].id),
   });
   return { alias: after, moved: true, projectId: model.projectId };
 }
@@ -252,7 +266,7 @@ export async function removeModelAlias(
     `UPDATE model_alias SET version_id = NULL, revision = revision + 1, updated_at = now(), updated_by = $3 WHERE model_id = $1 AND name = $2`,
     [modelId, input.alias, actor.name],
   );
-  await m.insert(AliasEvent, {
+  const removed = await m.insert(AliasEvent, {
     modelId, alias: input.alias, fromVersionId: current.versionId, toVersionId: null, actor: actor.name, reason: input.reason ?? null,
   });
   await touchModel(m, modelId);
@@ -260,6 +274,9 @@ export async function removeModelAlias(
     projectId: model.projectId, actor: actor.name, action: 'alias.remove', targetType: 'Model', targetId: model.nodeId,
     before: { alias: input.alias, versionId: toGlobalId('ModelVersion', current.versionId), revision: current.revision },
     after: { alias: input.alias, versionId: null, revision: current.revision + 1, reason: input.reason ?? null },
+  });
+  await recordEvent(m, {
+    projectId: model.projectId, type: RegistryEventType.ALIAS_REMOVED, actor: actor.name, subjectType: 'AliasEvent', subjectId: String(removed.identifiers[0].id),
   });
   return { model: await m.findOneByOrFail(Model, { id: modelId }), removed: current };
 }

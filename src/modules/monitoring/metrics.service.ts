@@ -2,6 +2,7 @@ import { EntityManager } from 'typeorm';
 import { AppError, badInput } from '../../graphql/errors';
 import { parseGlobalId, toGlobalId } from '../../graphql/ids';
 import { recordAudit } from '../audit/audit.service';
+import { NOTIFY_POINTS } from '../events/events.service';
 import { Principal } from '../auth/principal';
 import { RecordMetricsInput } from './dto/metrics.input';
 import { METRIC_NAME, METRIC_NAME_RULE, canonicalLabels, labelsProblem } from './labels';
@@ -139,9 +140,11 @@ export async function recordMetrics(m: EntityManager, actor: Principal, projectI
     return id;
   });
 
+  // The NOTIFY for live subscriptions rides on the same statement (delivered on commit, once per call).
   await m.query(
-    `INSERT INTO metric_point (series_id, ts, value) SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::float8[])`,
-    [batch.seriesIndex.map((i) => seriesIds[i]), batch.ts, batch.values],
+    `WITH p AS (INSERT INTO metric_point (series_id, ts, value) SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::float8[]))
+     ${NOTIFY_POINTS('$4')}`,
+    [batch.seriesIndex.map((i) => seriesIds[i]), batch.ts, batch.values, projectId],
   );
   await recordAudit(m, {
     projectId, actor: actor.name, action: 'metrics.record', targetType: 'Project', targetId: toGlobalId('Project', projectId),

@@ -5,6 +5,8 @@ import { hydrate } from '../../db/sql';
 import { AppError, badInput, notFound } from '../../graphql/errors';
 import { keyOf, toGlobalId } from '../../graphql/ids';
 import { recordAudit } from '../audit/audit.service';
+import { recordEvent } from '../events/events.service';
+import { RegistryEventType } from '../events/registry-event-type';
 import { Principal } from '../auth/principal';
 import { CreateMonitorInput, UpdateMonitorInput } from './dto/monitor.input';
 import { METRIC_NAME, METRIC_NAME_RULE, checkLabels } from './labels';
@@ -129,12 +131,14 @@ async function evaluateLocked(m: EntityManager, actor: string, targets: Target[]
       projectId: r.monitor.projectId, actor, action: 'alert.resolve', targetType: 'Alert', targetId: toGlobalId('Alert', r.alertId),
       after: { monitorId: r.monitor.nodeId, status: r.status },
     });
+    await recordEvent(m, { projectId: r.monitor.projectId, type: RegistryEventType.ALERT_RESOLVED, actor, subjectType: 'Alert', subjectId: r.alertId });
   }
   for (const a of opened) {
     await recordAudit(m, {
       projectId: a.projectId, actor, action: 'alert.open', targetType: 'Alert', targetId: a.nodeId,
       after: { monitorId: toGlobalId('Monitor', a.monitorId), status: a.status, value: a.value, message: a.message },
     });
+    await recordEvent(m, { projectId: a.projectId, type: RegistryEventType.ALERT_OPENED, actor, subjectType: 'Alert', subjectId: String(a.id) });
   }
   const byId = new Map(updated.map((mo) => [mo.id, mo]));
   return ids.map((id) => byId.get(id)!).filter(Boolean);

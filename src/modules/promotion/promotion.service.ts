@@ -3,6 +3,8 @@ import { hydrate, insertReturning } from '../../db/sql';
 import { AppError, badInput, notFound } from '../../graphql/errors';
 import { keyOf, toGlobalId } from '../../graphql/ids';
 import { recordAudit } from '../audit/audit.service';
+import { recordEvent } from '../events/events.service';
+import { RegistryEventType } from '../events/registry-event-type';
 import { Principal } from '../auth/principal';
 import { ModelVersion, ModelVersionStatus } from '../model/model-version.entity';
 import { setModelAlias } from '../model/model.service';
@@ -104,10 +106,14 @@ export async function assertDirectMove(m: EntityManager, modelId: string, alias:
 }
 
 /** Moves the alias for an approved request and marks it APPLIED. */
-async function apply(m: EntityManager, actor: Principal, request: PromotionRequest, versionNumber: number): Promise<void> {
+async function apply(m: EntityManager, actor: Principal, projectId: string, request: PromotionRequest, versionNumber: number): Promise<void> {
   await setModelAlias(m, actor, request.modelId, { alias: request.alias, versionNumber, reason: request.reason ?? `promotion ${request.nodeId}` });
   await m.query(`UPDATE promotion_request SET status = 'APPLIED', decided_at = now() WHERE id = $1`, [request.id]);
+  await decided(m, actor, projectId, request.id);
 }
+
+const decided = (m: EntityManager, actor: Principal, projectId: string, requestId: string) =>
+  recordEvent(m, { projectId, type: RegistryEventType.PROMOTION_DECIDED, actor: actor.name, subjectType: 'PromotionRequest', subjectId: requestId });
 
 export async function requestPromotion(
   m: EntityManager, actor: Principal, model: { id: string; projectId: string },
@@ -121,8 +127,9 @@ export async function requestPromotion(
   }
   const policy = await policyFor(m, model.id, input.alias);
   // A newer request for the same alias replaces the pending one.
-  await m.query(
-    `UPDATE promotion_request SET status = 'CANCELLED', decided_at = now() WHERE model_id = $1 AND alias = $2 AND status = 'PENDING'`,
+  // TypeORM answers an UPDATE with [rows, affected].
+  const [replaced]: [{ id: string }[], number] = await m.query(
+    `UPDATE promotion_request SET status = 'CANCELLED', decided_at = now() WHERE model_id = $1 AND alias = $2 AND status = 'PENDING' RETURNING id`,
     [model.id, input.alias],
   );
   const gateResults = await evaluateGates(m, version.id, policy?.gates ?? []);
@@ -137,7 +144,12 @@ export async function requestPromotion(
     projectId: model.projectId, actor: actor.name, action: 'promotion.request', targetType: 'PromotionRequest', targetId: request.nodeId,
     after: { alias: input.alias, versionNumber: version.number, status: request.status, gateResults },
   });
-  if (gatesPass && (policy?.requiredApprovals ?? 0) === 0) await apply(m, actor, request, version.number);
+  for (const r of replaced) await decided(m, actor, model.projectId, r.id);
+  await recordEvent(m, {
+    projectId: model.projectId, type: RegistryEventType.PROMOTION_REQUESTED, actor: actor.name, subjectType: 'PromotionRequest', subjectId: request.id,
+  });
+  if (!gatesPass) await decided(m, actor, model.projectId, request.id);
+  if (gatesPass && (policy?.requiredApprovals ?? 0) === 0) await apply(m, actor, model.projectId, request, version.number);
   return m.findOneByOrFail(PromotionRequest, { id: request.id });
 }
 
@@ -171,9 +183,10 @@ export async function approvePromotion(m: EntityManager, actor: Principal, proje
     const gateResults = await evaluateGates(m, version.id, policy?.gates ?? []);
     await m.query(`UPDATE promotion_request SET gate_results = $2 WHERE id = $1`, [id, JSON.stringify(gateResults)]);
     if (gateResults.every((r) => r.passed) && version.status === ModelVersionStatus.READY) {
-      await apply(m, actor, request, version.number);
+      await apply(m, actor, projectId, request, version.number);
     } else {
       await m.query(`UPDATE promotion_request SET status = 'REJECTED', decided_at = now() WHERE id = $1`, [id]);
+      await decided(m, actor, projectId, id);
     }
   }
   return m.findOneByOrFail(PromotionRequest, { id });
@@ -188,5 +201,6 @@ export async function rejectPromotion(m: EntityManager, actor: Principal, projec
     projectId, actor: actor.name, action: status === PromotionStatus.CANCELLED ? 'promotion.cancel' : 'promotion.reject',
     targetType: 'PromotionRequest', targetId: request.nodeId, after: { status, comment },
   });
+  await decided(m, actor, projectId, request.id);
   return m.findOneByOrFail(PromotionRequest, { id });
 }

@@ -1,0 +1,148 @@
+import {
+  Hist, alignHistograms, chiSquaredSurvival, chiSquaredTest, gammaQ, histogramStddev, jensenShannon, kolmogorovSurvival, ksPValue,
+  ksTest, logGamma, mergeHistograms, psi, rebin, wasserstein,
+} from '../drift.stats';
+
+describe('special functions', () => {
+  test('logGamma matches factorials and Γ(1/2) = √π', () => {
+    expect(logGamma(1)).toBeCloseTo(0, 12);
+    expect(logGamma(5)).toBeCloseTo(Math.log(24), 12);
+    expect(logGamma(0.5)).toBeCloseTo(Math.log(Math.sqrt(Math.PI)), 12);
+    expect(logGamma(101)).toBeCloseTo(363.73937555556347, 8); // ln(100!)
+  });
+
+  test.each([
+    // [x, df, P(X > x)]: chi-squared table values (and scipy.stats.chi2.sf to 1e-6)
+    [3.841459, 1, 0.05],
+    [6.634897, 1, 0.01],
+    [5.991465, 2, 0.05],
+    [11.070498, 5, 0.05],
+    [18.307, 10, 0.05000058909139812],
+    [23.209, 10, 0.01000086581474075],
+    [124.342, 100, 0.05000071576997178],
+    [0.5, 3, 0.9188914116546758],
+    [0.001, 0.5, 0.8350402492315872],
+    [300, 250, 0.016518273157868715],
+    [50, 3, 7.989179244951495e-11],
+  ])('chi-squared survival(%p, df %p) = %p', (x, df, p) => {
+    expect(chiSquaredSurvival(x, df)).toBeCloseTo(p, 6);
+    expect(Math.abs(chiSquaredSurvival(x, df) - p) / p).toBeLessThan(1e-5);
+  });
+
+  test('closed forms: df 2 is e^(-x/2), df 1 is erfc(√(x/2)), df 4 is e^(-x/2)(1 + x/2)', () => {
+    for (const x of [0.1, 1, 2.5, 7, 40]) {
+      expect(chiSquaredSurvival(x, 2)).toBeCloseTo(Math.exp(-x / 2), 12);
+      expect(chiSquaredSurvival(x, 4)).toBeCloseTo(Math.exp(-x / 2) * (1 + x / 2), 12);
+    }
+    expect(chiSquaredSurvival(1, 1)).toBeCloseTo(0.31731050786291404, 10);
+    expect(chiSquaredSurvival(0, 3)).toBe(1);
+    expect(gammaQ(3, 0)).toBe(1);
+    expect(() => gammaQ(0, 1)).toThrow(RangeError);
+  });
+
+  test('Kolmogorov survival at the textbook critical values', () => {
+    expect(kolmogorovSurvival(1.2238)).toBeCloseTo(0.10, 4);
+    expect(kolmogorovSurvival(1.3581)).toBeCloseTo(0.05, 4);
+    expect(kolmogorovSurvival(1.6276)).toBeCloseTo(0.01, 4);
+    expect(kolmogorovSurvival(1)).toBeCloseTo(0.26999967167735456, 8);
+    expect(kolmogorovSurvival(0.5)).toBeCloseTo(0.9639452436648751, 8);
+    expect(kolmogorovSurvival(0.1)).toBe(1);
+    expect(kolmogorovSurvival(0)).toBe(1);
+  });
+
+  test('KS p-value uses the effective size nm / (n + m) with the small-sample correction', () => {
+    // ne = 50: λ = (√50 + 0.12 + 0.11/√50) · 0.2
+    expect(ksPValue(0.2, 100, 100)).toBeCloseTo(0.03137665215307253, 8);
+    expect(ksPValue(0, 100, 100)).toBe(1);
+    // Larger samples make the same gap more significant.
+    expect(ksPValue(0.05, 10000, 10000)).toBeLessThan(ksPValue(0.05, 1000, 1000));
+  });
+});
+
+describe('histograms', () => {
+  test('rebin spreads a bin uniformly and is exact on refined edges', () => {
+    expect(rebin({ edges: [0, 2], counts: [10] }, [0, 1, 2])).toEqual([5, 5]);
+    expect(rebin({ edges: [0, 1, 2], counts: [4, 6] }, [0, 0.5, 1, 2])).toEqual([2, 2, 6]);
+    expect(rebin({ edges: [0, 4], counts: [8] }, [-1, 1, 3, 5])).toEqual([2, 4, 2]);
+  });
+
+  test('merge adds counts on identical edges and re-bins onto the union otherwise', () => {
+    expect(mergeHistograms([{ edges: [0, 1, 2], counts: [1, 2] }, { edges: [0, 1, 2], counts: [3, 4] }])).toEqual({ edges: [0, 1, 2], counts: [4, 6] });
+    expect(mergeHistograms([{ edges: [0, 2], counts: [10] }, { edges: [0, 1, 2], counts: [4, 6] }])).toEqual({ edges: [0, 1, 2], counts: [9, 11] });
+    expect(mergeHistograms([{ edges: [0, 1], counts: [3] }, { edges: [2, 3], counts: [5] }])).toEqual({ edges: [0, 1, 2, 3], counts: [3, 0, 5] });
+  });
+
+  test('alignment keeps totals when edges differ', () => {
+    const { edges, a, b } = alignHistograms({ edges: [0, 10], counts: [100] }, { edges: [5, 15], counts: [50] });
+    expect(edges).toEqual([0, 5, 10, 15]);
+    expect(a).toEqual([50, 50, 0]);
+    expect(b).toEqual([0, 25, 25]);
+  });
+
+  test('stddev of a histogram uses bin midpoints', () => {
+    expect(histogramStddev({ edges: [0, 2, 4], counts: [5, 5] })).toBeCloseTo(1, 12);
+    expect(histogramStddev({ edges: [0, 1], counts: [0] })).toBe(0);
+  });
+});
+
+describe('drift statistics', () => {
+  const same: Hist = { edges: [0, 1, 2, 3, 4], counts: [10, 20, 30, 40] };
+
+  test('identical distributions: no drift by any measure', () => {
+    expect(psi(same.counts, same.counts)).toBe(0);
+    expect(jensenShannon(same.counts, same.counts)).toBe(0);
+    expect(wasserstein(same, same)).toBe(0);
+    expect(ksTest(same, same)).toEqual({ statistic: 0, pValue: 1 });
+    expect(chiSquaredTest([5, 10, 15], [10, 20, 30])).toEqual({ statistic: 0, pValue: 1 });
+    // Shares, not counts, matter.
+    expect(psi([1, 2, 3], [100, 200, 300])).toBeCloseTo(0, 12);
+  });
+
+  test('PSI: the textbook 4-bin example', () => {
+    // (-.15)ln(.4) + (-.05)ln(.8) + .05 ln(1.2) + .15 ln(1.6)
+    expect(psi([25, 25, 25, 25], [10, 20, 30, 40])).toBeCloseTo(0.228218, 5);
+    // An empty bin counts as 0.0001 instead of making the index infinite.
+    const withEmpty = psi([50, 50], [100, 0]);
+    expect(withEmpty).toBeCloseTo((1 - 0.5) * Math.log(1 / 0.5) + (1e-4 - 0.5) * Math.log(1e-4 / 0.5), 10);
+    expect(Number.isFinite(withEmpty)).toBe(true);
+  });
+
+  test('Jensen-Shannon distance is base 2: disjoint is 1; scipy reference value', () => {
+    expect(jensenShannon([1, 0], [0, 1])).toBeCloseTo(1, 12);
+    expect(jensenShannon([1, 1], [1, 0])).toBeCloseTo(0.5579230452841438, 10);
+    expect(jensenShannon([3, 1], [1, 3])).toBeCloseTo(jensenShannon([1, 3], [3, 1]), 12);
+  });
+
+  test('Wasserstein on binned distributions, including a CDF crossing inside a bin', () => {
+    expect(wasserstein({ edges: [0, 1], counts: [10] }, { edges: [1, 2], counts: [10] })).toBeCloseTo(1, 12);
+    // U(0, 2) against U(0, 1): ∫|2u − u| du = 0.5
+    expect(wasserstein({ edges: [0, 2], counts: [7] }, { edges: [0, 1, 2], counts: [10, 0] })).toBeCloseTo(0.5, 12);
+    // U(0, 3) against U(1, 2): the CDFs cross at 1.5; ∫|3u − (1 + u)| du = 0.5
+    expect(wasserstein({ edges: [0, 3], counts: [30] }, { edges: [0, 1, 2, 3], counts: [0, 30, 0] })).toBeCloseTo(0.5, 12);
+  });
+
+  test('KS on histograms: the largest CDF gap over the union of edges', () => {
+    const disjoint = ksTest({ edges: [0, 1, 2], counts: [100, 0] }, { edges: [0, 1, 2], counts: [0, 100] });
+    expect(disjoint.statistic).toBeCloseTo(1, 12);
+    expect(disjoint.pValue).toBeLessThan(1e-10);
+    // Gap at edge 1: 0.6 − 0.4
+    const shifted = ksTest({ edges: [0, 1, 2], counts: [60, 40] }, { edges: [0, 1, 2], counts: [40, 60] });
+    expect(shifted.statistic).toBeCloseTo(0.2, 12);
+    expect(shifted.pValue).toBeCloseTo(0.03137665215307253, 8);
+    // Different edges: U(0, 2) against U(0, 1), largest gap 0.5 at x = 1.
+    expect(ksTest({ edges: [0, 2], counts: [50] }, { edges: [0, 1], counts: [50] }).statistic).toBeCloseTo(0.5, 12);
+  });
+
+  test('chi-squared test of homogeneity matches scipy chi2_contingency (no correction)', () => {
+    const two = chiSquaredTest([50, 50], [30, 70]);
+    expect(two.statistic).toBeCloseTo(8.333333333333334, 10);
+    expect(two.pValue).toBeCloseTo(0.003892417122778637, 10);
+    const three = chiSquaredTest([20, 30, 50], [25, 25, 30]);
+    expect(three.statistic).toBeCloseTo(3.8352272727272734, 10);
+    expect(three.pValue).toBeCloseTo(0.14695723742950706, 8);
+    // A category only one side has is counted, not a division by zero; an absent one is dropped.
+    const onlyCurrent = chiSquaredTest([10, 0, 0], [5, 5, 0]);
+    expect(onlyCurrent.pValue).toBeLessThan(0.05);
+    expect(Number.isFinite(onlyCurrent.statistic)).toBe(true);
+  });
+});

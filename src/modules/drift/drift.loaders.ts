@@ -1,0 +1,27 @@
+import DataLoader from 'dataloader';
+import { DataSource } from 'typeorm';
+import { DatasetColumn } from '../dataset/dataset-version.entity';
+
+/** (model version, from, to): the profiles whose window overlaps [from, to). */
+export type ProfileWindowKey = [string, Date, Date];
+
+export function driftLoaders(db: DataSource, batch: boolean) {
+  return {
+    /** The columns of every production profile overlapping each window, oldest window first; one statement per batch. */
+    columnProfilesOverlapping: new DataLoader<ProfileWindowKey, DatasetColumn[][], string>(
+      async (keys) => {
+        const rows: { i: string; columns: DatasetColumn[] }[] = await db.query(
+          `SELECT k.i, p.columns
+             FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) WITH ORDINALITY k(v, f, t, i)
+             JOIN column_profile p ON p.model_version_id = k.v AND p.window_from < k.t AND p.window_to > k.f
+            ORDER BY k.i, p.window_from, p.id`,
+          [keys.map((k) => k[0]), keys.map((k) => k[1].toISOString()), keys.map((k) => k[2].toISOString())],
+        );
+        const byIndex = keys.map((): DatasetColumn[][] => []);
+        for (const r of rows) byIndex[Number(r.i) - 1].push(r.columns);
+        return byIndex;
+      },
+      { batch, cache: batch, cacheKeyFn: (k) => `${k[0]}\u0000${k[1].toISOString()}\u0000${k[2].toISOString()}` },
+    ),
+  };
+}

@@ -1,0 +1,92 @@
+import { Arg, Ctx, Float, Mutation, Query, Resolver } from 'type-graphql';
+import type { Context } from '../../graphql/context';
+import { badInput, notFound } from '../../graphql/errors';
+import { keyOf } from '../../graphql/ids';
+import { requireProjectRole } from '../auth/access';
+import { Role } from '../auth/role';
+import { DatasetColumn } from '../dataset/dataset-version.entity';
+import { DriftSideInput, RecordColumnProfileInput, RecordColumnProfilePayload } from './dto/drift.input';
+import { DriftMethod, DriftReport } from './dto/drift.types';
+import { mergeProfiles } from './drift.merge';
+import { driftReport } from './drift.report';
+import { recordColumnProfile } from './drift.service';
+
+type Side =
+  | { at: string; datasetVersionId: string; raw: string }
+  | { at: string; modelVersionId: string; raw: string; from: Date; to: Date };
+
+/** Checks a side's form (exactly one of the two) before anything is read. */
+function checkSide(side: DriftSideInput, at: 'reference' | 'current'): Side {
+  if (side.datasetVersionId != null) {
+    if (side.modelVersionId != null || side.from != null || side.to != null) {
+      throw badInput(`${at} takes either datasetVersionId or modelVersionId with from and to, not both`, at);
+    }
+    return { at, datasetVersionId: keyOf(side.datasetVersionId, 'DatasetVersion', `${at}.datasetVersionId`), raw: side.datasetVersionId };
+  }
+  if (side.modelVersionId == null) throw badInput(`${at} needs datasetVersionId, or modelVersionId with from and to`, at);
+  if (side.from == null) throw badInput(`${at}.from is required with modelVersionId`, `${at}.from`);
+  if (side.to == null) throw badInput(`${at}.to is required with modelVersionId`, `${at}.to`);
+  if (!(side.from < side.to)) throw badInput(`${at}.from must be before ${at}.to`, `${at}.from`);
+  const key = keyOf(side.modelVersionId, 'ModelVersion', `${at}.modelVersionId`);
+  return { at, modelVersionId: key, raw: side.modelVersionId, from: side.from, to: side.to };
+}
+
+/** The columns of one side, once the caller may read it. */
+async function sideColumns(ctx: Context, side: Side): Promise<DatasetColumn[]> {
+  if ('datasetVersionId' in side) {
+    const dv = await ctx.loaders.datasetVersionById.load(side.datasetVersionId);
+    if (!dv) throw notFound('DatasetVersion', side.raw);
+    requireProjectRole(ctx, dv.projectId, Role.VIEWER);
+    return dv.columns;
+  }
+  const mv = await ctx.loaders.modelVersionById.load(side.modelVersionId);
+  if (!mv) throw notFound('ModelVersion', side.raw);
+  requireProjectRole(ctx, mv.projectId, Role.VIEWER);
+  const profiles = await ctx.loaders.columnProfilesOverlapping.load([mv.id, side.from, side.to]);
+  if (!profiles.length) {
+    throw badInput(`${side.at}: model version ${side.raw} has no column profile overlapping [${side.from.toISOString()}, ${side.to.toISOString()})`, side.at);
+  }
+  return mergeProfiles(profiles);
+}
+
+@Resolver()
+export class DriftResolver {
+  @Mutation(() => RecordColumnProfilePayload, {
+    description: 'Records what a model version saw in production in [from, to) as column profiles (the dataset version column '
+      + 'rules apply). The same window again replaces its profile; other windows add up in drift reports. Needs EDITOR.',
+  })
+  async recordColumnProfile(@Arg('input') input: RecordColumnProfileInput, @Ctx() ctx: Context): Promise<RecordColumnProfilePayload> {
+    const version = await ctx.loaders.modelVersionById.load(keyOf(input.modelVersionId, 'ModelVersion', 'modelVersionId'));
+    if (!version) throw notFound('ModelVersion', input.modelVersionId);
+    const actor = requireProjectRole(ctx, version.projectId, Role.EDITOR);
+    const accepted = await ctx.db.transaction((m) => recordColumnProfile(m, actor, version, input));
+    return { accepted };
+  }
+
+  @Query(() => DriftReport, {
+    description: 'How the distribution of each feature moved from a reference (e.g. the training dataset version) to a current '
+      + 'side (e.g. a production window). A production side merges every profile overlapping its window, whole: counts and '
+      + 'top values add up, histograms add up bin by bin, and histograms with different edges are re-binned onto the union '
+      + 'of their edges by linear interpolation (values spread uniformly within a bin); the two sides are aligned the same way. '
+      + 'Needs VIEWER on both sides\' projects.',
+  })
+  async driftReport(
+    @Arg('reference', () => DriftSideInput, { description: 'The baseline.' }) reference: DriftSideInput,
+    @Arg('current', () => DriftSideInput, { description: 'What is compared with the baseline.' }) current: DriftSideInput,
+    @Arg('method', () => DriftMethod, { nullable: true, defaultValue: DriftMethod.AUTO, description: 'The method for every feature; AUTO (default) picks one per feature.' })
+    method: DriftMethod | null,
+    @Arg('features', () => [String], {
+      nullable: true,
+      description: 'The features to compare; each must be a column on both sides that the method can compare (else BAD_USER_INPUT naming it). '
+        + 'Default: every column both sides have that the method can compare (numeric with histograms, categorical with topValues).',
+    })
+    features: string[] | null,
+    @Arg('shareThreshold', () => Float, { nullable: true, defaultValue: 0.5, description: 'The report drifted when at least this share of the features drifted; within [0, 1].' })
+    shareThreshold: number | null,
+    @Ctx() ctx: Context,
+  ): Promise<DriftReport> {
+    const sides = [checkSide(reference, 'reference'), checkSide(current, 'current')];
+    const [ref, cur] = await Promise.all(sides.map((side) => sideColumns(ctx, side)));
+    return driftReport({ reference: ref, current: cur, method: method ?? DriftMethod.AUTO, features, shareThreshold: shareThreshold ?? 0.5 });
+  }
+}

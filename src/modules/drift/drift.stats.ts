@@ -1,0 +1,267 @@
+/**
+ * The statistics behind drift reports, on the summaries ModelGraph stores (histograms and
+ * value counts), never on samples. Pure functions: no database, no GraphQL, so the unit tests
+ * can hold them to hand-computed and textbook values.
+ */
+
+/** counts[i] values fall in [edges[i], edges[i+1]); edges strictly ascending. */
+export interface Hist {
+  edges: number[];
+  counts: number[];
+}
+
+/** Where a shares vector has a 0, PSI uses this instead (Evidently's choice), so log(0) never happens. */
+export const PSI_EPSILON = 1e-4;
+/** Evidently divides the Wasserstein distance by max(reference stddev, 0.001), so a constant reference cannot divide by 0. */
+export const MIN_NORMALIZING_STDDEV = 1e-3;
+
+// ---------------------------------------------------------------- special functions
+
+const MAX_ITERATIONS = 1000;
+const TINY = 1e-300;
+const EPS = 1e-15;
+
+/** ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9): about 15 significant digits. */
+export function logGamma(x: number): number {
+  const c = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
+  if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - logGamma(1 - x);
+  const z = x - 1;
+  let a = c[0];
+  const t = z + 7.5;
+  for (let i = 1; i < 9; i++) a += c[i] / (z + i);
+  return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(a);
+}
+
+/**
+ * Regularized upper incomplete gamma Q(a, x) = Γ(a, x) / Γ(a): the series for P when
+ * x < a + 1, else the Lentz continued fraction for Q (Numerical Recipes §6.2).
+ */
+export function gammaQ(a: number, x: number): number {
+  if (!(a > 0) || !(x >= 0)) throw new RangeError(`gammaQ needs a > 0 and x >= 0, got a=${a}, x=${x}`);
+  if (x === 0) return 1;
+  if (x === Infinity) return 0;
+  const logPrefix = -x + a * Math.log(x) - logGamma(a);
+  if (x < a + 1) {
+    let term = 1 / a;
+    let sum = term;
+    for (let n = 1; n < MAX_ITERATIONS; n++) {
+      term *= x / (a + n);
+      sum += term;
+      if (Math.abs(term) < Math.abs(sum) * EPS) break;
+    }
+    return Math.min(1, Math.max(0, 1 - sum * Math.exp(logPrefix)));
+  }
+  let b = x + 1 - a;
+  let c = 1 / TINY;
+  let d = 1 / b;
+  let h = d;
+  for (let i = 1; i < MAX_ITERATIONS; i++) {
+    const an = -i * (i - a);
+    b += 2;
+    d = an * d + b;
+    if (Math.abs(d) < TINY) d = TINY;
+    c = b + an / c;
+    if (Math.abs(c) < TINY) c = TINY;
+    d = 1 / d;
+    const delta = d * c;
+    h *= delta;
+    if (Math.abs(delta - 1) < EPS) break;
+  }
+  return Math.min(1, Math.max(0, Math.exp(logPrefix) * h));
+}
+
+/** P(X > x) for X ~ χ²(df). */
+export function chiSquaredSurvival(x: number, df: number): number {
+  if (!(df > 0)) throw new RangeError(`chi-squared needs df > 0, got ${df}`);
+  if (x <= 0) return 1;
+  return gammaQ(df / 2, x / 2);
+}
+
+/** Q_KS(λ) = 2 Σ_{k≥1} (-1)^(k-1) e^(-2k²λ²): P(K > λ) for the Kolmogorov distribution. */
+export function kolmogorovSurvival(lambda: number): number {
+  if (lambda <= 0) return 1;
+  // Below ~0.27 the alternating series converges too slowly to sum; Q is 1 to double precision there.
+  if (lambda < 0.27) return 1;
+  let sum = 0;
+  let sign = 1;
+  for (let k = 1; k <= 100; k++) {
+    const term = sign * Math.exp(-2 * k * k * lambda * lambda);
+    sum += term;
+    if (Math.abs(term) < 1e-16) break;
+    sign = -sign;
+  }
+  return Math.min(1, Math.max(0, 2 * sum));
+}
+
+/**
+ * Two-sample KS p-value for statistic d and sample sizes n and m, with the effective size
+ * ne = nm / (n + m) and Stephens' small-sample correction (Numerical Recipes §14.3).
+ */
+export function ksPValue(d: number, n: number, m: number): number {
+  const ne = (n * m) / (n + m);
+  const sq = Math.sqrt(ne);
+  return kolmogorovSurvival((sq + 0.12 + 0.11 / sq) * d);
+}
+
+// ---------------------------------------------------------------- histograms
+
+const total = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
+
+/** The sorted union of several edge lists, without duplicates. */
+export function unionEdges(...lists: number[][]): number[] {
+  return [...new Set(lists.flat())].sort((a, b) => a - b);
+}
+
+/**
+ * Re-bins a histogram onto other edges by linear interpolation: each bin's count is spread
+ * uniformly over its width and each target bin takes the share that overlaps it. Mass
+ * outside the target range is dropped, so targets should cover the source (the union of
+ * edges always does). Exact when every source edge is a target edge.
+ */
+export function rebin(h: Hist, target: number[]): number[] {
+  const out = new Array<number>(Math.max(0, target.length - 1)).fill(0);
+  let j = 0;
+  for (let i = 0; i < h.counts.length; i++) {
+    const lo = h.edges[i];
+    const hi = h.edges[i + 1];
+    const n = h.counts[i];
+    if (n === 0) continue;
+    while (j < out.length && target[j + 1] <= lo) j++;
+    for (let k = j; k < out.length && target[k] < hi; k++) {
+      const overlap = Math.min(hi, target[k + 1]) - Math.max(lo, target[k]);
+      if (overlap > 0) out[k] += (n * overlap) / (hi - lo);
+    }
+  }
+  return out;
+}
+
+/** Adds histograms: summed counts on identical edges, else re-binned onto the union of all edges. */
+export function mergeHistograms(hs: Hist[]): Hist {
+  const first = hs[0];
+  const same = hs.every((h) => h.edges.length === first.edges.length && h.edges.every((e, i) => e === first.edges[i]));
+  const edges = same ? [...first.edges] : unionEdges(...hs.map((h) => h.edges));
+  const counts = new Array<number>(edges.length - 1).fill(0);
+  for (const h of hs) {
+    const c = same ? h.counts : rebin(h, edges);
+    c.forEach((n, i) => { counts[i] += n; });
+  }
+  return { edges, counts };
+}
+
+/** Both histograms on the union of their edges, as counts. */
+export function alignHistograms(a: Hist, b: Hist): { edges: number[]; a: number[]; b: number[] } {
+  const edges = unionEdges(a.edges, b.edges);
+  return { edges, a: rebin(a, edges), b: rebin(b, edges) };
+}
+
+const shares = (counts: number[]): number[] => {
+  const n = total(counts);
+  return counts.map((c) => c / n);
+};
+
+/** Cumulative shares at each edge (length edges.length, first 0, last 1). */
+const cdfAtEdges = (counts: number[]): number[] => {
+  const p = shares(counts);
+  const out = [0];
+  for (const x of p) out.push(out[out.length - 1] + x);
+  return out;
+};
+
+/** Population mean and standard deviation of a histogram, each value at its bin's midpoint. */
+export function histogramStddev(h: Hist): number {
+  const n = total(h.counts);
+  if (n === 0) return 0;
+  const mids = h.counts.map((_, i) => (h.edges[i] + h.edges[i + 1]) / 2);
+  const mean = h.counts.reduce((s, c, i) => s + c * mids[i], 0) / n;
+  const variance = h.counts.reduce((s, c, i) => s + c * (mids[i] - mean) ** 2, 0) / n;
+  return Math.sqrt(variance);
+}
+
+// ---------------------------------------------------------------- the tests
+
+/** Population stability index Σ (c − r) ln(c / r) over shares, zeros replaced by PSI_EPSILON. */
+export function psi(reference: number[], current: number[]): number {
+  const r = shares(reference);
+  const c = shares(current);
+  let sum = 0;
+  for (let i = 0; i < r.length; i++) {
+    const ri = r[i] || PSI_EPSILON;
+    const ci = c[i] || PSI_EPSILON;
+    sum += (ci - ri) * Math.log(ci / ri);
+  }
+  return sum;
+}
+
+/** Jensen-Shannon distance, base 2: √JSD, within [0, 1]. */
+export function jensenShannon(reference: number[], current: number[]): number {
+  const p = shares(reference);
+  const q = shares(current);
+  let jsd = 0;
+  for (let i = 0; i < p.length; i++) {
+    const m = (p[i] + q[i]) / 2;
+    if (p[i] > 0) jsd += 0.5 * p[i] * Math.log2(p[i] / m);
+    if (q[i] > 0) jsd += 0.5 * q[i] * Math.log2(q[i] / m);
+  }
+  return Math.sqrt(Math.max(0, jsd));
+}
+
+/**
+ * Two-sample KS on histograms: the largest gap between the two CDFs over the union of the
+ * edges (within a bin both CDFs are linear, so the largest gap is at an edge), and its
+ * p-value with each side's size being its histogram total.
+ */
+export function ksTest(reference: Hist, current: Hist): { statistic: number; pValue: number } {
+  const { a, b } = alignHistograms(reference, current);
+  const fa = cdfAtEdges(a);
+  const fb = cdfAtEdges(b);
+  let d = 0;
+  for (let i = 0; i < fa.length; i++) d = Math.max(d, Math.abs(fa[i] - fb[i]));
+  return { statistic: d, pValue: ksPValue(d, total(reference.counts), total(current.counts)) };
+}
+
+/**
+ * First Wasserstein distance between two binned distributions, ∫ |F_ref − F_cur| dx, with each
+ * bin's mass spread uniformly: both CDFs are piecewise linear on the union of edges, so the
+ * integral is exact per segment (split where the difference changes sign).
+ */
+export function wasserstein(reference: Hist, current: Hist): number {
+  const { edges, a, b } = alignHistograms(reference, current);
+  const fa = cdfAtEdges(a);
+  const fb = cdfAtEdges(b);
+  let sum = 0;
+  for (let i = 0; i + 1 < edges.length; i++) {
+    const w = edges[i + 1] - edges[i];
+    const d0 = fa[i] - fb[i];
+    const d1 = fa[i + 1] - fb[i + 1];
+    if (d0 * d1 >= 0) sum += (w * (Math.abs(d0) + Math.abs(d1))) / 2;
+    else sum += (w * (d0 * d0 + d1 * d1)) / (2 * (Math.abs(d0) + Math.abs(d1)));
+  }
+  return sum;
+}
+
+/**
+ * Chi-squared test of homogeneity on a 2 × k table (reference and current counts per
+ * category): expected counts come from the pooled shares, so a category only one side has
+ * is evidence of drift rather than a division by zero. Categories neither side has are
+ * dropped; df = k − 1.
+ */
+export function chiSquaredTest(reference: number[], current: number[]): { statistic: number; pValue: number } {
+  const nr = total(reference);
+  const nc = total(current);
+  const n = nr + nc;
+  let stat = 0;
+  let k = 0;
+  for (let i = 0; i < reference.length; i++) {
+    const col = reference[i] + current[i];
+    if (col === 0) continue;
+    k++;
+    const er = (col * nr) / n;
+    const ec = (col * nc) / n;
+    stat += (reference[i] - er) ** 2 / er + (current[i] - ec) ** 2 / ec;
+  }
+  if (k < 2) return { statistic: 0, pValue: 1 };
+  return { statistic: stat, pValue: chiSquaredSurvival(stat, k - 1) };
+}
