@@ -22,6 +22,7 @@ import { getSchema } from './graphql/schema';
 import { jitGateway } from './graphql/jit-executor';
 import { authenticate, bootstrapAdminKey } from './modules/auth/api-key.service';
 import { Principal } from './modules/auth/principal';
+import { PrincipalCache } from './modules/auth/principal-cache';
 import { EventHub } from './modules/events/event-hub';
 
 export interface RunningServer {
@@ -40,14 +41,14 @@ export interface RunningServer {
 const BEARER = /^Bearer\s+(\S+)$/i;
 
 /** Resolves an Authorization value to a principal; `invalid` when a key was sent but is no good. */
-async function principalFrom(db: DataSource, authorization: unknown): Promise<{ principal: Principal | null; invalid: boolean }> {
+async function principalFrom(db: DataSource, authorization: unknown, keys: PrincipalCache): Promise<{ principal: Principal | null; invalid: boolean }> {
   if (authorization === undefined || authorization === null) return { principal: null, invalid: false };
   // Over WebSocket the value is any JSON: one that is not a string is a bad key, not no key.
   if (typeof authorization !== 'string') return { principal: null, invalid: true };
   if (authorization.trim() === '') return { principal: null, invalid: false };
   const m = BEARER.exec(authorization.trim());
   if (!m) return { principal: null, invalid: true };
-  const principal = await authenticate(db.manager, m[1]);
+  const principal = await authenticate(db.manager, m[1], keys);
   return { principal, invalid: !principal };
 }
 
@@ -103,7 +104,8 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
   }
 
   // One LISTEN connection per process; subscriptions fan out from it.
-  const events = new EventHub(db, url, log.child({ component: 'events' }));
+  const keys = new PrincipalCache();
+  const events = new EventHub(db, url, log.child({ component: 'events' }), keys);
   try {
     await events.start();
   } catch (err) {
@@ -121,7 +123,7 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
 
   /** One per HTTP request and per WebSocket operation: the caller is looked up every time. */
   const makeContext = async (authorization: unknown, requestId: string, bindings: Record<string, string> = {}): Promise<Context> => {
-    const { principal, invalid } = await principalFrom(db, authorization);
+    const { principal, invalid } = await principalFrom(db, authorization, keys);
     return {
       requestId,
       log: log.child({ requestId, ...bindings }),
@@ -130,6 +132,7 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
       loaders: createLoaders(db, config.batchLoads),
       freshLoaders: () => createLoaders(db, config.batchLoads),
       events,
+      keys,
     };
   };
 
@@ -138,7 +141,7 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
       schema,
       // A bad key closes the socket (4403); no key at all is allowed and every operation is then UNAUTHENTICATED.
       onConnect: async (ctx) => {
-        const { invalid } = await principalFrom(db, ctx.connectionParams?.authorization);
+        const { invalid } = await principalFrom(db, ctx.connectionParams?.authorization, keys);
         if (invalid) return false;
         ctx.extra.connectionId = randomUUID();
         return true;

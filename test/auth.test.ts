@@ -104,6 +104,27 @@ describe('without a usable key', () => {
     const listed = (await t.ok(API_KEYS, { slug: A.slug })).apiKeys.find((k: Key) => k.id === key.id);
     expect(listed.revokedAt).toEqual(revoked.revokeApiKey.apiKey.revokedAt);
   });
+
+  test('a key revoked through one server stops working on another server of the same database', async () => {
+    const other = await startTestServer();
+    try {
+      const key = await makeKey('EDITOR', A.slug);
+      // Both servers have now authenticated (and cached) the key.
+      expect((await other.ok(VIEWER_Q, {}, key.secret)).viewer.name).toBe(key.name);
+      expect((await t.ok(VIEWER_Q, {}, key.secret)).viewer.name).toBe(key.name);
+      await t.ok(REVOKE_KEY, { id: key.id });
+      expect(codeOf(await t.gql(VIEWER_Q, {}, key.secret))).toBe('UNAUTHENTICATED');
+      // The other server hears of it through NOTIFY, delivered after the commit: bounded wait.
+      let code: string | undefined;
+      for (let i = 0; i < 100 && code !== 'UNAUTHENTICATED'; i++) {
+        code = codeOf(await other.gql(VIEWER_Q, {}, key.secret));
+        if (code !== 'UNAUTHENTICATED') await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(code).toBe('UNAUTHENTICATED');
+    } finally {
+      await other.stop();
+    }
+  });
 });
 
 const SCOPE_LABEL: Record<Scope, string> = { A: 'project A', B: 'project B', global: 'every project' };

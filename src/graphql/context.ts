@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Principal } from '../modules/auth/principal';
 import type { Loaders } from './loaders';
 import type { EventHub } from '../modules/events/event-hub';
+import type { PrincipalCache } from '../modules/auth/principal-cache';
 
 /** What every resolver gets: the caller, a fresh loaders bag and the database. */
 export interface Context {
@@ -15,4 +16,6 @@ export interface Context {
   freshLoaders: () => Loaders;
   /** The process's LISTEN connection, which subscriptions wait on. */
   events: EventHub;
+  /** Recently authenticated keys; revocation drops a key from it. */
+  keys: PrincipalCache;
 }

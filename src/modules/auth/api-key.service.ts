@@ -6,6 +6,7 @@ import { insertReturning } from '../../db/sql';
 import { AppError } from '../../graphql/errors';
 import { ApiKey } from './api-key.entity';
 import { Principal } from './principal';
+import { KEYS_CHANNEL, PrincipalCache } from './principal-cache';
 import { Role } from './role';
 
 /**
@@ -17,11 +18,14 @@ export const generateSecret = () => `mg_${randomBytes(32).toString('base64url')}
 export const PREFIX_LENGTH = 10;
 
 /** Resolves a bearer secret to its key; null for unknown or revoked secrets. */
-export async function authenticate(m: EntityManager, secret: string): Promise<Principal | null> {
+export async function authenticate(m: EntityManager, secret: string, cache?: PrincipalCache): Promise<Principal | null> {
+  const hash = hashSecret(secret);
+  const cached = cache?.get(hash);
+  if (cached) return cached;
   const rows: { id: string; name: string; role: Role; project_id: string | null; stale: boolean }[] = await m.query(
     `SELECT id, name, role, project_id, (last_used_at IS NULL OR last_used_at < now() - interval '1 minute') AS stale
        FROM api_key WHERE secret_hash = $1 AND revoked_at IS NULL`,
-    [hashSecret(secret)],
+    [hash],
   );
   const row = rows[0];
   if (!row) return null;
@@ -29,7 +33,9 @@ export async function authenticate(m: EntityManager, secret: string): Promise<Pr
     // At most one write a minute per key: lastUsedAt is for spotting unused keys, not tracing.
     await m.query(`UPDATE api_key SET last_used_at = now() WHERE id = $1`, [row.id]);
   }
-  return { keyId: row.id, name: row.name, role: row.role, projectId: row.project_id };
+  const principal = { keyId: row.id, name: row.name, role: row.role, projectId: row.project_id };
+  cache?.set(hash, principal);
+  return principal;
 }
 
 export async function insertApiKey(
@@ -49,7 +55,11 @@ export async function insertApiKey(
 export async function revokeApiKey(m: EntityManager, id: string): Promise<{ before: ApiKey; after: ApiKey }> {
   const before = await m.findOne(ApiKey, { where: { id }, lock: { mode: 'pessimistic_write' } });
   if (!before) throw new AppError('NOT_FOUND', 'API key not found');
-  if (!before.revokedAt) await m.query(`UPDATE api_key SET revoked_at = now() WHERE id = $1`, [id]);
+  if (!before.revokedAt) {
+    await m.query(`UPDATE api_key SET revoked_at = now() WHERE id = $1`, [id]);
+    // Delivered on commit to every server process, which then forgets the key (PrincipalCache).
+    await m.query(`SELECT pg_notify($1, $2)`, [KEYS_CHANNEL, id]);
+  }
   return { before, after: await m.findOneByOrFail(ApiKey, { id }) };
 }
 

@@ -94,7 +94,7 @@ export class ApiKeyResolver {
     const key = await ctx.loaders.apiKeyById.load(keyOf(input.id, 'ApiKey'));
     if (!key) throw notFound('ApiKey', input.id);
     const actor = key.projectId ? requireProjectRole(ctx, key.projectId, Role.ADMIN) : requireGlobalRole(ctx, Role.ADMIN);
-    return ctx.db.transaction(async (m) => {
+    const payload = await ctx.db.transaction(async (m) => {
       const { before, after } = await revokeApiKey(m, key.id);
       if (!before.revokedAt) {
         await recordAudit(m, {
@@ -104,6 +104,9 @@ export class ApiKeyResolver {
       }
       return { apiKey: after };
     });
+    // This process forgets the key now; the others when the commit's NOTIFY reaches them.
+    ctx.keys.dropKey(key.id);
+    return payload;
   }
 
   @FieldResolver(() => Project, { nullable: true, description: 'The one project the key is valid for; null: every project.' })

@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import { EVENTS_CHANNEL, POINTS_CHANNEL } from './events.service';
+import { KEYS_CHANNEL, PrincipalCache } from '../auth/principal-cache';
 
 export type StreamChannel = typeof EVENTS_CHANNEL | typeof POINTS_CHANNEL;
 const TABLE: Record<StreamChannel, string> = { [EVENTS_CHANNEL]: 'registry_event', [POINTS_CHANNEL]: 'metric_point' };
@@ -63,7 +64,13 @@ export class EventHub {
   private retryTimer: NodeJS.Timeout | null = null;
   private retryDelay = 100;
 
-  constructor(private readonly db: DataSource, private readonly url: string, private readonly log: Logger) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly url: string,
+    private readonly log: Logger,
+    /** Told of key revocations on KEYS_CHANNEL, and whether they can be heard at all. */
+    private readonly keys?: PrincipalCache,
+  ) {}
 
   async start(): Promise<void> {
     await this.connect();
@@ -71,6 +78,7 @@ export class EventHub {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.keys?.setListening(false);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     const client = this.client;
     this.client = null;
@@ -146,6 +154,10 @@ export class EventHub {
   }
 
   private dispatch(channel: string, payload: string): void {
+    if (channel === KEYS_CHANNEL) {
+      this.keys?.dropKey(payload);
+      return;
+    }
     const projectId = payload.split(':')[0];
     for (const s of this.signals.get(`${channel}:${projectId}`) ?? []) s.notify();
   }
@@ -159,6 +171,7 @@ export class EventHub {
       await client.connect();
       await client.query(`LISTEN ${EVENTS_CHANNEL}`);
       await client.query(`LISTEN ${POINTS_CHANNEL}`);
+      await client.query(`LISTEN ${KEYS_CHANNEL}`);
     } catch (err) {
       client.removeAllListeners('end');
       await client.end().catch(() => undefined);
@@ -170,6 +183,7 @@ export class EventHub {
     }
     this.client = client;
     this.retryDelay = 100;
+    this.keys?.setListening(true);
   }
 
   /**
@@ -179,6 +193,8 @@ export class EventHub {
   private lost(client: Client, err: Error | null): void {
     if (this.client !== client || this.stopped) return;
     this.client = null;
+    // Revocations sent while disconnected would be missed: stop trusting cached keys.
+    this.keys?.setListening(false);
     client.removeAllListeners('end');
     client.on('error', () => undefined);
     client.end().catch(() => undefined);
