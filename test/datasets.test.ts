@@ -376,9 +376,8 @@ async function seedLineage(n: number): Promise<string> {
 }
 
 async function statementsFor(slug: string): Promise<{ count: number; data: any }> {
-  const before = t.server.sql.count;
-  const data = await t.ok(NESTED, { s: slug });
-  return { count: t.server.sql.count - before, data };
+  const [count, data] = await t.countStatements(() => t.ok(NESTED, { s: slug }));
+  return { count, data };
 }
 
 test('a nested read project -> datasets -> versions -> usedBy -> modelVersion costs the same statements for 3 and 30 datasets', async () => {

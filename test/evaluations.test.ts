@@ -355,9 +355,7 @@ async function seed(models: number): Promise<string> {
 }
 
 async function statementsFor(slug: string): Promise<{ count: number; evaluations: number }> {
-  const before = t.server.sql.count;
-  const data = await t.ok(NESTED, { s: slug });
-  const count = t.server.sql.count - before;
+  const [count, data] = await t.countStatements(() => t.ok(NESTED, { s: slug }));
   const evaluations = data.project.models.nodes.flatMap((m: any) => m.versions.nodes.flatMap((v: any) => v.evaluations.nodes));
   for (const e of evaluations) {
     expect(e.metrics).toHaveLength(3);

@@ -227,10 +227,9 @@ describe('writes', () => {
       entityKey: `c${i}`, eventTimestamp: ago(1000 - offset), values: { age: i, spend: i / 2, segment: 'a' },
     }));
     const statements = async (n: number, offset: number, idempotencyKey?: string) => {
-      const before = t.server.sql.count;
-      const res = await write(fs.id, rows(n, offset), idempotencyKey);
+      const [statements, res] = await t.countStatements(() => write(fs.id, rows(n, offset), idempotencyKey));
       expect(res.data.writeFeatureValues.written).toBe(n);
-      return t.server.sql.count - before;
+      return statements;
     };
     await statements(1, 0); // warm-up: the key's lastUsedAt write happens at most once a minute
     const small = await statements(10, 1);
@@ -240,10 +239,11 @@ describe('writes', () => {
     // Reads too: online and historical for 10 keys and for 1000 keys.
     const readCount = async (n: number) => {
       const keys = Array.from({ length: n }, (_, i) => `c${i}`);
-      const before = t.server.sql.count;
-      await online(fs.id, keys);
-      await historical(fs.id, keys.map((k) => ({ entityKey: k, asOf: ago(0) })));
-      return t.server.sql.count - before;
+      const [statements] = await t.countStatements(async () => {
+        await online(fs.id, keys);
+        await historical(fs.id, keys.map((k) => ({ entityKey: k, asOf: ago(0) })));
+      });
+      return statements;
     };
     expect(await readCount(1000)).toBe(await readCount(10));
   });
@@ -322,9 +322,7 @@ describe('online reads', () => {
     }
     const query = `query($s: String!) { project(slug: $s) { featureSets { nodes { name onlineFeatures(entityKeys: ["c1"], features: ["age"]) { values { value } }
       historicalFeatures(rows: [{ entityKey: "c1", asOf: "2100-01-01T00:00:00Z" }], features: ["age"]) { values { value } } } } } }`;
-    const before = t.server.sql.count;
-    const data = await t.ok(query, { s: slug });
-    const used = t.server.sql.count - before;
+    const [used, data] = await t.countStatements(() => t.ok(query, { s: slug }));
     const byName = Object.fromEntries(data.project.featureSets.nodes.map((n: any) => [n.name, [n.onlineFeatures[0].values[0].value, n.historicalFeatures[0].values[0].value]]));
     expect(byName).toEqual(Object.fromEntries(sets.map((s, i) => [s.name, [i, i]])));
     // project, the page, one online and one historical statement (and at most the key check).
@@ -423,11 +421,10 @@ describe('model versions', () => {
     for (let i = 0; i < 5; i++) await createVersion(t, model.id, { featureSetIds: [fs.id] });
     const query = `query($id: ID!) { node(id: $id) { ... on Model { versions { nodes { featureSets { name } } } } } }`;
     await t.ok(query, { id: model.id });
-    const before = t.server.sql.count;
-    const data = await t.ok(query, { id: model.id });
+    const [statements, data] = await t.countStatements(() => t.ok(query, { id: model.id }));
     expect(data.node.versions.nodes).toEqual(Array.from({ length: 5 }, () => ({ featureSets: [{ name: fs.name }] })));
     // model, versions page, feature sets.
-    expect(t.server.sql.count - before).toBeLessThanOrEqual(4);
+    expect(statements).toBeLessThanOrEqual(4);
   });
 });
 

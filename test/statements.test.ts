@@ -47,9 +47,8 @@ async function seed(models: number): Promise<string> {
 }
 
 async function statementsFor(slug: string): Promise<{ count: number; models: number }> {
-  const before = t.server.sql.count;
-  const data = await t.ok(NESTED, { s: slug });
-  return { count: t.server.sql.count - before, models: data.project.models.nodes.length };
+  const [count, data] = await t.countStatements(() => t.ok(NESTED, { s: slug }));
+  return { count, models: data.project.models.nodes.length };
 }
 
 test('a nested read costs the same number of SQL statements for 5 and for 50 models', async () => {

@@ -24,6 +24,8 @@ export interface TestServer {
   /** Like gql, but fails the test on any error and returns data. */
   ok<T = any>(query: string, variables?: Record<string, unknown>, key?: string | null): Promise<T>;
   ws(key?: string | null): WsClient;
+  /** Runs `fn` and counts the SQL statements the server sent meanwhile (tests run requests one at a time). */
+  countStatements<T>(fn: () => Promise<T>): Promise<[number, T]>;
   stop(): Promise<void>;
 }
 
@@ -82,6 +84,11 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       });
       clients.push(client);
       return client;
+    },
+    countStatements: async <T>(fn: () => Promise<T>): Promise<[number, T]> => {
+      const before = server.sql.count;
+      const result = await fn();
+      return [server.sql.count - before, result];
     },
     stop: async () => {
       await Promise.all(clients.map((c) => c.dispose()));
