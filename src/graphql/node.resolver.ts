@@ -3,60 +3,79 @@ import { canSeeProject, requireAuth, requireProjectRole } from '../modules/auth/
 import { Role } from '../modules/auth/role';
 import type { Context } from './context';
 import { AppError, badInput } from './errors';
-import { parseGlobalId } from './ids';
+import { NodeType, parseGlobalId } from './ids';
+import type { Loaders } from './loaders';
 import { Node } from './node';
 
-/** Loads any node by global id, then checks the caller may see the project it belongs to. */
-async function loadNode(ctx: Context, id: string): Promise<Node | null> {
-  const p = requireAuth(ctx);
-  const { type, key } = parseGlobalId(id);
-  const l = ctx.loaders;
-  let node: (Node & { projectId?: string | null }) | null;
-  let projectId: string | null | undefined;
+type ProjectRow = Node & { projectId: string | null };
+
+/** Node types whose row carries its project's id: one by-id loader each. */
+const WITH_PROJECT: Partial<Record<NodeType, (l: Loaders) => { load(key: string): Promise<ProjectRow | null> }>> = {
+  Model: (l) => l.modelById,
+  ModelVersion: (l) => l.modelVersionById,
+  Dataset: (l) => l.datasetById,
+  DatasetVersion: (l) => l.datasetVersionById,
+  AuditEvent: (l) => l.auditEventById,
+  MetricSeries: (l) => l.metricSeriesById,
+  Monitor: (l) => l.monitorById,
+  Alert: (l) => l.alertById,
+  FeatureSet: (l) => l.featureSetById,
+  Evaluation: (l) => l.evaluationById,
+};
+
+/** Finds a node and the project it belongs to (null: it belongs to no project). */
+async function find(l: Loaders, type: NodeType, key: string): Promise<{ node: Node; projectId: string | null } | null> {
+  const direct = WITH_PROJECT[type];
+  if (direct) {
+    const row = await direct(l).load(key);
+    return row && { node: row, projectId: row.projectId };
+  }
+  // The rest reach their project through a parent row.
   switch (type) {
-    case 'Project': node = await l.projectById.load(key); projectId = node ? key : undefined; break;
-    case 'Model': node = await l.modelById.load(key); projectId = (node as { projectId?: string })?.projectId; break;
-    case 'ModelVersion': node = await l.modelVersionById.load(key); projectId = (node as { projectId?: string })?.projectId; break;
-    case 'Dataset': node = await l.datasetById.load(key); projectId = (node as { projectId?: string })?.projectId; break;
-    case 'DatasetVersion': node = await l.datasetVersionById.load(key); projectId = (node as { projectId?: string })?.projectId; break;
-    case 'AuditEvent': node = await l.auditEventById.load(key); projectId = node?.projectId; break;
-    case 'MetricSeries': node = await l.metricSeriesById.load(key); projectId = (node as { projectId?: string })?.projectId; break;
-    case 'Monitor': node = await l.monitorById.load(key); projectId = (node as { projectId?: string })?.projectId; break;
-    case 'Alert': node = await l.alertById.load(key); projectId = (node as { projectId?: string })?.projectId; break;
-    case 'FeatureSet': node = await l.featureSetById.load(key); projectId = node ? (node as { projectId: string }).projectId : undefined; break;
-    case 'Evaluation': node = await l.evaluationById.load(key); projectId = (node as { projectId?: string })?.projectId; break;
+    case 'Project': {
+      const p = await l.projectById.load(key);
+      return p && { node: p, projectId: p.id };
+    }
     case 'EvalSample': {
       const s = await l.evalSampleById.load(key);
-      node = s;
-      projectId = s ? (await l.evaluationById.load(s.evaluationId))?.projectId : undefined;
-      break;
+      const e = s && (await l.evaluationById.load(s.evaluationId));
+      return s && e ? { node: s, projectId: e.projectId } : null;
     }
     case 'PromotionRequest': {
       const r = await l.promotionRequestById.load(key);
-      node = r;
-      projectId = r ? (await l.modelById.load(r.modelId))?.projectId : undefined;
-      break;
+      const m = r && (await l.modelById.load(r.modelId));
+      return r && m ? { node: r, projectId: m.projectId } : null;
     }
     case 'AliasEvent': {
       const e = await l.aliasEventById.load(key);
-      node = e;
-      projectId = e ? (await l.modelById.load(e.modelId))?.projectId : undefined;
-      break;
+      const m = e && (await l.modelById.load(e.modelId));
+      return e && m ? { node: e, projectId: m.projectId } : null;
     }
     case 'ApiKey': {
       const k = await l.apiKeyById.load(key);
-      if (!k) return null;
-      // Keys are visible to the admins who could manage them, as in `apiKeys`.
-      if (k.projectId) requireProjectRole(ctx, k.projectId, Role.ADMIN);
-      else if (p.projectId || p.role !== Role.ADMIN) throw new AppError('FORBIDDEN', 'Only an ADMIN of every project can read this key');
-      return k;
+      return k && { node: k, projectId: k.projectId };
     }
+    default:
+      throw new Error(`node type ${type} has no loader in node.resolver.ts`);
   }
-  if (!node) return null;
+}
+
+/** Loads any node by global id, then checks the caller may see it. */
+async function loadNode(ctx: Context, id: string): Promise<Node | null> {
+  const p = requireAuth(ctx);
+  const { type, key } = parseGlobalId(id);
+  const found = await find(ctx.loaders, type, key);
+  if (!found) return null;
+  if (type === 'ApiKey') {
+    // Keys are visible to the admins who could manage them, as in `apiKeys`.
+    if (found.projectId) requireProjectRole(ctx, found.projectId, Role.ADMIN);
+    else if (p.projectId || p.role !== Role.ADMIN) throw new AppError('FORBIDDEN', 'Only an ADMIN of every project can read this key');
+    return found.node;
+  }
   // Project-less audit events (key management) belong to the global admins.
-  if (projectId === null && (p.projectId || p.role !== Role.ADMIN)) throw new AppError('FORBIDDEN', 'Not visible to this API key');
-  if (projectId && !canSeeProject(p, projectId)) throw new AppError('FORBIDDEN', 'This API key is not valid for that project');
-  return node;
+  if (found.projectId === null && (p.projectId || p.role !== Role.ADMIN)) throw new AppError('FORBIDDEN', 'Not visible to this API key');
+  if (found.projectId && !canSeeProject(p, found.projectId)) throw new AppError('FORBIDDEN', 'This API key is not valid for that project');
+  return found.node;
 }
 
 @Resolver()
