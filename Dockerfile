@@ -23,4 +23,4 @@ HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(
 # node, not npm, as PID 1's child: SIGTERM reaches the server, which drains and exits 0.
 # A 64 MiB young generation: the server allocates many short-lived objects per request, and
 # the default one makes the garbage collector take a fifth of the CPU under load.
-CMD ["node", "--max-semi-space-size=64", "dist/src/main.js"]
+CMD ["node", "--max-semi-space-size=64", "dist/src/app/main.js"]

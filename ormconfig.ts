@@ -4,9 +4,9 @@
  * server does, so the CLI acts on the same database `npm start` uses.
  */
 import 'reflect-metadata';
-import { loadConfig } from './src/config';
-import { createDataSource } from './src/db/data-source';
-import { startEmbeddedPostgres } from './src/db/embedded-postgres';
+import { loadConfig } from './src/app/config';
+import { createDataSource } from './src/app/database';
+import { startEmbeddedPostgres } from './src/core/db/embedded-postgres';
 
 export const dataSource = (async () => {
   const config = loadConfig();

@@ -3,8 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { SqlStatementCounter, createDataSource, migrate } from '../src/db/data-source';
-import { EmbeddedDatabase, startEmbeddedPostgres } from '../src/db/embedded-postgres';
+import { SqlStatementCounter, migrate } from '../src/core/db/data-source';
+import { createDataSource } from '../src/app/database';
+import { EmbeddedDatabase, startEmbeddedPostgres } from '../src/core/db/embedded-postgres';
 
 /** The database a bench run works in: created for the run, dropped after it. */
 export interface BenchDatabase {

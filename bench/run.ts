@@ -13,7 +13,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { freePort } from '../src/db/embedded-postgres';
+import { freePort } from '../src/core/db/embedded-postgres';
 import { BenchDatabase, createBenchDatabase } from './database';
 import { LoadSample, combine, measure } from './load';
 import {
@@ -74,15 +74,15 @@ const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
 /**
  * The Node flags ModelGraph is deployed with, read from the Dockerfile's exec-form CMD
- * (`["node", ...flags, "dist/src/main.js"]`), so the benchmark runs the server as it ships.
+ * (`["node", ...flags, "dist/src/app/main.js"]`), so the benchmark runs the server as it ships.
  */
 function deployedNodeFlags(): string[] {
   try {
     const m = /^CMD\s+(\[.*\])\s*$/m.exec(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'));
     const cmd: unknown = m ? JSON.parse(m[1]) : null;
-    if (Array.isArray(cmd) && cmd[0] === 'node' && cmd[cmd.length - 1] === 'dist/src/main.js') return cmd.slice(1, -1).map(String);
+    if (Array.isArray(cmd) && cmd[0] === 'node' && cmd[cmd.length - 1] === 'dist/src/app/main.js') return cmd.slice(1, -1).map(String);
   } catch {
-    // No Dockerfile or another CMD form: plain `node dist/src/main.js`.
+    // No Dockerfile or another CMD form: plain `node dist/src/app/main.js`.
   }
   return [];
 }
@@ -189,7 +189,7 @@ async function main(opts: Options, children: ChildProcesses, cleanup: (fn: () =>
   const mgHeaders = { ...json, authorization: `Bearer ${ADMIN_KEY}` };
   const nodeFlags = deployedNodeFlags();
   const modelGraphArgs = [...nodeFlags, path.join(ROOT, 'dist', 'src', 'main.js')];
-  const modelGraphCommand = ['node', ...nodeFlags, 'dist/src/main.js'].join(' ');
+  const modelGraphCommand = ['node', ...nodeFlags, 'dist/src/app/main.js'].join(' ');
   log(`ModelGraph runs as deployed: ${modelGraphCommand}`);
   const modelGraphEnv = (port: number, extra: Record<string, string> = {}) => peerEnv({
     DATABASE_URL: db.url, PORT: String(port), LOG_LEVEL: 'warn', MODELGRAPH_ADMIN_KEY: ADMIN_KEY,

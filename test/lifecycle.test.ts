@@ -7,7 +7,8 @@ import WebSocket from 'ws';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { emittedSchema } from '../scripts/emit-schema';
-import { createDataSource, migrate } from '../src/db/data-source';
+import { migrate } from '../src/core/db/data-source';
+import { createDataSource } from '../src/app/database';
 import { TestServer, startTestServer, testDatabaseUrl, unique } from './support/harness';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -78,9 +79,9 @@ test('migrations apply on an empty database, revert completely, and apply again'
   }
 });
 
-/** Starts `node dist/src/main.js` with `env`; resolves with its port once it serves. */
+/** Starts `node dist/src/app/main.js` with `env`; resolves with its port once it serves. */
 async function spawnServer(env: Record<string, string>): Promise<{ child: ChildProcess; port: number; output: () => string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'main.js')], {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'app', 'main.js')], {
     env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { toGlobalId } from '../src/graphql/ids';
+import { toGlobalId } from '../src/core/graphql/ids';
 import { TestServer, createKey, createModel, createProject, createVersion, startTestServer, unique } from './support/harness';
 
 let t: TestServer;

@@ -1,9 +1,9 @@
 import { Client as PgClient } from 'pg';
 import WebSocket from 'ws';
 import { Client as WsClient } from 'graphql-ws';
-import { encodeCursor } from '../src/graphql/pagination';
-import { registryEventCursor } from '../src/modules/events/event-streams';
-import { EVENTS_CHANNEL, POINTS_CHANNEL } from '../src/modules/events/events.service';
+import { encodeCursor } from '../src/core/graphql/pagination';
+import { registryEventCursor } from '../src/modules/live/event-streams';
+import { EVENTS_CHANNEL, POINTS_CHANNEL } from '../src/core/events/registry-events';
 import {
   GqlResponse, TestServer, createKey, createModel, createProject, createVersion, startTestServer, testDatabaseUrl, unique,
 } from './support/harness';

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { loadConfig } from '../../src/config';
-import { startEmbeddedPostgres } from '../../src/db/embedded-postgres';
+import { loadConfig } from '../../src/app/config';
+import { startEmbeddedPostgres } from '../../src/core/db/embedded-postgres';
 
 /**
  * Creates the database this test run uses, on DATABASE_URL's server when it is set, else on an

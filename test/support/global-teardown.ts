@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { Client } from 'pg';
-import type { EmbeddedDatabase } from '../../src/db/embedded-postgres';
+import type { EmbeddedDatabase } from '../../src/core/db/embedded-postgres';
 
 export default async function globalTeardown() {
   const g = globalThis as Record<string, unknown>;

@@ -4,10 +4,10 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { Client as WsClient, createClient } from 'graphql-ws';
-import { Config, loadConfig } from '../../src/config';
-import { RunningServer, startServer } from '../../src/server';
+import { Config, loadConfig } from '../../src/app/config';
+import { RunningServer, startServer } from '../../src/app/server';
 import { insertApiKey } from '../../src/modules/auth/api-key.service';
-import { Role } from '../../src/modules/auth/role';
+import { Role } from '../../src/core/auth/role';
 
 export interface GqlResponse<T = any> {
   status: number;

@@ -1,8 +1,8 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { Field, ID, ObjectType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { Node } from '../../graphql/node';
-import { toGlobalId } from '../../graphql/ids';
+import { Node } from '../../core/graphql/node';
+import { toGlobalId } from '../../core/graphql/ids';
 
 @Entity('audit_event')
 @ObjectType({ implements: Node, description: 'A record of one mutation: who did what to which object, with before and after.' })

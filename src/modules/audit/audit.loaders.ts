@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { pageLoader, rowLoader } from '../../graphql/page-loader';
+import { pageLoader, rowLoader } from '../../core/graphql/page-loader';
 import { AuditEvent } from './audit-event.entity';
 
 export function auditLoaders(db: DataSource, batch: boolean) {
@@ -8,4 +8,9 @@ export function auditLoaders(db: DataSource, batch: boolean) {
       (ids) => `SELECT * FROM audit_event WHERE id = ANY(${ids}::bigint[])`, (e) => String(e.id)),
     auditEventPages: pageLoader(db, AuditEvent, batch),
   };
+}
+
+declare module '../../core/graphql/context' {
+  // This module's loaders join the per-request bag (see Loaders in core/graphql/context.ts).
+  interface Loaders extends ReturnType<typeof auditLoaders> {}
 }

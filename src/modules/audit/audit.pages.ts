@@ -1,7 +1,7 @@
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { Field, ID, InputType } from 'type-graphql';
-import { PageSpec, pageSpec } from '../../graphql/page-loader';
-import { ConnectionType, pageSize } from '../../graphql/pagination';
+import { PageSpec, pageSpec } from '../../core/graphql/page-loader';
+import { ConnectionType, pageSize } from '../../core/graphql/pagination';
 import { AuditEvent } from './audit-event.entity';
 
 @InputType({ description: 'Narrows the audit log; all given conditions must hold.' })

@@ -1,8 +1,8 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { Field, ID, ObjectType } from 'type-graphql';
-import { Node } from '../../graphql/node';
-import { toGlobalId } from '../../graphql/ids';
-import { Role } from './role';
+import { Node } from '../../core/graphql/node';
+import { toGlobalId } from '../../core/graphql/ids';
+import { Role } from '../../core/auth/role';
 
 /** Every column but the secret's hash, which is read only to authenticate. */
 export const API_KEY_COLUMNS = 'id, name, role, project_id, prefix, created_by, created_at, last_used_at, revoked_at';

@@ -2,12 +2,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DataSource, EntityManager } from 'typeorm';
-import { insertReturning } from '../../db/sql';
-import { AppError } from '../../graphql/errors';
+import { insertReturning } from '../../core/db/sql';
+import { AppError } from '../../core/graphql/errors';
 import { ApiKey } from './api-key.entity';
-import { Principal } from './principal';
-import { KEYS_CHANNEL, PrincipalCache } from './principal-cache';
-import { Role } from './role';
+import { Principal } from '../../core/auth/principal';
+import { KEYS_CHANNEL, PrincipalCache } from '../../core/auth/principal-cache';
+import { Role } from '../../core/auth/role';
 
 /**
  * Secrets are 32 random bytes, so a plain SHA-256 is enough to store them: there is nothing to

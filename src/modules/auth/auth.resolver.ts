@@ -1,19 +1,19 @@
 import { Arg, Args, Ctx, Field, FieldResolver, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
-import type { Context } from '../../graphql/context';
-import { notFound } from '../../graphql/errors';
-import { keyOf } from '../../graphql/ids';
-import { Connection } from '../../graphql/pagination';
-import { hydrate } from '../../db/sql';
-import { recordAudit } from '../audit/audit.service';
+import type { Context } from '../../core/graphql/context';
+import { notFound } from '../../core/graphql/errors';
+import { keyOf } from '../../core/graphql/ids';
+import { Connection, PageArgs } from '../../core/graphql/pagination';
+import { hydrate } from '../../core/db/sql';
+import { recordAudit } from '../../core/events/audit';
 import { ProjectConnection } from '../project/dto/project.input';
 import { Project } from '../project/project.entity';
-import { PageArgs, listProjects } from '../project/project.resolver';
-import { requireAuth, requireGlobalRole, requireProjectRole } from './access';
+import { listProjects } from '../project/project.service';
+import { requireAuth, requireGlobalRole, requireProjectRole } from '../../core/auth/access';
 import { API_KEY_COLUMNS, ApiKey } from './api-key.entity';
 import { insertApiKey, revokeApiKey } from './api-key.service';
 import { ApiKeyPayload, CreateApiKeyInput, CreateApiKeyPayload, RevokeApiKeyInput } from './dto/api-key.input';
-import { Principal } from './principal';
-import { Role } from './role';
+import { Principal } from '../../core/auth/principal';
+import { Role } from '../../core/auth/role';
 
 @ObjectType({ description: 'The caller: the API key the request authenticated with.' })
 export class Viewer {
@@ -36,7 +36,7 @@ export class ViewerResolver {
 
   @FieldResolver(() => ProjectConnection, { description: 'The projects the key can see, oldest first.' })
   projects(@Root() viewer: Viewer, @Args() { first, after }: PageArgs, @Ctx() ctx: Context): Promise<Connection<Project>> {
-    return listProjects(ctx, viewer.principal, first, after);
+    return listProjects(ctx.db, viewer.principal, first, after);
   }
 }
 

@@ -1,4 +1,4 @@
-import { badInput } from '../../graphql/errors';
+import { badInput } from '../../core/graphql/errors';
 import { DatasetColumn } from './dataset-version.entity';
 import { ColumnInput } from './dto/dataset.input';
 

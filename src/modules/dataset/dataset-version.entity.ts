@@ -1,10 +1,10 @@
 import { Column, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { GraphQLSafeInt } from 'graphql-scalars';
-import { Node } from '../../graphql/node';
-import { toGlobalId } from '../../graphql/ids';
+import { Node } from '../../core/graphql/node';
+import { toGlobalId } from '../../core/graphql/ids';
 import { DataType } from './data-type';
-import { DatasetRole } from './dataset-role';
+import { DatasetRole } from '../model/dataset-role';
 
 @ObjectType({ description: 'An estimated quantile of a numeric column.' })
 export class Quantile {

@@ -1,8 +1,8 @@
 import { Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
-import type { Context } from '../../graphql/context';
-import { Role } from '../auth/role';
+import type { Context } from '../../core/graphql/context';
+import { Role } from '../../core/auth/role';
 import { ModelVersion } from '../model/model-version.entity';
-import { DatasetRole } from './dataset-role';
+import { DatasetRole } from '../model/dataset-role';
 import { DatasetColumn, DatasetUsage, DatasetVersion } from './dataset-version.entity';
 import { Dataset } from './dataset.entity';
 import { loadDatasetFor } from './dataset.resolver';

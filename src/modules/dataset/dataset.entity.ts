@@ -1,8 +1,8 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { Field, ID, ObjectType } from 'type-graphql';
-import { Node } from '../../graphql/node';
-import { toGlobalId } from '../../graphql/ids';
-import { Tag } from '../../graphql/tag';
+import { Node } from '../../core/graphql/node';
+import { toGlobalId } from '../../core/graphql/ids';
+import { Tag } from '../../core/graphql/tag';
 
 @Entity('dataset')
 @ObjectType({ implements: Node, description: 'A dataset: a named line of immutable versions within a project.' })

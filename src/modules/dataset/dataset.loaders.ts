@@ -1,8 +1,8 @@
 import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
-import { hydrate } from '../../db/sql';
-import { pageLoader, pairLoader, rowLoader } from '../../graphql/page-loader';
-import { DatasetRole } from './dataset-role';
+import { hydrate } from '../../core/db/sql';
+import { pageLoader, pairLoader, rowLoader } from '../../core/graphql/page-loader';
+import { DatasetRole } from '../model/dataset-role';
 import { DatasetUsage, DatasetVersion } from './dataset-version.entity';
 import { Dataset } from './dataset.entity';
 
@@ -88,4 +88,9 @@ export function datasetLoaders(db: DataSource, batch: boolean) {
       { batch, cache: batch },
     ),
   };
+}
+
+declare module '../../core/graphql/context' {
+  // This module's loaders join the per-request bag (see Loaders in core/graphql/context.ts).
+  interface Loaders extends ReturnType<typeof datasetLoaders> {}
 }

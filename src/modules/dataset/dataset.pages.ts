@@ -1,7 +1,7 @@
-import { Params, likeEscape } from '../../db/sql';
-import { PageSpec, SortKey, pageSpec } from '../../graphql/page-loader';
-import { pageSize } from '../../graphql/pagination';
-import { normalizeTags } from '../../graphql/tag';
+import { Params, likeEscape } from '../../core/db/sql';
+import { PageSpec, SortKey, pageSpec } from '../../core/graphql/page-loader';
+import { pageSize } from '../../core/graphql/pagination';
+import { normalizeTags } from '../../core/graphql/tag';
 import { DatasetFilter } from './dto/dataset.input';
 
 /** Newest first, on dataset_created_idx (project_id, created_at DESC, id DESC). */

@@ -1,15 +1,16 @@
 import { EntityManager } from 'typeorm';
-import { isUniqueViolation } from '../../db/errors';
-import { hydrate, insertReturning } from '../../db/sql';
-import { AppError, notFound } from '../../graphql/errors';
-import { keyOf, toGlobalId } from '../../graphql/ids';
-import { normalizeTags } from '../../graphql/tag';
-import { recordAudit } from '../audit/audit.service';
-import { recordEvent } from '../events/events.service';
-import { RegistryEventType } from '../events/registry-event-type';
-import { Principal } from '../auth/principal';
+import { isUniqueViolation } from '../../core/db/errors';
+import { hydrate, insertReturning } from '../../core/db/sql';
+import { AppError, notFound } from '../../core/graphql/errors';
+import { keyOf, toGlobalId } from '../../core/graphql/ids';
+import { normalizeTags } from '../../core/graphql/tag';
+import { recordAudit } from '../../core/events/audit';
+import { recordEvent } from '../../core/events/registry-events';
+import { RegistryEventType } from '../../core/events/registry-event-type';
+import { Principal } from '../../core/auth/principal';
 import { checkColumns } from './columns';
-import { DatasetRole } from './dataset-role';
+import { DatasetRole } from '../model/dataset-role';
+import type { VersionCreated } from '../model/model.hooks';
 import { DatasetVersion } from './dataset-version.entity';
 import { Dataset } from './dataset.entity';
 import { CreateDatasetInput, CreateDatasetVersionInput } from './dto/dataset.input';
@@ -124,4 +125,16 @@ export async function linkUsages(m: EntityManager, modelVersionId: string, usage
      ON CONFLICT DO NOTHING`,
     [modelVersionId, usages.map((u) => u.datasetVersionId), usages.map((u) => u.role)],
   );
+}
+
+/**
+ * Links a new model version to the dataset versions its input names (the model module's
+ * `versionCreated` hook), and answers them for its audit record.
+ */
+export async function linkVersionDatasets(m: EntityManager, v: VersionCreated): Promise<Record<string, unknown> | void> {
+  const usages = parseUsages(v.input.datasets);
+  if (!usages.length) return;
+  await checkUsages(m, v.projectId, usages);
+  await linkUsages(m, v.versionId, usages);
+  return { datasets: usages.map((u) => ({ datasetVersionId: toGlobalId('DatasetVersion', u.datasetVersionId), role: u.role })) };
 }

@@ -1,7 +1,7 @@
 import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
-import type { Context } from '../../graphql/context';
-import { pageConnection } from '../../graphql/page-loader';
-import { Connection } from '../../graphql/pagination';
+import type { Context } from '../../core/graphql/context';
+import { pageConnection } from '../../core/graphql/page-loader';
+import { Connection } from '../../core/graphql/pagination';
 import { Project } from '../project/project.entity';
 import { Dataset } from './dataset.entity';
 import { datasetPage } from './dataset.pages';

@@ -1,4 +1,4 @@
-import { badInput } from '../../graphql/errors';
+import { badInput } from '../../core/graphql/errors';
 import { ColumnStatistics, DatasetColumn, ValueCount } from '../dataset/dataset-version.entity';
 import { Hist, mergeHistograms } from './drift.stats';
 

@@ -1,4 +1,4 @@
-import { badInput } from '../../graphql/errors';
+import { badInput } from '../../core/graphql/errors';
 import { DataType } from '../dataset/data-type';
 import { DatasetColumn } from '../dataset/dataset-version.entity';
 import { DriftMethod, DriftReport, FeatureDrift } from './dto/drift.types';

@@ -1,7 +1,7 @@
 import { EntityManager } from 'typeorm';
-import { badInput } from '../../graphql/errors';
-import { recordAudit } from '../audit/audit.service';
-import { Principal } from '../auth/principal';
+import { badInput } from '../../core/graphql/errors';
+import { recordAudit } from '../../core/events/audit';
+import { Principal } from '../../core/auth/principal';
 import { checkColumns } from '../dataset/columns';
 import { ModelVersion } from '../model/model-version.entity';
 import { RecordColumnProfileInput } from './dto/drift.input';

@@ -1,5 +1,5 @@
-import { Params } from '../../db/sql';
-import { keyOf } from '../../graphql/ids';
+import { Params } from '../../core/db/sql';
+import { keyOf } from '../../core/graphql/ids';
 import { EvaluationStatus } from './evaluation.entity';
 
 /** A bound on a metric, as ModelVersionFilter.metric gives it. */

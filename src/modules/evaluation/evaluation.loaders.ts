@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
-import { Params, hydrate } from '../../db/sql';
-import { pageLoader, rowLoader } from '../../graphql/page-loader';
+import { Params, hydrate } from '../../core/db/sql';
+import { pageLoader, rowLoader } from '../../core/graphql/page-loader';
 import { ModelVersion } from '../model/model-version.entity';
 import { EvalMetric } from './eval-metric.entity';
 import { EvalSample } from './eval-sample.entity';
@@ -128,3 +128,8 @@ function listOf<T>(map: Map<string, T[]>, key: string): T[] {
 }
 
 const leaderboardCacheKey = (k: LeaderboardKey) => `${k.projectId}|${JSON.stringify([k.metric, k.slice, k.datasetVersionId, k.first])}`;
+
+declare module '../../core/graphql/context' {
+  // This module's loaders join the per-request bag (see Loaders in core/graphql/context.ts).
+  interface Loaders extends ReturnType<typeof evaluationLoaders> {}
+}

@@ -1,6 +1,6 @@
-import { PageSpec, SortKey, pageSpec } from '../../graphql/page-loader';
-import { pageSize } from '../../graphql/pagination';
-import { keyOf } from '../../graphql/ids';
+import { PageSpec, SortKey, pageSpec } from '../../core/graphql/page-loader';
+import { pageSize } from '../../core/graphql/pagination';
+import { keyOf } from '../../core/graphql/ids';
 import { EvaluationFilter } from './dto/evaluation.input';
 
 /** Newest first, on evaluation (model_version_id, started_at DESC, id DESC). */

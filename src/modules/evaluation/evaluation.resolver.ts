@@ -1,11 +1,11 @@
 import { Arg, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import type { Context } from '../../graphql/context';
-import { AppError, badInput, notFound } from '../../graphql/errors';
-import { keyOf } from '../../graphql/ids';
-import { pageConnection } from '../../graphql/page-loader';
-import { Connection, pageSize } from '../../graphql/pagination';
-import { requireProjectRole } from '../auth/access';
-import { Role } from '../auth/role';
+import type { Context } from '../../core/graphql/context';
+import { AppError, badInput, notFound } from '../../core/graphql/errors';
+import { keyOf } from '../../core/graphql/ids';
+import { pageConnection } from '../../core/graphql/page-loader';
+import { Connection, pageSize } from '../../core/graphql/pagination';
+import { requireProjectRole } from '../../core/auth/access';
+import { Role } from '../../core/auth/role';
 import { DatasetVersion } from '../dataset/dataset-version.entity';
 import { ModelVersion } from '../model/model-version.entity';
 import { Project } from '../project/project.entity';

@@ -1,11 +1,11 @@
 import { EntityManager } from 'typeorm';
-import { hydrate, insertReturning, Params } from '../../db/sql';
-import { AppError, notFound } from '../../graphql/errors';
-import { toGlobalId } from '../../graphql/ids';
-import { recordAudit } from '../audit/audit.service';
-import { recordEvent } from '../events/events.service';
-import { RegistryEventType } from '../events/registry-event-type';
-import { Principal } from '../auth/principal';
+import { hydrate, insertReturning, Params } from '../../core/db/sql';
+import { AppError, notFound } from '../../core/graphql/errors';
+import { toGlobalId } from '../../core/graphql/ids';
+import { recordAudit } from '../../core/events/audit';
+import { recordEvent } from '../../core/events/registry-events';
+import { RegistryEventType } from '../../core/events/registry-event-type';
+import { Principal } from '../../core/auth/principal';
 import { ModelVersion } from '../model/model-version.entity';
 import { CreateEvaluationInput, EvalMetricInput, EvalSampleInput } from './dto/evaluation.input';
 import { Evaluation, EvaluationStatus } from './evaluation.entity';

@@ -1,8 +1,8 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
-import type { Context } from '../../graphql/context';
-import { AppError } from '../../graphql/errors';
-import { keyOf } from '../../graphql/ids';
-import { Role } from '../auth/role';
+import type { Context } from '../../core/graphql/context';
+import { AppError } from '../../core/graphql/errors';
+import { keyOf } from '../../core/graphql/ids';
+import { Role } from '../../core/auth/role';
 import { EvaluationPayload } from './dto/evaluation.input';
 import { ScoreGenerationsInput } from './dto/score-generations.input';
 import { loadEvaluationFor } from './evaluation.resolver';

@@ -1,7 +1,7 @@
 import { EntityManager } from 'typeorm';
-import { AppError, badInput } from '../../graphql/errors';
-import { recordAudit } from '../audit/audit.service';
-import { Principal } from '../auth/principal';
+import { AppError, badInput } from '../../core/graphql/errors';
+import { recordAudit } from '../../core/events/audit';
+import { Principal } from '../../core/auth/principal';
 import { Evaluation } from './evaluation.entity';
 import { appendSamples, lockEvaluation, requireRunning, upsertMetrics } from './evaluation.service';
 import {

@@ -1,8 +1,8 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLJSON } from 'graphql-scalars';
-import { Node } from '../../graphql/node';
-import { toGlobalId } from '../../graphql/ids';
+import { Node } from '../../core/graphql/node';
+import { toGlobalId } from '../../core/graphql/ids';
 import { DataType } from '../dataset/data-type';
 
 @ObjectType({ description: 'One feature of a feature set: its name and type.' })

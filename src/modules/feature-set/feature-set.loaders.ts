@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
-import { hydrate } from '../../db/sql';
-import { pageLoader, rowLoader } from '../../graphql/page-loader';
+import { hydrate } from '../../core/db/sql';
+import { pageLoader, rowLoader } from '../../core/graphql/page-loader';
 import { FeatureSet } from './feature-set.entity';
 import type { StoredValue } from './feature-values';
 
@@ -124,4 +124,9 @@ export function featureSetLoaders(db: DataSource, batch: boolean) {
       { batch, cache: false },
     ),
   };
+}
+
+declare module '../../core/graphql/context' {
+  // This module's loaders join the per-request bag (see Loaders in core/graphql/context.ts).
+  interface Loaders extends ReturnType<typeof featureSetLoaders> {}
 }

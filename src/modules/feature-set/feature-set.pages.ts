@@ -1,5 +1,5 @@
-import { PageSpec, SortKey, pageSpec } from '../../graphql/page-loader';
-import { pageSize } from '../../graphql/pagination';
+import { PageSpec, SortKey, pageSpec } from '../../core/graphql/page-loader';
+import { pageSize } from '../../core/graphql/pagination';
 
 /** By name, on the (project_id, name) unique index. */
 const FEATURE_SET_SORT: SortKey = { tag: 'fs.name', desc: false, columns: [{ column: 'name', type: 'text', prop: 'name' }] };

@@ -1,13 +1,14 @@
 import { EntityManager } from 'typeorm';
-import { isUniqueViolation } from '../../db/errors';
-import { insertReturning } from '../../db/sql';
-import { AppError } from '../../graphql/errors';
-import { keyOf } from '../../graphql/ids';
-import { recordAudit } from '../audit/audit.service';
-import { Principal } from '../auth/principal';
+import { isUniqueViolation } from '../../core/db/errors';
+import { insertReturning } from '../../core/db/sql';
+import { AppError } from '../../core/graphql/errors';
+import { keyOf } from '../../core/graphql/ids';
+import { recordAudit } from '../../core/events/audit';
+import { Principal } from '../../core/auth/principal';
 import { CreateFeatureSetInput, WriteFeatureValuesInput } from './dto/feature-set.input';
 import { FeatureSet } from './feature-set.entity';
 import { flattenRows } from './feature-values';
+import type { VersionCreated } from '../model/model.hooks';
 
 export async function createFeatureSet(m: EntityManager, actor: Principal, projectId: string, input: CreateFeatureSetInput): Promise<FeatureSet> {
   const seen = new Set<string>();
@@ -112,4 +113,9 @@ export async function linkFeatureSets(m: EntityManager, modelVersionId: string, 
   if (linked.length !== keys.length) {
     throw new AppError('NOT_FOUND', 'featureSetIds names a feature set that is not in this project', { field: 'featureSetIds' });
   }
+}
+
+/** Links a new model version to the feature sets its input names (the model module's `versionCreated` hook). */
+export async function linkVersionFeatureSets(m: EntityManager, v: VersionCreated): Promise<void> {
+  await linkFeatureSets(m, v.versionId, v.projectId, featureSetKeys(v.input.featureSetIds));
 }

@@ -1,4 +1,4 @@
-import { AppError, badInput } from '../../graphql/errors';
+import { AppError, badInput } from '../../core/graphql/errors';
 import { DataType } from '../dataset/data-type';
 import { FeatureDefinition, FeatureSet, FeatureValue, FeatureValueStatus, FeatureVector } from './feature-set.entity';
 

@@ -38,3 +38,8 @@ export function feedbackLoaders(db: DataSource, batch: boolean) {
     ),
   };
 }
+
+declare module '../../core/graphql/context' {
+  // This module's loaders join the per-request bag (see Loaders in core/graphql/context.ts).
+  interface Loaders extends ReturnType<typeof feedbackLoaders> {}
+}

@@ -1,9 +1,9 @@
 import { Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
-import type { Context } from '../../graphql/context';
-import { badInput, notFound } from '../../graphql/errors';
-import { keyOf } from '../../graphql/ids';
-import { requireProjectRole } from '../auth/access';
-import { Role } from '../auth/role';
+import type { Context } from '../../core/graphql/context';
+import { badInput, notFound } from '../../core/graphql/errors';
+import { keyOf } from '../../core/graphql/ids';
+import { requireProjectRole } from '../../core/auth/access';
+import { Role } from '../../core/auth/role';
 import { ModelVersion } from '../model/model-version.entity';
 import { RecordFeedbackInput, RecordFeedbackPayload } from './dto/feedback.input';
 import { EngagementSummary } from './feedback.entity';

@@ -1,14 +1,13 @@
 import { Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
-import type { Context } from '../../graphql/context';
-import { Role } from '../auth/role';
+import type { Context } from '../../core/graphql/context';
+import { Role } from '../../core/auth/role';
 import { ModelAliasPayload, RemoveModelAliasInput, SetModelAliasInput } from './dto/alias.input';
 import { ModelPayload } from './dto/model.input';
 import { AliasEvent, ModelAlias } from './model-alias.entity';
 import { ModelVersion } from './model-version.entity';
 import { Model } from './model.entity';
-import { loadModelFor } from './model.resolver';
-import { removeModelAlias, setModelAlias } from './model.service';
-import { assertDirectMove } from '../promotion/promotion.service';
+import { loadModelFor } from './model.access';
+import { moveAliasDirectly, removeModelAlias } from './model.service';
 
 @Resolver(() => ModelAlias)
 export class ModelAliasResolver {
@@ -17,12 +16,7 @@ export class ModelAliasResolver {
   })
   async setModelAlias(@Arg('input') input: SetModelAliasInput, @Ctx() ctx: Context): Promise<ModelAliasPayload> {
     const model = await loadModelFor(ctx, input.modelId, Role.EDITOR, 'modelId');
-    const { alias } = await ctx.db.transaction(async (m) => {
-      // A protected alias moves directly only when its policy asks for no approvals and the
-      // version passes its gates; otherwise through requestPromotion.
-      await assertDirectMove(m, model.id, input.alias, input.versionNumber);
-      return setModelAlias(m, ctx.principal!, model.id, input);
-    });
+    const { alias } = await ctx.db.transaction((m) => moveAliasDirectly(m, ctx.principal!, model.id, input));
     return { alias };
   }
 

@@ -1,7 +1,7 @@
 import { Column, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
-import { Node } from '../../graphql/node';
-import { toGlobalId } from '../../graphql/ids';
+import { Node } from '../../core/graphql/node';
+import { toGlobalId } from '../../core/graphql/ids';
 
 @Entity('model_alias')
 @ObjectType({ description: 'A movable name, such as "production", pointing to one version of a model.' })

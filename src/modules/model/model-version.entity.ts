@@ -1,9 +1,9 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { Field, ID, Int, ObjectType, createUnionType, registerEnumType } from 'type-graphql';
 import { GraphQLJSONObject, GraphQLSafeInt } from 'graphql-scalars';
-import { Node } from '../../graphql/node';
-import { toGlobalId } from '../../graphql/ids';
-import { Tag } from '../../graphql/tag';
+import { Node } from '../../core/graphql/node';
+import { toGlobalId } from '../../core/graphql/ids';
+import { Tag } from '../../core/graphql/tag';
 
 export enum ModelVersionStatus {
   PENDING = 'PENDING',

@@ -1,16 +1,16 @@
 import { Arg, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
-import type { Context } from '../../graphql/context';
-import { notFound } from '../../graphql/errors';
-import { keyOf } from '../../graphql/ids';
-import { pageConnection } from '../../graphql/page-loader';
-import { Connection } from '../../graphql/pagination';
-import { requireProjectRole } from '../auth/access';
-import { Role } from '../auth/role';
+import type { Context } from '../../core/graphql/context';
+import { notFound } from '../../core/graphql/errors';
+import { keyOf } from '../../core/graphql/ids';
+import { pageConnection } from '../../core/graphql/page-loader';
+import { Connection } from '../../core/graphql/pagination';
+import { requireProjectRole } from '../../core/auth/access';
+import { Role } from '../../core/auth/role';
 import { ModelVersionConnection } from './dto/connections';
 import { CreateModelVersionInput, ModelVersionPayload, UpdateModelVersionInput } from './dto/model-version.input';
 import { ModelVersion, ModelVersionOrder } from './model-version.entity';
 import { Model } from './model.entity';
-import { loadModelFor } from './model.resolver';
+import { loadModelFor } from './model.access';
 import { versionPage } from './model.pages';
 import { createModelVersion, updateModelVersion } from './model.service';
 

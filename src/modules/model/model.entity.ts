@@ -1,8 +1,8 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
-import { Node } from '../../graphql/node';
-import { toGlobalId } from '../../graphql/ids';
-import { Tag } from '../../graphql/tag';
+import { Node } from '../../core/graphql/node';
+import { toGlobalId } from '../../core/graphql/ids';
+import { Tag } from '../../core/graphql/tag';
 
 export enum ModelKind {
   OPEN_WEIGHTS = 'OPEN_WEIGHTS',

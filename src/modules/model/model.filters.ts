@@ -1,9 +1,9 @@
-import { Params, likeEscape } from '../../db/sql';
-import { keyOf } from '../../graphql/ids';
-import { normalizeTags } from '../../graphql/tag';
-import { metricBoundSql } from '../evaluation/evaluation.filters';
+import { Params, likeEscape } from '../../core/db/sql';
+import { keyOf } from '../../core/graphql/ids';
+import { normalizeTags } from '../../core/graphql/tag';
 import { ModelFilter } from './dto/model.input';
 import { ModelVersionFilter } from './dto/model-version.input';
+import { versionFilterConditions } from './model.hooks';
 
 /** SQL conditions on `t` (a model row) for a ModelFilter. */
 export function modelFilterSql(f: ModelFilter | null | undefined, p: Params): string | null {
@@ -32,16 +32,8 @@ export function versionFilterSql(f: ModelVersionFilter | null | undefined, p: Pa
   if (f.baseVersionId) {
     conds.push(`t.base_version_id = ${p.add(keyOf(f.baseVersionId, 'ModelVersion', `${field}.baseVersionId`))}`);
   }
-  if (f.trainedOnDatasetVersionId) {
-    // "Trained on" covers fine-tuning: both are data the weights were fitted to. The lineage
-    // primary key (model_version_id, dataset_version_id, role) answers this per version.
-    const dv = p.add(keyOf(f.trainedOnDatasetVersionId, 'DatasetVersion', `${field}.trainedOnDatasetVersionId`));
-    conds.push(`EXISTS (SELECT 1 FROM model_version_dataset u WHERE u.model_version_id = t.id AND u.dataset_version_id = ${dv}
-                        AND u.role IN ('TRAINING', 'FINE_TUNING'))`);
-  }
-  if (f.metric) {
-    conds.push(metricBoundSql(f.metric, p, `${field}.metric`));
-  }
+  // Metric bounds and dataset lineage belong to later modules, which answer through the hook.
+  for (const c of versionFilterConditions.collect(f, p, field)) if (c) conds.push(c);
   const own = conds.length ? conds.join(' AND ') : null;
   if (!f.or?.length) return own;
   const alternatives = f.or.map((sub, i) => versionFilterSql(sub, p, `${field}.or.${i}`) ?? 'TRUE');

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
-import { hydrate } from '../../db/sql';
-import { pageLoader, pairLoader, rowLoader } from '../../graphql/page-loader';
+import { hydrate } from '../../core/db/sql';
+import { pageLoader, pairLoader, rowLoader } from '../../core/graphql/page-loader';
 import { AliasEvent, ModelAlias } from './model-alias.entity';
 import { ModelVersion } from './model-version.entity';
 import { Model } from './model.entity';
@@ -77,4 +77,9 @@ export function modelLoaders(db: DataSource, batch: boolean) {
     versionPages: pageLoader(db, ModelVersion, batch, primeVersions),
     aliasEventPages: pageLoader(db, AliasEvent, batch),
   };
+}
+
+declare module '../../core/graphql/context' {
+  // This module's loaders join the per-request bag (see Loaders in core/graphql/context.ts).
+  interface Loaders extends ReturnType<typeof modelLoaders> {}
 }

@@ -1,6 +1,6 @@
-import { Params } from '../../db/sql';
-import { PageSpec, SortKey, pageSpec } from '../../graphql/page-loader';
-import { pageSize } from '../../graphql/pagination';
+import { Params } from '../../core/db/sql';
+import { PageSpec, SortKey, pageSpec } from '../../core/graphql/page-loader';
+import { pageSize } from '../../core/graphql/pagination';
 import { ModelFilter } from './dto/model.input';
 import { ModelVersionFilter } from './dto/model-version.input';
 import { ModelOrder } from './model.entity';

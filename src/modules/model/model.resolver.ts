@@ -1,11 +1,10 @@
 import { Arg, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
-import type { Context } from '../../graphql/context';
-import { notFound } from '../../graphql/errors';
-import { keyOf } from '../../graphql/ids';
-import { pageConnection } from '../../graphql/page-loader';
-import { Connection } from '../../graphql/pagination';
-import { requireProjectRole } from '../auth/access';
-import { Role } from '../auth/role';
+import type { Context } from '../../core/graphql/context';
+import { notFound } from '../../core/graphql/errors';
+import { pageConnection } from '../../core/graphql/page-loader';
+import { Connection } from '../../core/graphql/pagination';
+import { requireProjectRole } from '../../core/auth/access';
+import { Role } from '../../core/auth/role';
 import { Project } from '../project/project.entity';
 import { AliasEventConnection, ModelVersionConnection } from './dto/connections';
 import { ArchiveModelInput, CreateModelInput, ModelPayload, UpdateModelInput } from './dto/model.input';
@@ -15,14 +14,7 @@ import { ModelVersion, ModelVersionOrder } from './model-version.entity';
 import { Model } from './model.entity';
 import { aliasEventPage, versionPage } from './model.pages';
 import { archiveModel, createModel, updateModel } from './model.service';
-
-/** Loads a model by global id and checks the caller's role in its project. */
-export async function loadModelFor(ctx: Context, id: string, role: Role, field = 'id'): Promise<Model> {
-  const model = await ctx.loaders.modelById.load(keyOf(id, 'Model', field));
-  if (!model) throw notFound('Model', id);
-  requireProjectRole(ctx, model.projectId, role);
-  return model;
-}
+import { loadModelFor } from './model.access';
 
 @Resolver(() => Model)
 export class ModelResolver {

@@ -1,20 +1,19 @@
 import { EntityManager } from 'typeorm';
-import { isUniqueViolation } from '../../db/errors';
-import { hydrate, insertReturning } from '../../db/sql';
-import { AppError, badInput, notFound } from '../../graphql/errors';
-import { keyOf, toGlobalId } from '../../graphql/ids';
-import { normalizeTags } from '../../graphql/tag';
-import { recordAudit } from '../audit/audit.service';
-import { recordEvent } from '../events/events.service';
-import { RegistryEventType } from '../events/registry-event-type';
-import { Principal } from '../auth/principal';
-import { checkUsages, linkUsages, parseUsages } from '../dataset/dataset.service';
-import { featureSetKeys, linkFeatureSets } from '../feature-set/feature-set.service';
+import { isUniqueViolation } from '../../core/db/errors';
+import { hydrate, insertReturning } from '../../core/db/sql';
+import { AppError, badInput, notFound } from '../../core/graphql/errors';
+import { keyOf, toGlobalId } from '../../core/graphql/ids';
+import { normalizeTags } from '../../core/graphql/tag';
+import { recordAudit } from '../../core/events/audit';
+import { recordEvent } from '../../core/events/registry-events';
+import { RegistryEventType } from '../../core/events/registry-event-type';
+import { Principal } from '../../core/auth/principal';
 import { CreateModelInput, UpdateModelInput } from './dto/model.input';
 import { CreateModelVersionInput, UpdateModelVersionInput } from './dto/model-version.input';
 import { AliasEvent, ModelAlias } from './model-alias.entity';
 import { ModelVersion, ModelVersionStatus, StoredSource } from './model-version.entity';
 import { Model } from './model.entity';
+import { aliasMoving, versionCreated } from './model.hooks';
 
 /** Locks the model row: every change to a model's versions and aliases is serialized on it. */
 async function lockModel(m: EntityManager, id: string): Promise<Model> {
@@ -99,8 +98,6 @@ export async function createModelVersion(
 ): Promise<{ version: ModelVersion; created: boolean }> {
   const source = sourceOf(input);
   if (input.status === ModelVersionStatus.ARCHIVED) badInputThrow('A version cannot be created ARCHIVED', 'status');
-  const usages = parseUsages(input.datasets);
-  const featureSetIds = featureSetKeys(input.featureSetIds);
   const baseKey = input.baseVersionId ? keyOf(input.baseVersionId, 'ModelVersion', 'baseVersionId') : null;
 
   const model = await lockModel(m, modelId);
@@ -116,7 +113,6 @@ export async function createModelVersion(
     );
     if (!base) throw new AppError('NOT_FOUND', 'baseVersionId names no version of this project', { field: 'baseVersionId' });
   }
-  await checkUsages(m, model.projectId, usages);
   const number = model.versionCount + 1;
   await m.query(`UPDATE model SET version_count = $2, updated_at = now() WHERE id = $1`, [modelId, number]);
   const created = await insertReturning(m, ModelVersion, {
@@ -136,14 +132,12 @@ export async function createModelVersion(
     fineTuningMethod: input.fineTuningMethod ?? null,
     idempotencyKey: input.idempotencyKey ?? null,
   });
-  await linkUsages(m, created.id, usages);
-  await linkFeatureSets(m, created.id, model.projectId, featureSetIds);
+  // Later modules link what the input names (datasets, feature sets) and say what to audit of it.
+  const links = await versionCreated.run(m, { projectId: model.projectId, versionId: created.id, input });
   await recordAudit(m, {
     projectId: model.projectId, actor: actor.name, action: 'modelVersion.create', targetType: 'ModelVersion',
     targetId: created.nodeId,
-    after: usages.length
-      ? { ...created, datasets: usages.map((u) => ({ datasetVersionId: toGlobalId('DatasetVersion', u.datasetVersionId), role: u.role })) }
-      : created,
+    after: Object.assign({ ...created }, ...links),
   });
   await recordEvent(m, {
     projectId: model.projectId, type: RegistryEventType.MODEL_VERSION_CREATED, actor: actor.name, subjectType: 'ModelVersion', subjectId: created.id,
@@ -211,6 +205,17 @@ function checkRevision(current: ModelAlias | null, expected: number | null | und
   if (have !== expected) {
     throw new AppError('CONFLICT', `The alias is at revision ${have}, not ${expected}; reload and retry`, { currentRevision: have });
   }
+}
+
+/**
+ * A move asked for directly (setModelAlias), not through a promotion: later modules may refuse
+ * it first, in the same transaction (a protected alias needs approvals or passing gates).
+ */
+export async function moveAliasDirectly(
+  m: EntityManager, actor: Principal, modelId: string, input: { alias: string; versionNumber: number; expectedRevision?: number | null; reason?: string | null },
+): Promise<{ alias: ModelAlias; moved: boolean; projectId: string }> {
+  await aliasMoving.run(m, { modelId, alias: input.alias, versionNumber: input.versionNumber });
+  return setModelAlias(m, actor, modelId, input);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { badInput } from '../../graphql/errors';
+import { badInput } from '../../core/graphql/errors';
 
 export const METRIC_NAME = /^[a-z0-9][a-z0-9_.:/-]{0,127}$/;
 export const METRIC_NAME_RULE = 'must match [a-z0-9][a-z0-9_.:/-]{0,127}';

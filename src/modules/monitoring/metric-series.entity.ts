@@ -1,8 +1,8 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { Node } from '../../graphql/node';
-import { toGlobalId } from '../../graphql/ids';
+import { Node } from '../../core/graphql/node';
+import { toGlobalId } from '../../core/graphql/ids';
 
 export enum Aggregation {
   AVG = 'AVG',

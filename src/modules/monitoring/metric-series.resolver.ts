@@ -1,11 +1,11 @@
 import { Arg, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
-import type { Context } from '../../graphql/context';
-import { badInput, notFound } from '../../graphql/errors';
-import { pageConnection } from '../../graphql/page-loader';
-import { Connection } from '../../graphql/pagination';
-import { requireProjectRole } from '../auth/access';
-import { Role } from '../auth/role';
+import type { Context } from '../../core/graphql/context';
+import { badInput, notFound } from '../../core/graphql/errors';
+import { pageConnection } from '../../core/graphql/page-loader';
+import { Connection } from '../../core/graphql/pagination';
+import { requireProjectRole } from '../../core/auth/access';
+import { Role } from '../../core/auth/role';
 import { ModelVersion } from '../model/model-version.entity';
 import { Project } from '../project/project.entity';
 import { MetricSeriesConnection, MonitorConnection } from './dto/connections';

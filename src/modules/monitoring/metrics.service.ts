@@ -1,9 +1,9 @@
 import { EntityManager } from 'typeorm';
-import { AppError, badInput } from '../../graphql/errors';
-import { parseGlobalId, toGlobalId } from '../../graphql/ids';
-import { recordAudit } from '../audit/audit.service';
-import { NOTIFY_POINTS } from '../events/events.service';
-import { Principal } from '../auth/principal';
+import { AppError, badInput } from '../../core/graphql/errors';
+import { parseGlobalId, toGlobalId } from '../../core/graphql/ids';
+import { recordAudit } from '../../core/events/audit';
+import { NOTIFY_POINTS } from '../../core/events/registry-events';
+import { Principal } from '../../core/auth/principal';
 import { RecordMetricsInput } from './dto/metrics.input';
 import { METRIC_NAME, METRIC_NAME_RULE, canonicalLabels, labelsProblem } from './labels';
 

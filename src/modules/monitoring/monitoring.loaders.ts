@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
-import { hydrate } from '../../db/sql';
-import { pageLoader, rowLoader } from '../../graphql/page-loader';
+import { hydrate } from '../../core/db/sql';
+import { pageLoader, rowLoader } from '../../core/graphql/page-loader';
 import { AGGREGATION_SQL, Aggregation, MetricPoint, MetricSeries } from './metric-series.entity';
 import { Alert, Monitor } from './monitor.entity';
 
@@ -90,4 +90,9 @@ export function monitoringLoaders(db: DataSource, batch: boolean) {
     alertById: rowLoader(db, Alert, batch, (ids) => `SELECT * FROM alert WHERE id = ANY(${ids}::bigint[])`, (a) => String(a.id)),
     alertPages: pageLoader(db, Alert, batch),
   };
+}
+
+declare module '../../core/graphql/context' {
+  // This module's loaders join the per-request bag (see Loaders in core/graphql/context.ts).
+  interface Loaders extends ReturnType<typeof monitoringLoaders> {}
 }

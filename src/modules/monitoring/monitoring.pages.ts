@@ -1,5 +1,5 @@
-import { PageSpec, SortKey, pageSpec } from '../../graphql/page-loader';
-import { pageSize } from '../../graphql/pagination';
+import { PageSpec, SortKey, pageSpec } from '../../core/graphql/page-loader';
+import { pageSize } from '../../core/graphql/pagination';
 import { checkLabels } from './labels';
 import { MonitorStatus } from './monitor.entity';
 

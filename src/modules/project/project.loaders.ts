@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { rowLoader } from '../../graphql/page-loader';
+import { rowLoader } from '../../core/graphql/page-loader';
 import { Project } from './project.entity';
 
 export function projectLoaders(db: DataSource, batch: boolean) {
@@ -9,4 +9,9 @@ export function projectLoaders(db: DataSource, batch: boolean) {
     projectBySlug: rowLoader(db, Project, batch, (slugs) => `SELECT * FROM project WHERE slug = ANY(${slugs}::text[])`, (p) => p.slug,
       (rows) => { for (const p of rows) projectById.prime(p.id, p); }),
   };
+}
+
+declare module '../../core/graphql/context' {
+  // This module's loaders join the per-request bag (see Loaders in core/graphql/context.ts).
+  interface Loaders extends ReturnType<typeof projectLoaders> {}
 }

@@ -1,7 +1,7 @@
 import { Column, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { Node } from '../../graphql/node';
-import { toGlobalId } from '../../graphql/ids';
+import { Node } from '../../core/graphql/node';
+import { toGlobalId } from '../../core/graphql/ids';
 
 /** A gate as stored: the dataset version is its row key. */
 export interface StoredGate {

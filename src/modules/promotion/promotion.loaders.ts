@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
-import { hydrate } from '../../db/sql';
-import { pageLoader, rowLoader } from '../../graphql/page-loader';
+import { hydrate } from '../../core/db/sql';
+import { pageLoader, rowLoader } from '../../core/graphql/page-loader';
 import { AliasPolicy, PromotionRequest } from './promotion.entity';
 
 export function promotionLoaders(db: DataSource, batch: boolean) {
@@ -27,4 +27,9 @@ export function promotionLoaders(db: DataSource, batch: boolean) {
       { batch, cache: batch },
     ),
   };
+}
+
+declare module '../../core/graphql/context' {
+  // This module's loaders join the per-request bag (see Loaders in core/graphql/context.ts).
+  interface Loaders extends ReturnType<typeof promotionLoaders> {}
 }

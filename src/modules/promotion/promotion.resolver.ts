@@ -1,16 +1,16 @@
 import { Arg, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
-import type { Context } from '../../graphql/context';
-import { notFound } from '../../graphql/errors';
-import { keyOf } from '../../graphql/ids';
-import { pageConnection, pageSpec } from '../../graphql/page-loader';
-import { Connection, pageSize } from '../../graphql/pagination';
-import { requireProjectRole } from '../auth/access';
-import { Role } from '../auth/role';
+import type { Context } from '../../core/graphql/context';
+import { notFound } from '../../core/graphql/errors';
+import { keyOf } from '../../core/graphql/ids';
+import { pageConnection, pageSpec } from '../../core/graphql/page-loader';
+import { Connection, pageSize } from '../../core/graphql/pagination';
+import { requireProjectRole } from '../../core/auth/access';
+import { Role } from '../../core/auth/role';
 import { DatasetVersion } from '../dataset/dataset-version.entity';
 import { ModelPayload } from '../model/dto/model.input';
 import { ModelVersion } from '../model/model-version.entity';
 import { Model } from '../model/model.entity';
-import { loadModelFor } from '../model/model.resolver';
+import { loadModelFor } from '../model/model.access';
 import {
   DecidePromotionInput, PromotionRequestConnection, PromotionRequestPayload, RequestPromotionInput, SetAliasPolicyInput,
 } from './dto/promotion.input';

@@ -1,11 +1,11 @@
 import { EntityManager } from 'typeorm';
-import { hydrate, insertReturning } from '../../db/sql';
-import { AppError, badInput, notFound } from '../../graphql/errors';
-import { keyOf, toGlobalId } from '../../graphql/ids';
-import { recordAudit } from '../audit/audit.service';
-import { recordEvent } from '../events/events.service';
-import { RegistryEventType } from '../events/registry-event-type';
-import { Principal } from '../auth/principal';
+import { hydrate, insertReturning } from '../../core/db/sql';
+import { AppError, badInput, notFound } from '../../core/graphql/errors';
+import { keyOf, toGlobalId } from '../../core/graphql/ids';
+import { recordAudit } from '../../core/events/audit';
+import { recordEvent } from '../../core/events/registry-events';
+import { RegistryEventType } from '../../core/events/registry-event-type';
+import { Principal } from '../../core/auth/principal';
 import { ModelVersion, ModelVersionStatus } from '../model/model-version.entity';
 import { setModelAlias } from '../model/model.service';
 import { SetAliasPolicyInput } from './dto/promotion.input';

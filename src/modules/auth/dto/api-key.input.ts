@@ -1,7 +1,7 @@
 import { IsEnum, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
 import { ApiKey } from '../api-key.entity';
-import { Role } from '../role';
+import { Role } from '../../../core/auth/role';
 
 @InputType({ description: 'Creates an API key.' })
 export class CreateApiKeyInput {

@@ -3,9 +3,9 @@ import {
 } from 'class-validator';
 import { Field, Float, ID, InputType, ObjectType } from 'type-graphql';
 import { GraphQLSafeInt } from 'graphql-scalars';
-import { NAME_PATTERN, NAME_RULE } from '../../../graphql/names';
-import { ConnectionType } from '../../../graphql/pagination';
-import { TagInput } from '../../../graphql/tag';
+import { NAME_PATTERN, NAME_RULE } from '../../../core/graphql/names';
+import { ConnectionType } from '../../../core/graphql/pagination';
+import { TagInput } from '../../../core/graphql/tag';
 import { DataType } from '../data-type';
 import { Dataset } from '../dataset.entity';
 import { DatasetVersion } from '../dataset-version.entity';

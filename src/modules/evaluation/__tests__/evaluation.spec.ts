@@ -1,13 +1,18 @@
 import 'reflect-metadata';
 import { validate } from 'class-validator';
-import { Params } from '../../../db/sql';
-import { toGlobalId } from '../../../graphql/ids';
-import { encodeCursor } from '../../../graphql/pagination';
+import { Params } from '../../../core/db/sql';
+import { toGlobalId } from '../../../core/graphql/ids';
+import { encodeCursor } from '../../../core/graphql/pagination';
 import { CompleteEvaluationInput, EvalMetricInput, EvalSampleInput, LogEvaluationSamplesInput } from '../dto/evaluation.input';
 import { EvaluationStatus } from '../evaluation.entity';
 import { metricBoundSql } from '../evaluation.filters';
 import { evaluationPage, samplePage } from '../evaluation.pages';
 import { MAX_SAMPLES_PER_CALL, lastPerKey, scoresProblem } from '../evaluation.rules';
+import { registerNodeType } from '../../../core/graphql/ids';
+import { datasetModule } from '../../dataset';
+
+// Ids of dataset versions parse once the dataset module has registered its node types.
+beforeAll(() => datasetModule.nodeTypes?.forEach(registerNodeType));
 
 const metric = (v: Partial<EvalMetricInput>) => Object.assign(new EvalMetricInput(), { name: 'accuracy', value: 0.5, ...v });
 const failedProps = async (o: object) => (await validate(o)).map((e) => e.property);

@@ -1,5 +1,5 @@
 import { Field, Float, Int, ObjectType } from 'type-graphql';
-import { ConnectionType } from '../../../graphql/pagination';
+import { ConnectionType } from '../../../core/graphql/pagination';
 import { ModelVersion } from '../../model/model-version.entity';
 import { EvalSample } from '../eval-sample.entity';
 import { Evaluation } from '../evaluation.entity';

@@ -3,8 +3,8 @@ import {
 } from 'class-validator';
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { NAME_PATTERN, NAME_RULE } from '../../../graphql/names';
-import { ConnectionType } from '../../../graphql/pagination';
+import { NAME_PATTERN, NAME_RULE } from '../../../core/graphql/names';
+import { ConnectionType } from '../../../core/graphql/pagination';
 import { DataType } from '../../dataset/data-type';
 import { FeatureSet } from '../feature-set.entity';
 

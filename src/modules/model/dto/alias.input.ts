@@ -1,6 +1,6 @@
 import { IsInt, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
-import { NAME_PATTERN, NAME_RULE } from '../../../graphql/names';
+import { NAME_PATTERN, NAME_RULE } from '../../../core/graphql/names';
 import { ModelAlias } from '../model-alias.entity';
 
 @InputType({ description: 'Points an alias at a version, creating the alias if needed.' })

@@ -1,4 +1,4 @@
-import { ConnectionType } from '../../../graphql/pagination';
+import { ConnectionType } from '../../../core/graphql/pagination';
 import { AliasEvent } from '../model-alias.entity';
 import { ModelVersion } from '../model-version.entity';
 import { Model } from '../model.entity';

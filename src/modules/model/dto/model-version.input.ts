@@ -3,8 +3,8 @@ import {
 } from 'class-validator';
 import { Field, Float, ID, InputType, ObjectType } from 'type-graphql';
 import { GraphQLJSONObject, GraphQLSafeInt } from 'graphql-scalars';
-import { TagInput } from '../../../graphql/tag';
-import { DatasetRole } from '../../dataset/dataset-role';
+import { TagInput } from '../../../core/graphql/tag';
+import { DatasetRole } from '../dataset-role';
 import { ModelVersion, ModelVersionStatus } from '../model-version.entity';
 
 @InputType({ description: 'An artifact stored at a URI.' })

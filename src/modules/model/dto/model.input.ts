@@ -1,7 +1,7 @@
 import { ArrayMaxSize, IsBoolean, IsEnum, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
-import { NAME_PATTERN, NAME_RULE } from '../../../graphql/names';
-import { TagInput } from '../../../graphql/tag';
+import { NAME_PATTERN, NAME_RULE } from '../../../core/graphql/names';
+import { TagInput } from '../../../core/graphql/tag';
 import { Model, ModelKind } from '../model.entity';
 
 @InputType({ description: 'Narrows a model list; all given conditions must hold.' })

@@ -1,4 +1,4 @@
-import { ConnectionType } from '../../../graphql/pagination';
+import { ConnectionType } from '../../../core/graphql/pagination';
 import { MetricSeries } from '../metric-series.entity';
 import { Alert, Monitor } from '../monitor.entity';
 

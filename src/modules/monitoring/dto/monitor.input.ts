@@ -1,7 +1,7 @@
 import { IsBoolean, IsEnum, IsInt, IsNumber, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { NAME_PATTERN, NAME_RULE } from '../../../graphql/names';
+import { NAME_PATTERN, NAME_RULE } from '../../../core/graphql/names';
 import { Aggregation } from '../metric-series.entity';
 import { Comparator, Monitor } from '../monitor.entity';
 

@@ -1,7 +1,7 @@
 import { IsOptional, Length, Matches, MaxLength } from 'class-validator';
 import { Field, InputType, ObjectType } from 'type-graphql';
-import { NAME_PATTERN, NAME_RULE } from '../../../graphql/names';
-import { ConnectionType } from '../../../graphql/pagination';
+import { NAME_PATTERN, NAME_RULE } from '../../../core/graphql/names';
+import { ConnectionType } from '../../../core/graphql/pagination';
 import { Project } from '../project.entity';
 
 @InputType({ description: 'Creates a project.' })

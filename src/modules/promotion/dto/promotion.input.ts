@@ -1,7 +1,7 @@
 import { ArrayMaxSize, IsInt, IsNumber, IsOptional, IsString, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
-import { NAME_PATTERN, NAME_RULE } from '../../../graphql/names';
-import { ConnectionType } from '../../../graphql/pagination';
+import { NAME_PATTERN, NAME_RULE } from '../../../core/graphql/names';
+import { ConnectionType } from '../../../core/graphql/pagination';
 import { PromotionRequest } from '../promotion.entity';
 
 @InputType({ description: 'A bound on an evaluation metric; give gte, lte or both.' })

@@ -1,0 +1,97 @@
+import path from 'node:path';
+import type { QueryLimits } from '../core/graphql/limits';
+
+export type { QueryLimits };
+
+/** Everything the server reads from its environment, parsed and validated once at start-up. */
+export interface Config {
+  port: number;
+  host: string;
+  /** null: start an embedded PostgreSQL in `dataDir`. */
+  databaseUrl: string | null;
+  databasePoolSize: number;
+  dataDir: string;
+  /** The secret of the first ADMIN key, used only when the database has no key yet. */
+  adminKey: string | null;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  limits: QueryLimits;
+  shutdownTimeoutMs: number;
+  /**
+   * Batch and cache field loads through DataLoader. Only the benchmark turns this off, to
+   * measure what DataLoader buys; every load is then its own statement, with no cache.
+   */
+  batchLoads: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads and validates the environment. Every problem is collected before failing, so that an
+ * operator fixes them all in one go instead of one restart per mistake.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const str = (name: string): string | null => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? null : v.trim();
+  };
+  const int = (name: string, def: number, min: number, max: number): number => {
+    const v = str(name);
+    if (v === null) return def;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max}, got "${v}"`);
+      return def;
+    }
+    return n;
+  };
+  const bool = (name: string, def: boolean): boolean => {
+    const v = str(name);
+    if (v === null) return def;
+    if (/^(1|true|yes|on)$/i.test(v)) return true;
+    if (/^(0|false|no|off)$/i.test(v)) return false;
+    problems.push(`${name} must be true or false, got "${v}"`);
+    return def;
+  };
+
+  const databaseUrl = str('DATABASE_URL');
+  if (databaseUrl !== null) {
+    try {
+      const u = new URL(databaseUrl);
+      if (!/^postgres(ql)?:$/.test(u.protocol)) problems.push(`DATABASE_URL must be a postgres:// URL, got protocol "${u.protocol}"`);
+    } catch {
+      problems.push('DATABASE_URL is not a valid URL');
+    }
+  }
+  const adminKey = str('MODELGRAPH_ADMIN_KEY');
+  if (adminKey !== null && adminKey.length < 16) problems.push('MODELGRAPH_ADMIN_KEY must be at least 16 characters long');
+  const logLevel = (str('LOG_LEVEL') ?? 'info').toLowerCase();
+  const levels = ['debug', 'info', 'warn', 'error', 'silent'];
+  if (!levels.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${levels.join(', ')}, got "${logLevel}"`);
+
+  const config: Config = {
+    port: int('PORT', 4000, 0, 65535),
+    host: str('HOST') ?? '127.0.0.1',
+    databaseUrl,
+    databasePoolSize: int('DATABASE_POOL_SIZE', 10, 1, 1000),
+    dataDir: path.resolve(str('MODELGRAPH_DATA_DIR') ?? './.modelgraph'),
+    adminKey,
+    logLevel: logLevel as Config['logLevel'],
+    limits: {
+      maxDepth: int('MODELGRAPH_MAX_DEPTH', 12, 1, 1000),
+      maxAliases: int('MODELGRAPH_MAX_ALIASES', 50, 1, 100000),
+      maxCost: int('MODELGRAPH_MAX_COST', 20000, 1, 100000000),
+      maxBodyBytes: int('MODELGRAPH_MAX_BODY_BYTES', 1048576, 1024, 1073741824),
+    },
+    shutdownTimeoutMs: int('MODELGRAPH_SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
+    batchLoads: bool('MODELGRAPH_BATCH_LOADS', true),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

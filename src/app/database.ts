@@ -1,0 +1,26 @@
+import type { DataSource, Logger as TypeOrmLogger } from 'typeorm';
+import { openDataSource } from '../core/db/data-source';
+import { ORDER } from './modules';
+import { RegistryCore1764100000000 } from '../../migrations/1764100000000-RegistryCore';
+import { FeatureSets1764300000000 } from '../../migrations/1764300000000-FeatureSets';
+import { Datasets1764180000000 } from '../../migrations/1764180000000-Datasets';
+import { Evaluations1764400000000 } from '../../migrations/1764400000000-Evaluations';
+import { Feedback1764500000000 } from '../../migrations/1764500000000-Feedback';
+import { Drift1764800000000 } from '../../migrations/1764800000000-Drift';
+import { Monitoring1764600000000 } from '../../migrations/1764600000000-Monitoring';
+import { Promotions1764700000000 } from '../../migrations/1764700000000-Promotions';
+import { RegistryEvents1764900000000 } from '../../migrations/1764900000000-RegistryEvents';
+
+/** Every module's entities, in the declared order. */
+export const ENTITIES = ORDER.flatMap((m) => m.entities) as Function[];
+
+/** Listed, not globbed, so the same list works from TypeScript (tests) and compiled JavaScript. */
+export const MIGRATIONS: Function[] = [
+  RegistryCore1764100000000, Datasets1764180000000, Evaluations1764400000000, Feedback1764500000000, Promotions1764700000000,
+  FeatureSets1764300000000, Monitoring1764600000000, Drift1764800000000, RegistryEvents1764900000000,
+];
+
+/** The data source of this build: every module's entities and every migration. */
+export function createDataSource(url: string, poolSize: number, logger?: TypeOrmLogger): DataSource {
+  return openDataSource({ url, poolSize, entities: ENTITIES, migrations: MIGRATIONS, logger });
+}

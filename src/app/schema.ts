@@ -1,0 +1,44 @@
+import 'reflect-metadata';
+import { GraphQLSchema, isAbstractType } from 'graphql';
+import { buildSchema } from 'type-graphql';
+import { NodeResolver } from '../core/graphql/node.resolver';
+import { resolveNodeType } from '../core/graphql/ids';
+import { DateTimeScalar } from '../core/graphql/scalars';
+import { composeModules } from './modules';
+
+/** Every resolver class: the kernel's `node`/`nodes`, then each module's, in the declared order. */
+export const resolverClasses = () => [NodeResolver, ...composeModules().flatMap((m) => m.resolvers)];
+
+/**
+ * type-graphql wraps every resolveType in an async function; graphql-jit (our executor) needs
+ * the type name synchronously, so the abstract types get their plain functions back.
+ */
+const syncResolveTypes = (): Record<string, (value: object) => string> =>
+  Object.assign({ Node: resolveNodeType }, ...composeModules().map((m) => m.resolveTypes ?? {}));
+
+let built: Promise<GraphQLSchema> | null = null;
+
+/** Builds the schema once per process; type-graphql's metadata is global anyway. */
+export function getSchema(): Promise<GraphQLSchema> {
+  built ??= buildSchema({
+    resolvers: resolverClasses() as unknown as [Function, ...Function[]],
+    scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
+    // class-validator on every input; failures reach formatError as BAD_USER_INPUT.
+    validate: { forbidUnknownValues: false },
+    emitSchemaFile: false,
+    // Every subscription brings its own `subscribe` (streams read from the database, woken by
+    // LISTEN); type-graphql still insists on a pub/sub for topic-based ones, of which there are none.
+    pubSub: { publish: () => undefined, subscribe: () => { throw new Error('no topic-based subscriptions'); } },
+  }).then((schema) => {
+    const SYNC_RESOLVE_TYPE = syncResolveTypes();
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (isAbstractType(type)) {
+        const sync = SYNC_RESOLVE_TYPE[type.name];
+        if (!sync) throw new Error(`abstract type ${type.name} needs a synchronous resolveType in its module descriptor (resolveTypes)`);
+        type.resolveType = sync;
+      }
+    }
+    return schema;
+  });
+  return built;
+}

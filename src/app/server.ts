@@ -1,0 +1,264 @@
+import 'reflect-metadata';
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import express, { NextFunction, Request, Response } from 'express';
+import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { ExecutionArgs, GraphQLError, GraphQLFormattedError, GraphQLSchema, parse, specifiedRules, validate, getOperationAST } from 'graphql';
+import pino, { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import type { Config } from './config';
+import { SqlStatementCounter, migrate, migrationsApplied } from '../core/db/data-source';
+import { createDataSource } from './database';
+import { EmbeddedDatabase, startEmbeddedPostgres } from '../core/db/embedded-postgres';
+import type { Context } from '../core/graphql/context';
+import { makeFormatError } from '../core/graphql/errors';
+import { checkCost, limitRules } from '../core/graphql/limits';
+import { createLoaders } from './loaders';
+import { getSchema } from './schema';
+import { jitGateway } from '../core/graphql/jit-executor';
+import { authenticate, bootstrapAdminKey } from '../modules/auth/api-key.service';
+import { Principal } from '../core/auth/principal';
+import { PrincipalCache } from '../core/auth/principal-cache';
+import { EventHub } from '../core/events/event-hub';
+
+export interface RunningServer {
+  url: string;
+  wsUrl: string;
+  port: number;
+  db: DataSource;
+  sql: SqlStatementCounter;
+  log: Logger;
+  /** The LISTEN connection and its subscriptions. */
+  events: EventHub;
+  /** Stops accepting, finishes in-flight requests, closes sockets, then the database. */
+  stop(): Promise<void>;
+}
+
+const BEARER = /^Bearer\s+(\S+)$/i;
+
+/** Resolves an Authorization value to a principal; `invalid` when a key was sent but is no good. */
+async function principalFrom(db: DataSource, authorization: unknown, keys: PrincipalCache): Promise<{ principal: Principal | null; invalid: boolean }> {
+  if (authorization === undefined || authorization === null) return { principal: null, invalid: false };
+  // Over WebSocket the value is any JSON: one that is not a string is a bad key, not no key.
+  if (typeof authorization !== 'string') return { principal: null, invalid: true };
+  if (authorization.trim() === '') return { principal: null, invalid: false };
+  const m = BEARER.exec(authorization.trim());
+  if (!m) return { principal: null, invalid: true };
+  const principal = await authenticate(db.manager, m[1], keys);
+  return { principal, invalid: !principal };
+}
+
+/** The cost check (and the refusal of subscriptions) as an Apollo plugin, after the operation is known and before it runs. */
+function costPlugin(schema: GraphQLSchema, maxCost: number): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ document, request, operation }) {
+          // Subscriptions are served over graphql-ws on the same path; HTTP has no way to stream them.
+          if (operation?.operation === 'subscription') {
+            throw new GraphQLError('Subscriptions are served over WebSocket (graphql-ws protocol) at this path, not over HTTP', {
+              extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+            });
+          }
+          checkCost(schema, document, request.variables, request.operationName ?? undefined, maxCost);
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Builds and starts the whole server: database (embedded when no URL is configured),
+ * migrations, the first admin key, GraphQL over HTTP and WebSocket on one port.
+ */
+export async function startServer(config: Config, opts: { log?: Logger } = {}): Promise<RunningServer> {
+  const log = opts.log ?? pino({ level: config.logLevel });
+  let embedded: EmbeddedDatabase | null = null;
+  let url = config.databaseUrl;
+  if (!url) {
+    log.info({ dataDir: config.dataDir }, 'DATABASE_URL is not set: starting the embedded PostgreSQL');
+    embedded = await startEmbeddedPostgres(config.dataDir, (m) => log.debug({ postgres: m }));
+    url = embedded.url;
+  }
+  const sql = new SqlStatementCounter(log.child({ component: 'sql' }));
+  const db = createDataSource(url, config.databasePoolSize, sql);
+  try {
+    await db.initialize();
+    await migrate(db);
+    await bootstrapAdminKey(db, {
+      adminKey: config.adminKey,
+      dataDir: config.dataDir,
+      announce: (secret, file) => {
+        // Printed once, on purpose to stdout and not through the logger, so it is not shipped to log storage.
+        process.stdout.write(`\nModelGraph created the first ADMIN API key (also written to ${file}):\n\n  ${secret}\n\n`);
+      },
+    });
+  } catch (err) {
+    if (db.isInitialized) await db.destroy();
+    await embedded?.stop();
+    throw err;
+  }
+
+  // One LISTEN connection per process; subscriptions fan out from it.
+  const keys = new PrincipalCache();
+  const events = new EventHub(db, url, log.child({ component: 'events' }), keys);
+  try {
+    await events.start();
+  } catch (err) {
+    await db.destroy();
+    await embedded?.stop();
+    throw err;
+  }
+
+  const schema = await getSchema();
+  const formatError = makeFormatError(log);
+  const rules = limitRules(config.limits);
+  const app = express();
+  const httpServer = http.createServer(app);
+  const wss = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.limits.maxBodyBytes });
+
+  /** One per HTTP request and per WebSocket operation: the caller is looked up every time. */
+  const makeContext = async (authorization: unknown, requestId: string, bindings: Record<string, string> = {}): Promise<Context> => {
+    const { principal, invalid } = await principalFrom(db, authorization, keys);
+    return {
+      requestId,
+      log: log.child({ requestId, ...bindings }),
+      db,
+      principal: invalid ? null : principal,
+      loaders: createLoaders(db, config.batchLoads),
+      freshLoaders: () => createLoaders(db, config.batchLoads),
+      events,
+      keys,
+    };
+  };
+
+  const wsServer = useServer<Record<string, unknown> | undefined, { connectionId: string }>(
+    {
+      schema,
+      // A bad key closes the socket (4403); no key at all is allowed and every operation is then UNAUTHENTICATED.
+      onConnect: async (ctx) => {
+        const { invalid } = await principalFrom(db, ctx.connectionParams?.authorization, keys);
+        if (invalid) return false;
+        ctx.extra.connectionId = randomUUID();
+        return true;
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        let document;
+        try {
+          document = parse(payload.query);
+        } catch (err) {
+          return [new GraphQLError((err as Error).message, { extensions: { code: 'BAD_USER_INPUT' } })];
+        }
+        // `validate` runs only the rules it is given: the standard ones must be passed along with ours.
+        const errors = validate(schema, document, [...specifiedRules, ...rules]);
+        if (errors.length) return errors.map((e) => (e.extensions.code ? e : new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } })));
+        try {
+          checkCost(schema, document, payload.variables ?? undefined, payload.operationName ?? undefined, config.limits.maxCost);
+        } catch (err) {
+          return [err as GraphQLError];
+        }
+        // Authenticated again per operation, so a key revoked while the socket is open stops working at once, as over HTTP.
+        const contextValue = await makeContext(ctx.connectionParams?.authorization, randomUUID(), { connectionId: ctx.extra.connectionId ?? '' });
+        const args: ExecutionArgs = {
+          schema, document, contextValue, variableValues: payload.variables, operationName: payload.operationName,
+        };
+        if (!getOperationAST(document, payload.operationName)) {
+          return [new GraphQLError('No operation to run', { extensions: { code: 'BAD_USER_INPUT' } })];
+        }
+        return args;
+      },
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        if (!('errors' in result) || !result.errors?.length) return result;
+        return { ...result, errors: result.errors.map((e) => formatError(e.toJSON() as GraphQLFormattedError, e) as GraphQLError) };
+      },
+      onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON() as GraphQLFormattedError, e) as GraphQLError),
+    },
+    wss,
+  );
+
+  const apollo = new ApolloServer<Context>({
+    gateway: jitGateway(schema),
+    formatError,
+    validationRules: rules,
+    includeStacktraceInErrorResponses: false,
+    introspection: true,
+    // main.ts owns the signals: it stops Apollo, then the database, then exits.
+    stopOnTerminationSignals: false,
+    // Compact JSON: Apollo pretty-prints by default, which costs time and bytes on every answer.
+    stringifyResult: (result) => JSON.stringify(result),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }),
+      costPlugin(schema, config.limits.maxCost),
+      // Cache hints are unused (answers are per key, never cached); without this plugin Apollo
+      // wraps every field resolver to collect them, a cost paid on each of thousands of fields.
+      ApolloServerPluginCacheControlDisabled(),
+      { async serverWillStart() { return { async drainServer() { await wsServer.dispose(); } }; } },
+    ],
+  });
+  await apollo.start();
+
+  let ready = false;
+  app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await db.query('SELECT 1');
+      // Once the migrations are known applied they stay applied for this process.
+      ready ||= await migrationsApplied(db);
+      if (!ready) { res.status(503).json({ status: 'migrations pending' }); return; }
+      res.json({ status: 'ready' });
+    } catch {
+      res.status(503).json({ status: 'database unreachable' });
+    }
+  });
+  app.use(
+    '/graphql',
+    express.json({ limit: config.limits.maxBodyBytes }),
+    (err: Error & { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction) => {
+      if (err.type === 'entity.too.large') {
+        res.status(413).json({ errors: [{ message: `Request body is larger than the limit of ${config.limits.maxBodyBytes} bytes`, extensions: { code: 'BAD_USER_INPUT', limit: 'maxBodyBytes', max: config.limits.maxBodyBytes } }] });
+        return;
+      }
+      if (err.status === 400 || err.type === 'entity.parse.failed') {
+        res.status(400).json({ errors: [{ message: 'Request body is not valid JSON', extensions: { code: 'BAD_USER_INPUT' } }] });
+        return;
+      }
+      next(err);
+    },
+    expressMiddleware(apollo, {
+      context: async ({ req }) => makeContext(req.headers.authorization, String(req.headers['x-request-id'] ?? randomUUID())),
+    }),
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.host, () => resolve());
+  });
+  const port = (httpServer.address() as { port: number }).port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  log.info({ port }, `ModelGraph is serving http://${host}:${port}/graphql`);
+
+  let stopping: Promise<void> | null = null;
+  return {
+    url: `http://${host}:${port}/graphql`,
+    wsUrl: `ws://${host}:${port}/graphql`,
+    port,
+    db,
+    sql,
+    log,
+    events,
+    stop: () => {
+      stopping ??= (async () => {
+        await apollo.stop();
+        await events.stop();
+        if (db.isInitialized) await db.destroy();
+        await embedded?.stop();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,229 @@
+import { Client } from 'pg';
+import type { DataSource } from 'typeorm';
+import type { Logger } from 'pino';
+import { EVENTS_CHANNEL, POINTS_CHANNEL } from './registry-events';
+import { KEYS_CHANNEL, PrincipalCache } from '../auth/principal-cache';
+
+export type StreamChannel = typeof EVENTS_CHANNEL | typeof POINTS_CHANNEL;
+const TABLE: Record<StreamChannel, string> = { [EVENTS_CHANNEL]: 'registry_event', [POINTS_CHANNEL]: 'metric_point' };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A wake-up flag: notify() any number of times, wait() returns once per batch of them. */
+export class Signal {
+  private dirty = false;
+  private waiter: (() => void) | null = null;
+
+  notify(): void {
+    this.dirty = true;
+    const w = this.waiter;
+    this.waiter = null;
+    w?.();
+  }
+
+  async wait(): Promise<void> {
+    if (!this.dirty) await new Promise<void>((r) => { this.waiter = r; });
+    this.dirty = false;
+  }
+}
+
+/**
+ * The process's single LISTEN connection, fanned out to the subscriptions of this process.
+ *
+ * Ordering and resume guarantee. Stream rows (registry_event, metric_point) are ordered by
+ * their identity id, and a subscriber delivers rows with `last < id <= bound`, then sets
+ * `last = bound`. That is only exact if no row with id <= bound can still appear later: ids
+ * are drawn when a row is inserted, not when its transaction commits, so a transaction that
+ * drew id 10 may commit after another that drew 11. `horizon()` computes a bound for which
+ * this cannot happen:
+ *
+ *  1. in one statement, take the snapshot and the largest id visible in it (`bound`);
+ *  2. wait until every transaction in progress in that snapshot (its xip list) has ended,
+ *     committed or rolled back, checked with pg_visible_in_snapshot on fresh snapshots.
+ *
+ * A row with id <= bound that was invisible in step 1 drew its id before the row `bound` was
+ * inserted, so its transaction had started; since writers record events and points after
+ * writing the change (recordEvent's comment), that transaction already had an xid, so it was
+ * in the xip list; after step 2 it has committed (now visible) or rolled back (never will
+ * be). Rows with ids above the bound are left for the next round. So every subscriber reads
+ * each row exactly once, in id order, whether it replays from a cursor or is live, and
+ * whatever commits while it replays. The cost: delivery waits for the transactions that were
+ * in flight (normally milliseconds); a long-running writing transaction delays events but
+ * loses none. Re-reading a window and deduplicating was the alternative; it cannot bound how
+ * late a slow transaction commits, nor deliver in order.
+ *
+ * One horizon computation is shared by every subscriber that asks before its snapshot is
+ * taken, so a burst of notifications costs one settle per channel, not one per subscriber.
+ */
+export class EventHub {
+  private client: Client | null = null;
+  private readonly signals = new Map<string, Set<Signal>>();
+  private readonly queued = new Map<StreamChannel, Promise<string>>();
+  private readonly live = new Map<string, number>();
+  private stopped = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private retryDelay = 100;
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly url: string,
+    private readonly log: Logger,
+    /** Told of key revocations on KEYS_CHANNEL, and whether they can be heard at all. */
+    private readonly keys?: PrincipalCache,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.keys?.setListening(false);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    const client = this.client;
+    this.client = null;
+    for (const set of this.signals.values()) for (const s of set) s.notify();
+    await client?.end().catch(() => undefined);
+  }
+
+  /** Calls `signal.notify()` on every notification of `channel` for `projectId` until the returned function is called. */
+  listen(channel: StreamChannel, projectId: string, signal: Signal): () => void {
+    const key = `${channel}:${projectId}`;
+    let set = this.signals.get(key);
+    if (!set) this.signals.set(key, (set = new Set()));
+    set.add(signal);
+    return () => {
+      set!.delete(signal);
+      if (set!.size === 0 && this.signals.get(key) === set) this.signals.delete(key);
+    };
+  }
+
+  /** Counts a stream that is live (listening, its start position known) until the returned function is called. */
+  track(channel: StreamChannel, projectId: string): () => void {
+    const key = `${channel}:${projectId}`;
+    this.live.set(key, (this.live.get(key) ?? 0) + 1);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      const n = (this.live.get(key) ?? 1) - 1;
+      if (n) this.live.set(key, n);
+      else this.live.delete(key);
+    };
+  }
+
+  /** How many subscriptions of this process are live on a project's channel (tests wait on it). */
+  liveStreams(channel: StreamChannel, projectId: string): number {
+    return this.live.get(`${channel}:${projectId}`) ?? 0;
+  }
+
+  /** The largest id of the channel's table below which every row is final (see the class comment). */
+  horizon(channel: StreamChannel): Promise<string> {
+    let p = this.queued.get(channel);
+    if (!p) {
+      p = this.settle(channel);
+      this.queued.set(channel, p);
+    }
+    return p;
+  }
+
+  private async settle(channel: StreamChannel): Promise<string> {
+    await null;
+    // Callers from here on need a snapshot taken after they asked: they start a new round.
+    this.queued.delete(channel);
+    const [{ snap, bound }] = await this.db.query(
+      `SELECT pg_current_snapshot()::text AS snap, coalesce(max(id), 0)::text AS bound FROM ${TABLE[channel]}`,
+    );
+    let delay = 2;
+    while (!this.stopped && !(await this.ended(snap))) {
+      await sleep(delay);
+      delay = Math.min(delay * 2, 100);
+    }
+    return bound;
+  }
+
+  /** True when every transaction in progress in `snap` has ended. */
+  private async ended(snap: string): Promise<boolean> {
+    // Text form xmin:xmax:xip,xip,...; nothing in progress means nothing to wait for.
+    if (snap.split(':')[2] === '') return true;
+    const [{ done }] = await this.db.query(
+      `SELECT bool_and(pg_visible_in_snapshot(x, pg_current_snapshot())) AS done FROM pg_snapshot_xip($1::pg_snapshot) x`,
+      [snap],
+    );
+    return done !== false;
+  }
+
+  private dispatch(channel: string, payload: string): void {
+    if (channel === KEYS_CHANNEL) {
+      this.keys?.dropKey(payload);
+      return;
+    }
+    const projectId = payload.split(':')[0];
+    for (const s of this.signals.get(`${channel}:${projectId}`) ?? []) s.notify();
+  }
+
+  private async connect(): Promise<void> {
+    const client = new Client({ connectionString: this.url });
+    client.on('notification', (n) => this.dispatch(n.channel, n.payload ?? ''));
+    client.on('error', (err) => this.lost(client, err));
+    client.on('end', () => this.lost(client, null));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+      await client.query(`LISTEN ${POINTS_CHANNEL}`);
+      await client.query(`LISTEN ${KEYS_CHANNEL}`);
+    } catch (err) {
+      client.removeAllListeners('end');
+      await client.end().catch(() => undefined);
+      throw err;
+    }
+    if (this.stopped) {
+      await client.end().catch(() => undefined);
+      return;
+    }
+    this.client = client;
+    this.retryDelay = 100;
+    this.keys?.setListening(true);
+  }
+
+  /**
+   * The LISTEN connection failed: reconnect with backoff, then wake every subscriber, since
+   * notifications sent meanwhile were lost (the rows were not: subscribers read from `last`).
+   */
+  private lost(client: Client, err: Error | null): void {
+    if (this.client !== client || this.stopped) return;
+    this.client = null;
+    // Revocations sent while disconnected would be missed: stop trusting cached keys.
+    this.keys?.setListening(false);
+    client.removeAllListeners('end');
+    client.on('error', () => undefined);
+    client.end().catch(() => undefined);
+    this.log.warn({ err }, 'event LISTEN connection lost; reconnecting');
+    this.reconnect();
+  }
+
+  private reconnect(): void {
+    if (this.stopped || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.connect().then(
+        () => {
+          this.log.info('event LISTEN connection restored');
+          for (const set of this.signals.values()) for (const s of set) s.notify();
+        },
+        (err) => {
+          this.log.warn({ err }, 'event LISTEN reconnect failed');
+          this.retryDelay = Math.min(this.retryDelay * 2, 5000);
+          this.reconnect();
+        },
+      );
+    }, this.retryDelay);
+    this.retryTimer.unref();
+  }
+
+  /** For tests: drops the LISTEN connection as a network failure would. */
+  async dropConnectionForTest(): Promise<void> {
+    const c = this.client;
+    if (c) this.lost(c, new Error('dropped for test'));
+  }
+}

@@ -1,0 +1,45 @@
+import { EntityManager } from 'typeorm';
+import type { NodeType } from '../graphql/ids';
+import { RegistryEventType } from './registry-event-type';
+
+/**
+ * NOTIFY channels. Payloads stay small (`<project id>:<event id>`, or the project id for
+ * points): subscribers read the rows from the tables.
+ */
+export const EVENTS_CHANNEL = 'modelgraph_events';
+export const POINTS_CHANNEL = 'modelgraph_points';
+
+export interface EventEntry {
+  projectId: string;
+  type: RegistryEventType;
+  actor: string;
+  subjectType: NodeType;
+  /** The subject's row key (not its global id). */
+  subjectId: string;
+}
+
+/**
+ * Appends a registry event in the caller's transaction and announces it with NOTIFY, which
+ * PostgreSQL delivers only when that transaction commits: a rolled-back change is never
+ * stored nor announced, and every server listening on the database hears a committed one.
+ *
+ * Callers record the event after writing the change itself, so the transaction already has
+ * its xid when the event's id is drawn; the stream's ordering guarantee relies on that (see
+ * event-hub.ts).
+ */
+export async function recordEvent(m: EntityManager, e: EventEntry): Promise<void> {
+  await m.query(
+    `WITH e AS (
+       INSERT INTO registry_event (project_id, type, actor, subject_type, subject_id) VALUES ($1, $2, $3, $4, $5) RETURNING id
+     )
+     SELECT pg_notify('${EVENTS_CHANNEL}', $1 || ':' || e.id) FROM e`,
+    [e.projectId, e.type, e.actor, e.subjectType, e.subjectId],
+  );
+}
+
+/**
+ * The statement that announces, on commit, that metric points of a project (`projectParam`)
+ * were stored: once per recordMetrics call, however many points, appended to its INSERT so it
+ * costs no round trip. Subscribers read the points themselves.
+ */
+export const NOTIFY_POINTS = (projectParam: string) => `SELECT pg_notify('${POINTS_CHANNEL}', ${projectParam}::text)`;

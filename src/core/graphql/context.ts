@@ -1,0 +1,28 @@
+import type { DataSource } from 'typeorm';
+import type { Logger } from 'pino';
+import type { Principal } from '../auth/principal';
+import type { EventHub } from '../events/event-hub';
+import type { PrincipalCache } from '../auth/principal-cache';
+
+/**
+ * The per-request loaders bag. Empty here, so that the kernel names no feature: each module's
+ * `<module>.loaders.ts` adds its loaders to this interface by declaration merging, and the
+ * composition root (`app/loaders.ts`) builds the bag from the module descriptors.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface Loaders {}
+
+/** What every resolver gets: the caller, a fresh loaders bag and the database. */
+export interface Context {
+  requestId: string;
+  log: Logger;
+  db: DataSource;
+  principal: Principal | null;
+  loaders: Loaders;
+  /** A new loaders bag; subscriptions take one per event. */
+  freshLoaders: () => Loaders;
+  /** The process's LISTEN connection, which subscriptions wait on. */
+  events: EventHub;
+  /** Recently authenticated keys; revocation drops a key from it. */
+  keys: PrincipalCache;
+}

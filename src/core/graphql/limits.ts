@@ -1,0 +1,65 @@
+import { DocumentNode, GraphQLError, GraphQLSchema, ValidationContext, ValidationRule } from 'graphql';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { ComplexityEstimator, fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
+
+/** The limits every operation is checked against (configured in `app/config.ts`). */
+export interface QueryLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxCost: number;
+  maxBodyBytes: number;
+}
+
+const limitError = (limit: string, message: string, max: number, actual?: number) =>
+  new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', limit, max, ...(actual !== undefined ? { actual } : {}) } });
+
+/**
+ * A list field costs its page size times what one item costs: `first: 100` over `first: 100`
+ * is ten thousand objects, which a flat per-field count would call cheap.
+ */
+const connectionEstimator: ComplexityEstimator = ({ args, childComplexity, field }) => {
+  const hasFirst = field.args.some((a) => a.name === 'first');
+  if (!hasFirst) return undefined;
+  const first = typeof args.first === 'number' ? args.first : 20;
+  return 1 + Math.max(1, first) * Math.max(1, childComplexity);
+};
+
+/**
+ * Validation rules that refuse deep or alias-heavy documents before anything runs, each
+ * reported as BAD_USER_INPUT with `extensions.limit` naming what was exceeded.
+ */
+export function limitRules(limits: QueryLimits): ValidationRule[] {
+  const reject = (limit: string, what: string, max: number) => (ctx: ValidationContext | null, err: GraphQLError) => {
+    const found = /found (\d+)/.exec(err.message);
+    ctx?.reportError(limitError(limit, `Query ${what} the limit of ${max}`, max, found ? Number(found[1]) : undefined));
+  };
+  return [
+    // Fragments (`... on Model`) add no depth: `node(id:)` queries need one per type.
+    maxDepthRule({ n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true, propagateOnRejection: false, onReject: [reject('maxDepth', 'is deeper than', limits.maxDepth)] }),
+    maxAliasesRule({ n: limits.maxAliases, propagateOnRejection: false, onReject: [reject('maxAliases', 'uses more aliases than', limits.maxAliases)] }),
+  ] as unknown as ValidationRule[];
+}
+
+/**
+ * The cost check needs the operation's variables (`first: $n`), which validation rules do not
+ * see, so it runs once the operation is resolved; it throws BAD_USER_INPUT over the limit.
+ */
+export function checkCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined, maxCost: number): void {
+  let cost: number;
+  try {
+    cost = getComplexity({
+      schema, query: document, variables: variables ?? {}, operationName,
+      estimators: [fieldExtensionsEstimator(), connectionEstimator, simpleEstimator({ defaultComplexity: 1 })],
+    });
+  } catch (err) {
+    // Variables that do not fit their types fail here first; uncoded, Apollo would mask them as internal errors.
+    if (!(err instanceof GraphQLError)) throw err;
+    throw new GraphQLError(err.message, { nodes: err.nodes, extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+  }
+  if (cost > maxCost) {
+    const err = limitError('maxCost', `Query costs ${cost}, more than the limit of ${maxCost}`, maxCost, cost);
+    (err.extensions as Record<string, unknown>).http = { status: 400 };
+    throw err;
+  }
+}

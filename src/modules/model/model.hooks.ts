@@ -1,0 +1,38 @@
+import type { EntityManager } from 'typeorm';
+import { Hook } from '../../core/hooks';
+import type { Params } from '../../core/db/sql';
+import type { CreateModelVersionInput, ModelVersionFilter } from './dto/model-version.input';
+
+/** What a version-created handler is told: the new row, and the input it was created from. */
+export interface VersionCreated {
+  projectId: string;
+  versionId: string;
+  input: CreateModelVersionInput;
+}
+
+/**
+ * Runs in the transaction that registers a version, right after its row is written. Later
+ * modules link what the input names (datasets, feature sets) and answer what the audit record
+ * should add about it; a handler that throws rolls the version back.
+ */
+export const versionCreated = new Hook<[EntityManager, VersionCreated], Promise<Record<string, unknown> | void>>('model.versionCreated');
+
+/** What an alias move is about to do. */
+export interface AliasMove {
+  modelId: string;
+  alias: string;
+  versionNumber: number;
+}
+
+/**
+ * Runs before an alias is moved directly (setModelAlias), in the move's transaction: a handler
+ * throws to refuse the move (a promotion policy asks for approvals, or a gate fails).
+ */
+export const aliasMoving = new Hook<[EntityManager, AliasMove], Promise<void>>('model.aliasMoving');
+
+/**
+ * SQL conditions on `t` (a model_version row) for the parts of a ModelVersionFilter that
+ * later modules own (metric bounds, dataset lineage). A handler answers null for a filter that
+ * asks nothing of it; `field` is the filter's path, for error messages.
+ */
+export const versionFilterConditions = new Hook<[ModelVersionFilter, Params, string], string | null>('model.versionFilterConditions');

@@ -1,0 +1,45 @@
+import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import type { Context } from '../../core/graphql/context';
+import { pageConnection } from '../../core/graphql/page-loader';
+import { Connection } from '../../core/graphql/pagination';
+import { Project } from '../project/project.entity';
+import { ModelConnection, ModelVersionConnection } from './dto/connections';
+import { ModelFilter } from './dto/model.input';
+import { ModelVersionFilter } from './dto/model-version.input';
+import { Model, ModelOrder } from './model.entity';
+import { ModelVersion, ModelVersionOrder } from './model-version.entity';
+import { modelPage, versionPage } from './model.pages';
+
+/** The fields this module adds to Project: its models and a search over their versions. */
+@Resolver(() => Project)
+export class ProjectModelsResolver {
+  @FieldResolver(() => ModelConnection, { description: 'Models of the project; archived ones only when the filter asks.' })
+  async models(
+    @Root() project: Project,
+    @Ctx() ctx: Context,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('filter', () => ModelFilter, { nullable: true }) filter: ModelFilter | null,
+    @Arg('orderBy', () => ModelOrder, { nullable: true, defaultValue: ModelOrder.UPDATED_AT_DESC }) orderBy: ModelOrder,
+  ): Promise<Connection<Model>> {
+    const spec = modelPage({ first, after, filter, orderBy });
+    return pageConnection(await ctx.loaders.modelPages.load({ parentId: project.id, spec }), spec);
+  }
+
+  @FieldResolver(() => Model, { nullable: true, description: 'A model by name, archived or not.' })
+  model(@Root() project: Project, @Arg('name') name: string, @Ctx() ctx: Context): Promise<Model | null> {
+    return ctx.loaders.modelByProjectAndName.load([project.id, name]);
+  }
+
+  @FieldResolver(() => ModelVersionConnection, { description: 'Versions of every model of the project that match the filter, newest first.' })
+  async searchModelVersions(
+    @Root() project: Project,
+    @Ctx() ctx: Context,
+    @Arg('filter', () => ModelVersionFilter) filter: ModelVersionFilter,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+  ): Promise<Connection<ModelVersion>> {
+    const spec = versionPage('project_id', { first, after, filter, orderBy: ModelVersionOrder.CREATED_AT_DESC });
+    return pageConnection(await ctx.loaders.versionPages.load({ parentId: project.id, spec }), spec);
+  }
+}

@@ -1,0 +1,20 @@
+import type { ModuleDescriptor } from '../../core/module';
+import { defineNodeType } from '../../core/graphql/ids';
+import { MetricSeries } from './metric-series.entity';
+import { MetricSeriesResolver, MonitoringProjectResolver, MonitoringVersionResolver } from './metric-series.resolver';
+import { Alert, Monitor } from './monitor.entity';
+import { AlertResolver, MonitorResolver } from './monitor.resolver';
+import { monitoringLoaders } from './monitoring.loaders';
+
+/** Metric series with downsampled history, monitors and alerts. */
+export const monitoringModule: ModuleDescriptor = {
+  name: 'monitoring',
+  entities: [MetricSeries, Monitor, Alert],
+  resolvers: [MetricSeriesResolver, MonitoringProjectResolver, MonitoringVersionResolver, MonitorResolver, AlertResolver],
+  loaders: monitoringLoaders,
+  nodeTypes: [
+    defineNodeType({ name: 'MetricSeries', cls: MetricSeries, key: 'uuid', load: (l, k) => l.metricSeriesById.load(k), projectOf: (r) => r.projectId }),
+    defineNodeType({ name: 'Monitor', cls: Monitor, key: 'uuid', load: (l, k) => l.monitorById.load(k), projectOf: (r) => r.projectId }),
+    defineNodeType({ name: 'Alert', cls: Alert, key: 'bigint', load: (l, k) => l.alertById.load(k), projectOf: (r) => r.projectId }),
+  ],
+};
