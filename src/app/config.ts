@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { QueryLimits } from '../core/graphql/limits';
+import type { SessionLimits } from '../core/db/data-source';
 
 export type { QueryLimits };
 
@@ -15,6 +16,8 @@ export interface Config {
   adminKey: string | null;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   limits: QueryLimits;
+  /** Timeouts of every database session the server's pool opens. */
+  session: SessionLimits;
   shutdownTimeoutMs: number;
   /**
    * Batch and cache field loads through DataLoader. Only the benchmark turns this off, to
@@ -88,6 +91,11 @@ export function loadConfig(env: Env = process.env): Config {
       maxAliases: int('MODELGRAPH_MAX_ALIASES', 50, 1, 100000),
       maxCost: int('MODELGRAPH_MAX_COST', 20000, 1, 100000000),
       maxBodyBytes: int('MODELGRAPH_MAX_BODY_BYTES', 1048576, 1024, 1073741824),
+    },
+    session: {
+      statementTimeoutMs: int('MODELGRAPH_STATEMENT_TIMEOUT_MS', 15000, 0, 3600000),
+      lockTimeoutMs: int('MODELGRAPH_LOCK_TIMEOUT_MS', 5000, 0, 3600000),
+      idleInTransactionTimeoutMs: int('MODELGRAPH_IDLE_IN_TRANSACTION_TIMEOUT_MS', 30000, 0, 3600000),
     },
     shutdownTimeoutMs: int('MODELGRAPH_SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
     batchLoads: bool('MODELGRAPH_BATCH_LOADS', true),

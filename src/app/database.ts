@@ -1,5 +1,5 @@
 import type { DataSource, Logger as TypeOrmLogger } from 'typeorm';
-import { openDataSource } from '../core/db/data-source';
+import { SessionLimits, openDataSource } from '../core/db/data-source';
 import { ORDER } from './modules';
 import { RegistryCore1764100000000 } from '../../migrations/1764100000000-RegistryCore';
 import { FeatureSets1764300000000 } from '../../migrations/1764300000000-FeatureSets';
@@ -21,6 +21,6 @@ export const MIGRATIONS: Function[] = [
 ];
 
 /** The data source of this build: every module's entities and every migration. */
-export function createDataSource(url: string, poolSize: number, logger?: TypeOrmLogger): DataSource {
-  return openDataSource({ url, poolSize, entities: ENTITIES, migrations: MIGRATIONS, logger });
+export function createDataSource(url: string, poolSize: number, logger?: TypeOrmLogger, session?: SessionLimits): DataSource {
+  return openDataSource({ url, poolSize, entities: ENTITIES, migrations: MIGRATIONS, logger, session });
 }

@@ -16,7 +16,7 @@ import { SqlStatementCounter, migrate, migrationsApplied } from '../core/db/data
 import { createDataSource } from './database';
 import { EmbeddedDatabase, startEmbeddedPostgres } from '../core/db/embedded-postgres';
 import type { Context } from '../core/graphql/context';
-import { makeFormatError } from '../core/graphql/errors';
+import { makeFormatError, maskUnexpected } from '../core/graphql/errors';
 import { checkCost, limitRules } from '../core/graphql/limits';
 import { createLoaders } from './loaders';
 import { getSchema } from './schema';
@@ -86,7 +86,7 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
     url = embedded.url;
   }
   const sql = new SqlStatementCounter(log.child({ component: 'sql' }));
-  const db = createDataSource(url, config.databasePoolSize, sql);
+  const db = createDataSource(url, config.databasePoolSize, sql, config.session);
   try {
     await db.initialize();
     await migrate(db);
@@ -172,9 +172,10 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
         }
         return args;
       },
-      onNext: (_ctx, _id, _payload, _args, result) => {
+      onNext: (_ctx, _id, _payload, args, result) => {
         if (!('errors' in result) || !result.errors?.length) return result;
-        return { ...result, errors: result.errors.map((e) => formatError(e.toJSON() as GraphQLFormattedError, e) as GraphQLError) };
+        const errors = maskUnexpected(result.errors, args.contextValue as Context);
+        return { ...result, errors: errors.map((e) => formatError(e.toJSON() as GraphQLFormattedError, e) as GraphQLError) };
       },
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON() as GraphQLFormattedError, e) as GraphQLError),
     },

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
+import type { Logger } from 'pino';
 import { Client as WsClient, createClient } from 'graphql-ws';
 import { Config, loadConfig } from '../../src/app/config';
 import { RunningServer, startServer } from '../../src/app/server';
@@ -39,7 +40,7 @@ export function testDatabaseUrl(): string {
 }
 
 /** Starts the real server in this process, on a random port, against the run's database. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, log?: Logger): Promise<TestServer> {
   const config = loadConfig({
     DATABASE_URL: testDatabaseUrl(),
     PORT: '0',
@@ -50,7 +51,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     MODELGRAPH_ADMIN_KEY: `test-bootstrap-${randomBytes(16).toString('hex')}`,
     ...env,
   });
-  const server = await startServer(config);
+  const server = await startServer(config, { log });
   const { secret: adminKey } = await server.db.transaction((m) =>
     insertApiKey(m, { name: unique('test-admin'), role: Role.ADMIN, projectId: null, createdBy: 'test' }),
   );

@@ -1,4 +1,4 @@
-import { DataSource, Logger as TypeOrmLogger } from 'typeorm';
+import { DataSource, Logger as TypeOrmLogger, MigrationExecutor } from 'typeorm';
 import type { Logger } from 'pino';
 
 /** Counts SQL statements; tests assert on it to prove nested reads are batched. */
@@ -24,16 +24,43 @@ export class SqlStatementCounter implements TypeOrmLogger {
   }
 }
 
+/** Bounds on every pooled session's work, so one caller cannot hold a connection or a lock for long. */
+export interface SessionLimits {
+  /** Longest a statement may run (`statement_timeout`); 0: no bound. */
+  statementTimeoutMs: number;
+  /** Longest a statement waits for a lock (`lock_timeout`); 0: no bound. */
+  lockTimeoutMs: number;
+  /** Longest a transaction may sit idle (`idle_in_transaction_session_timeout`); 0: no bound. */
+  idleInTransactionTimeoutMs: number;
+}
+
+/**
+ * Settings every session of the pool starts with, sent in the startup packet so no extra
+ * statement is spent. TimeZone=UTC always: day-wide buckets and dates are computed in UTC
+ * whatever the database's own zone (the embedded one takes the OS zone at initdb), so bucket
+ * labels never shift across a daylight-saving change.
+ */
+export function sessionOptions(limits?: SessionLimits): string {
+  const settings = ['-c TimeZone=UTC'];
+  if (limits) {
+    settings.push(`-c statement_timeout=${limits.statementTimeoutMs}`, `-c lock_timeout=${limits.lockTimeoutMs}`);
+    settings.push(`-c idle_in_transaction_session_timeout=${limits.idleInTransactionTimeoutMs}`);
+  }
+  return settings.join(' ');
+}
+
 export interface DataSourceOptions {
   url: string;
   poolSize: number;
+  /** Timeouts of the pool's sessions; none for tools (migrations from the CLI, benchmarks' seeding). */
+  session?: SessionLimits;
   /** The entities of every module, as the composition root lists them. */
   entities: Function[];
   migrations: Function[];
   logger?: TypeOrmLogger;
 }
 
-export function openDataSource({ url, poolSize, entities, migrations, logger }: DataSourceOptions): DataSource {
+export function openDataSource({ url, poolSize, entities, migrations, logger, session }: DataSourceOptions): DataSource {
   return new DataSource({
     type: 'postgres',
     url,
@@ -46,7 +73,7 @@ export function openDataSource({ url, poolSize, entities, migrations, logger }: 
     // Our logger counts statements, so it must see every one; without it, stay quiet.
     logging: logger !== undefined,
     maxQueryExecutionTime: 1000,
-    extra: { max: poolSize },
+    extra: { max: poolSize, options: sessionOptions(session) },
   });
 }
 
@@ -59,8 +86,14 @@ export async function migrate(ds: DataSource): Promise<void> {
   await runner.connect();
   try {
     await runner.query(`SELECT pg_advisory_lock(hashtext('modelgraph.migrations'))`);
-    await ds.runMigrations({ transaction: 'each' });
+    // Migrations may rewrite large tables: on this session only, the request timeouts do not apply.
+    await runner.query(`SET statement_timeout = 0; SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0`);
+    const executor = new MigrationExecutor(ds, runner);
+    executor.transaction = 'each';
+    await executor.executePendingMigrations();
   } finally {
+    // Back to the pool's own timeouts (those of the startup packet) before the connection is reused.
+    await runner.query(`RESET statement_timeout; RESET lock_timeout; RESET idle_in_transaction_session_timeout`).catch(() => undefined);
     await runner.query(`SELECT pg_advisory_unlock(hashtext('modelgraph.migrations'))`).catch(() => undefined);
     await runner.release();
   }

@@ -1,5 +1,6 @@
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
+import { transientFailure } from '../db/errors';
 
 /** The error codes of the public contract; `extensions.code` always holds one of them. */
 export type ErrorCode =
@@ -9,10 +10,14 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'RATE_LIMITED'
+  // Retryable: the database timed out the statement or a lock (TIMEOUT) or cannot be reached
+  // (UNAVAILABLE). Both carry `retryable: true`; the operation changed nothing.
+  | 'TIMEOUT'
+  | 'UNAVAILABLE'
   | 'INTERNAL_SERVER_ERROR';
 
 const PUBLIC_CODES = new Set<string>([
-  'BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'RATE_LIMITED',
+  'BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'RATE_LIMITED', 'TIMEOUT', 'UNAVAILABLE',
   // Produced by graphql-js / Apollo before our code runs; their messages are safe to show.
   'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE',
@@ -45,6 +50,44 @@ function flattenValidation(errors: ValidationFailure[], prefix = ''): { field: s
   });
 }
 
+/** Whether formatError would show this error as it is: one of ours, a validation failure, or a client mistake graphql-js reported. */
+function isExpected(error: GraphQLError): boolean {
+  const code = error.extensions?.code;
+  if (typeof code === 'string' && PUBLIC_CODES.has(code)) return true;
+  const original = error.originalError;
+  if (!original) return true; // variable coercion and other graphql-js client errors
+  if (Array.isArray((error.extensions as { validationErrors?: unknown })?.validationErrors) || Array.isArray((original as { validationErrors?: unknown }).validationErrors)) return true;
+  // A scalar's parseValue rejection: a client mistake, with a message written for clients.
+  return original instanceof GraphQLError && !original.extensions?.code;
+}
+
+/**
+ * Turns every unexpected error of an executed operation into INTERNAL_SERVER_ERROR carrying the
+ * request id, after logging its cause under that id; database timeouts and outages become their
+ * retryable codes instead. Run by every executor path (graphql-jit and graphql-js over HTTP,
+ * graphql-ws), where the request's context is at hand, so that nothing goes unlogged.
+ */
+export function maskUnexpected(errors: readonly GraphQLError[], ctx: { log: Logger; requestId: string }): GraphQLError[] {
+  return errors.map((error) => {
+    if (isExpected(error)) return error;
+    const cause = error.originalError ?? error;
+    const transient = transientFailure(cause);
+    if (transient) {
+      ctx.log.warn({ err: cause, path: error.path }, 'database failure answered as retryable');
+      return withPlace(error, transient.message, { code: transient.code, retryable: true, requestId: ctx.requestId });
+    }
+    ctx.log.error({ err: cause, path: error.path }, 'unexpected error');
+    return withPlace(error, `Internal server error (request ${ctx.requestId})`, { code: 'INTERNAL_SERVER_ERROR', requestId: ctx.requestId });
+  });
+}
+
+/** A new error with the old one's path and locations. */
+function withPlace(error: GraphQLError, message: string, extensions: Record<string, unknown>): GraphQLError {
+  const out = new GraphQLError(message, { path: error.path, extensions });
+  (out as { locations?: unknown }).locations = error.locations;
+  return out;
+}
+
 /**
  * The single place where errors become what a client sees: validation failures become
  * BAD_USER_INPUT with the offending fields, our own codes pass through, and anything else is
@@ -66,7 +109,9 @@ export function makeFormatError(log: Logger) {
       };
     }
     const code = typeof ext.code === 'string' ? ext.code : undefined;
-    if (code && PUBLIC_CODES.has(code)) {
+    // maskUnexpected already logged the cause under this request id and wrote the message.
+    const masked = code === 'INTERNAL_SERVER_ERROR' && typeof ext.requestId === 'string';
+    if (code && (PUBLIC_CODES.has(code) || masked)) {
       // `http` is Apollo's status hint; over HTTP Apollo strips it, over WebSocket it would leak.
       const { stacktrace: _dropped, http: _http, ...rest } = ext;
       return { ...formatted, extensions: { ...rest, code: mapGraphqlCode(code) } };

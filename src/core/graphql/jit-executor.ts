@@ -5,6 +5,8 @@ import {
 import { compileQuery, isCompiledQuery, CompiledQuery } from 'graphql-jit';
 import { LRUCache } from 'lru-cache';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
+import type { Logger } from 'pino';
+import { maskUnexpected } from './errors';
 
 /** Input types that contain themselves (e.g. ModelVersionFilter.or), directly or not. */
 export function recursiveInputTypes(schema: GraphQLSchema): Set<string> {
@@ -22,6 +24,14 @@ export function recursiveInputTypes(schema: GraphQLSchema): Set<string> {
     if (isInputObjectType(type) && reaches(type, type.name, new Set())) recursive.add(type.name);
   }
   return recursive;
+}
+
+/** A graphql-js GraphQLError with the same message, path, locations and cause. */
+function asGraphQLError(e: GraphQLError): GraphQLError {
+  if (e.extensions) return e;
+  const out = new GraphQLError(e.message, { path: e.path, originalError: e.originalError ?? undefined });
+  (out as { locations?: unknown }).locations = e.locations;
+  return out;
 }
 
 const namedTypeOf = (t: TypeNode): string => (t.kind === 'NamedType' ? t.name.value : namedTypeOf(t.type));
@@ -82,14 +92,23 @@ export function jitGateway(schema: GraphQLSchema, cacheSize = 1000): GatewayInte
             return { errors: [new GraphQLError(message)] };
           }
           const p = plan(rc.source, rc.document, rc.operation, rc.operationName);
+          let result: ExecutionResult;
           switch (p.kind) {
             case 'jit':
-              return p.query.query(undefined, rc.context, rc.request.variables ?? {});
+              result = await p.query.query(undefined, rc.context, rc.request.variables ?? {});
+              break;
             case 'js':
-              return execute({ schema, document: rc.document, contextValue: rc.context, variableValues: rc.request.variables, operationName: rc.operationName ?? undefined });
+              result = await execute({ schema, document: rc.document, contextValue: rc.context, variableValues: rc.request.variables, operationName: rc.operationName ?? undefined });
+              break;
             case 'error':
               return p.result;
           }
+          if (!result.errors?.length) return result;
+          // graphql-jit's errors have no `extensions` when the cause had none, which Apollo's
+          // error handling trips over (it then answers a bare internal error and logs nothing);
+          // both executors' errors are masked and logged here, with the request's id.
+          const ctx = rc.context as unknown as { log: Logger; requestId: string };
+          return { ...result, errors: maskUnexpected(result.errors.map(asGraphQLError), ctx) };
         },
       };
     },
