@@ -3,14 +3,13 @@ import type { Context } from '../../core/graphql/context';
 import { notFound } from '../../core/graphql/errors';
 import { keyOf } from '../../core/graphql/ids';
 import { Connection, PageArgs } from '../../core/graphql/pagination';
-import { hydrate } from '../../core/db/sql';
 import { recordAudit } from '../../core/events/audit';
 import { ProjectConnection } from '../project/dto/project.input';
 import { Project } from '../project/project.entity';
 import { listProjects } from '../project/project.service';
 import { requireAuth, requireGlobalRole, requireProjectRole } from '../../core/auth/access';
-import { API_KEY_COLUMNS, ApiKey } from './api-key.entity';
-import { insertApiKey, revokeApiKey } from './api-key.service';
+import { ApiKey } from './api-key.entity';
+import { insertApiKey, listApiKeys, revokeApiKey } from './api-key.service';
 import { ApiKeyPayload, CreateApiKeyInput, CreateApiKeyPayload, RevokeApiKeyInput } from './dto/api-key.input';
 import { Principal } from '../../core/auth/principal';
 import { Role } from '../../core/auth/role';
@@ -59,11 +58,7 @@ export class ApiKeyResolver {
     } else {
       requireGlobalRole(ctx, Role.ADMIN);
     }
-    const rows = await ctx.db.query(
-      `SELECT ${API_KEY_COLUMNS} FROM api_key ${projectId ? 'WHERE project_id = $1' : ''} ORDER BY created_at DESC, id DESC LIMIT 1000`,
-      projectId ? [projectId] : [],
-    );
-    return hydrate(ctx.db, ApiKey, rows);
+    return listApiKeys(ctx.db, projectId);
   }
 
   @Mutation(() => CreateApiKeyPayload, {

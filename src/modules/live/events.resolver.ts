@@ -6,6 +6,7 @@ import { keyOf, nodeTypeSpec } from '../../core/graphql/ids';
 import { Node } from '../../core/graphql/node';
 import { requireAuth, requireProjectRole } from '../../core/auth/access';
 import { Role } from '../../core/auth/role';
+import { isKeyActive } from '../auth/api-key.service';
 import { MetricPoint, MetricSeries } from '../monitoring/metric-series.entity';
 import { checkLabels } from '../monitoring/labels';
 import { Alert } from '../monitoring/monitor.entity';
@@ -76,10 +77,7 @@ const depsOf = (ctx: Context): StreamDeps => ({
   hub: ctx.events,
   log: ctx.log,
   onDeliver: () => { ctx.loaders = ctx.freshLoaders(); },
-  authorized: async () => {
-    const [row] = await ctx.db.query(`SELECT 1 FROM api_key WHERE id = $1 AND revoked_at IS NULL`, [ctx.principal!.keyId]);
-    return !!row;
-  },
+  authorized: () => isKeyActive(ctx.db, ctx.principal!.keyId),
 });
 
 /** The item, or UNAUTHENTICATED when the stream ended because its key was revoked. */
@@ -111,7 +109,7 @@ async function pointFilter(ctx: Context, projectId: string, f: MetricStreamFilte
     }
   }
   if (f.modelName) {
-    const [model] = await ctx.db.query(`SELECT id FROM model WHERE project_id = $1 AND name = $2`, [projectId, f.modelName]);
+    const model = await ctx.loaders.modelByProjectAndName.load([projectId, f.modelName]);
     if (!model) throw new AppError('NOT_FOUND', `The project has no model "${f.modelName}"`, { field: 'filter.modelName' });
     modelId = model.id;
   }

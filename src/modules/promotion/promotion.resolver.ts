@@ -2,8 +2,8 @@ import { Arg, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from 'type-gra
 import type { Context } from '../../core/graphql/context';
 import { notFound } from '../../core/graphql/errors';
 import { keyOf } from '../../core/graphql/ids';
-import { pageConnection, pageSpec } from '../../core/graphql/page-loader';
-import { Connection, pageSize } from '../../core/graphql/pagination';
+import { pageConnection } from '../../core/graphql/page-loader';
+import { Connection } from '../../core/graphql/pagination';
 import { requireProjectRole } from '../../core/auth/access';
 import { Role } from '../../core/auth/role';
 import { DatasetVersion } from '../dataset/dataset-version.entity';
@@ -15,6 +15,7 @@ import {
   DecidePromotionInput, PromotionRequestConnection, PromotionRequestPayload, RequestPromotionInput, SetAliasPolicyInput,
 } from './dto/promotion.input';
 import { AliasPolicy, EvaluationGate, GateResult, PromotionRequest, PromotionStatus, StoredGate } from './promotion.entity';
+import { promotionRequestPage } from './promotion.pages';
 import { approvePromotion, rejectPromotion, requestPromotion, setAliasPolicy } from './promotion.service';
 
 const toGate = (g: StoredGate): EvaluationGate => Object.assign(new EvaluationGate(), g);
@@ -74,12 +75,7 @@ export class ModelPromotionResolver {
     @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
     @Arg('after', () => String, { nullable: true }) after: string | null,
   ): Promise<Connection<PromotionRequest>> {
-    const spec = pageSpec({
-      table: 'promotion_request', parentColumn: 'model_id',
-      sort: { tag: 'pr', desc: true, columns: [{ column: 'created_at', type: 'timestamptz', prop: 'createdAt' }, { column: 'id', type: 'uuid', prop: 'id' }] },
-      first: pageSize(first), after, filterKey: status,
-      where: (p) => (status ? `t.status = ${p.add(status)}` : null),
-    });
+    const spec = promotionRequestPage({ first, after, status });
     return pageConnection(await ctx.loaders.promotionRequestPages.load({ parentId: model.id, spec }), spec);
   }
 }
