@@ -84,7 +84,7 @@ export function Allow(role: Role | typeof AUTHENTICATED, ...scopes: Locator[]): 
 }
 
 /** The permission declared on a field, if any. */
-export function permissionOf(field: GraphQLField<unknown, unknown>): Permission | undefined {
+export function permissionOf<C>(field: GraphQLField<unknown, C>): Permission | undefined {
   const p = field.extensions?.[PERMISSION_EXTENSION];
   return p instanceof Permission ? p : undefined;
 }
