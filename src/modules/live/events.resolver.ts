@@ -108,7 +108,7 @@ async function pointFilter(ctx: Context, projectId: string, f: MetricStreamFilte
   return { versionId, modelId, alias: f.alias ?? null, names: f.names ?? null, labels };
 }
 
-/** The project argument every subscription takes; its VIEWERs may subscribe (checked before the stream starts). */
+/** Every subscription follows one project, named by slug; its VIEWERs may subscribe. */
 const PROJECT_SLUG = { description: 'The project to follow.' };
 
 @Resolver()
