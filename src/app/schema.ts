@@ -3,6 +3,7 @@ import { GraphQLSchema, isAbstractType } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { NodeResolver } from '../core/graphql/node.resolver';
 import { resolveNodeType } from '../core/graphql/ids';
+import { enforcePermissions } from '../core/auth/permission';
 import { DateTimeScalar } from '../core/graphql/scalars';
 import { composeModules } from './modules';
 
@@ -38,6 +39,8 @@ export function getSchema(): Promise<GraphQLSchema> {
         type.resolveType = sync;
       }
     }
+    // Every root field's @Allow now runs before its resolver (or its subscribe).
+    enforcePermissions(schema);
     return schema;
   });
   return built;

@@ -1,6 +1,6 @@
 import type { Role } from '../auth/role';
 import type { Loaders } from './context';
-import { badInput } from './errors';
+import { badInput, notFound } from './errors';
 
 /** The name of a type that has global ids (see the node registry below). */
 export type NodeType = string;
@@ -89,4 +89,19 @@ export function keyOf(id: string, type: NodeType, field = 'id'): string {
   const parsed = parseGlobalId(id, field);
   if (parsed.type !== type) throw badInput(`${field} must be a ${type} id, got a ${parsed.type} id`, field);
   return parsed.key;
+}
+
+/**
+ * The row a global id of one type names, through the request's loaders (so a permission check
+ * that located it already makes this a cache hit); NOT_FOUND when there is none. A lookup, not
+ * a check: who may see the row is the field's declared permission.
+ */
+export async function loadByGlobalId<T extends object>(
+  loaders: Loaders, cls: abstract new (...args: never[]) => T, id: string, field = 'id',
+): Promise<T> {
+  const type = BY_CLASS.get(cls);
+  if (!type) throw new Error(`${cls.name} is not a registered node type`);
+  const row = await nodeTypeSpec(type).load(loaders, keyOf(id, type, field));
+  if (!row) throw notFound(type, id);
+  return row as T;
 }

@@ -2,9 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DataSource, EntityManager } from 'typeorm';
-import { insertReturning } from '../../core/db/sql';
+import { hydrate, insertReturning } from '../../core/db/sql';
 import { AppError } from '../../core/graphql/errors';
-import { ApiKey } from './api-key.entity';
+import { API_KEY_COLUMNS, ApiKey } from './api-key.entity';
 import { Principal } from '../../core/auth/principal';
 import { KEYS_CHANNEL, PrincipalCache } from '../../core/auth/principal-cache';
 import { Role } from '../../core/auth/role';
@@ -36,6 +36,21 @@ export async function authenticate(m: EntityManager, secret: string, cache?: Pri
   const principal = { keyId: row.id, name: row.name, role: row.role, projectId: row.project_id };
   cache?.set(hash, principal);
   return principal;
+}
+
+/** Keys of one project, or (projectId null) every key, newest first; at most 1000. */
+export async function listApiKeys(db: DataSource, projectId: string | null): Promise<ApiKey[]> {
+  const rows = await db.query(
+    `SELECT ${API_KEY_COLUMNS} FROM api_key ${projectId ? 'WHERE project_id = $1' : ''} ORDER BY created_at DESC, id DESC LIMIT 1000`,
+    projectId ? [projectId] : [],
+  );
+  return hydrate(db, ApiKey, rows);
+}
+
+/** Whether a key still authenticates: a subscription asks before each round, not only at its start. */
+export async function isKeyActive(db: DataSource, keyId: string): Promise<boolean> {
+  const [row] = await db.query(`SELECT 1 FROM api_key WHERE id = $1 AND revoked_at IS NULL`, [keyId]);
+  return !!row;
 }
 
 export async function insertApiKey(

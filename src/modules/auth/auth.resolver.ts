@@ -1,19 +1,20 @@
 import { Arg, Args, Ctx, Field, FieldResolver, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../core/graphql/context';
-import { notFound } from '../../core/graphql/errors';
-import { keyOf } from '../../core/graphql/ids';
+import { loadByGlobalId } from '../../core/graphql/ids';
 import { Connection, PageArgs } from '../../core/graphql/pagination';
-import { hydrate } from '../../core/db/sql';
 import { recordAudit } from '../../core/events/audit';
-import { ProjectConnection } from '../project/dto/project.input';
-import { Project } from '../project/project.entity';
-import { listProjects } from '../project/project.service';
-import { requireAuth, requireGlobalRole, requireProjectRole } from '../../core/auth/access';
-import { API_KEY_COLUMNS, ApiKey } from './api-key.entity';
-import { insertApiKey, revokeApiKey } from './api-key.service';
-import { ApiKeyPayload, CreateApiKeyInput, CreateApiKeyPayload, RevokeApiKeyInput } from './dto/api-key.input';
+import { AUTHENTICATED, Allow } from '../../core/auth/permission';
+import { fromId } from '../../core/auth/locators';
 import { Principal } from '../../core/auth/principal';
 import { Role } from '../../core/auth/role';
+import { ProjectConnection } from '../project/dto/project.input';
+import { Project } from '../project/project.entity';
+import { loadProjectBySlug } from '../project/project.locators';
+import { listProjects } from '../project/project.service';
+import { ApiKey } from './api-key.entity';
+import { apiKeyListScope, newApiKeyScope } from './api-key.locators';
+import { insertApiKey, listApiKeys, revokeApiKey } from './api-key.service';
+import { ApiKeyPayload, CreateApiKeyInput, CreateApiKeyPayload, RevokeApiKeyInput } from './dto/api-key.input';
 
 @ObjectType({ description: 'The caller: the API key the request authenticated with.' })
 export class Viewer {
@@ -28,9 +29,10 @@ export class Viewer {
 
 @Resolver(() => Viewer)
 export class ViewerResolver {
+  @Allow(AUTHENTICATED)
   @Query(() => Viewer, { description: 'Who the caller is. UNAUTHENTICATED without a valid key.' })
   viewer(@Ctx() ctx: Context): Viewer {
-    const p = requireAuth(ctx);
+    const p = ctx.principal!;
     return { name: p.name, role: p.role, principal: p };
   }
 
@@ -42,44 +44,26 @@ export class ViewerResolver {
 
 @Resolver(() => ApiKey)
 export class ApiKeyResolver {
+  @Allow(Role.ADMIN, apiKeyListScope)
   @Query(() => [ApiKey], {
     description: 'API keys, newest first: of one project, or (for a key of every project) all. Needs ADMIN.',
   })
-  async apiKeys(@Arg('projectSlug', () => String, { nullable: true }) projectSlug: string | null, @Ctx() ctx: Context): Promise<ApiKey[]> {
-    const p = requireAuth(ctx);
-    let projectId: string | null = null;
-    if (projectSlug) {
-      const project = await ctx.loaders.projectBySlug.load(projectSlug);
-      if (!project) throw notFound('Project', projectSlug);
-      requireProjectRole(ctx, project.id, Role.ADMIN);
-      projectId = project.id;
-    } else if (p.projectId) {
-      requireProjectRole(ctx, p.projectId, Role.ADMIN);
-      projectId = p.projectId;
-    } else {
-      requireGlobalRole(ctx, Role.ADMIN);
-    }
-    const rows = await ctx.db.query(
-      `SELECT ${API_KEY_COLUMNS} FROM api_key ${projectId ? 'WHERE project_id = $1' : ''} ORDER BY created_at DESC, id DESC LIMIT 1000`,
-      projectId ? [projectId] : [],
-    );
-    return hydrate(ctx.db, ApiKey, rows);
+  async apiKeys(
+    @Arg('projectSlug', () => String, { nullable: true, description: 'Only this project\'s keys; default: the keys of the caller\'s own scope.' })
+    projectSlug: string | null,
+    @Ctx() ctx: Context,
+  ): Promise<ApiKey[]> {
+    const projectId = projectSlug ? (await loadProjectBySlug(ctx.loaders, projectSlug)).id : ctx.principal!.projectId;
+    return listApiKeys(ctx.db, projectId);
   }
 
+  @Allow(Role.ADMIN, newApiKeyScope)
   @Mutation(() => CreateApiKeyPayload, {
     description: 'Creates an API key and returns its secret once. Needs ADMIN of the project (or of every project, for a key of every project).',
   })
-  async createApiKey(@Arg('input') input: CreateApiKeyInput, @Ctx() ctx: Context): Promise<CreateApiKeyPayload> {
-    let projectId: string | null = null;
-    let actor: Principal;
-    if (input.projectSlug) {
-      const project = await ctx.loaders.projectBySlug.load(input.projectSlug);
-      if (!project) throw notFound('Project', input.projectSlug);
-      actor = requireProjectRole(ctx, project.id, Role.ADMIN);
-      projectId = project.id;
-    } else {
-      actor = requireGlobalRole(ctx, Role.ADMIN);
-    }
+  async createApiKey(@Arg('input', { description: 'The new key.' }) input: CreateApiKeyInput, @Ctx() ctx: Context): Promise<CreateApiKeyPayload> {
+    const projectId = input.projectSlug ? (await loadProjectBySlug(ctx.loaders, input.projectSlug)).id : null;
+    const actor = ctx.principal!;
     return ctx.db.transaction(async (m) => {
       const created = await insertApiKey(m, { name: input.name, role: input.role, projectId, createdBy: actor.name });
       await recordAudit(m, {
@@ -89,11 +73,11 @@ export class ApiKeyResolver {
     });
   }
 
+  @Allow(Role.ADMIN, fromId('input.id', 'ApiKey'))
   @Mutation(() => ApiKeyPayload, { description: 'Revokes a key at once; it authenticates nothing after. Needs ADMIN over the key\'s scope.' })
-  async revokeApiKey(@Arg('input') input: RevokeApiKeyInput, @Ctx() ctx: Context): Promise<ApiKeyPayload> {
-    const key = await ctx.loaders.apiKeyById.load(keyOf(input.id, 'ApiKey'));
-    if (!key) throw notFound('ApiKey', input.id);
-    const actor = key.projectId ? requireProjectRole(ctx, key.projectId, Role.ADMIN) : requireGlobalRole(ctx, Role.ADMIN);
+  async revokeApiKey(@Arg('input', { description: 'The key to revoke.' }) input: RevokeApiKeyInput, @Ctx() ctx: Context): Promise<ApiKeyPayload> {
+    const key = await loadByGlobalId(ctx.loaders, ApiKey, input.id);
+    const actor = ctx.principal!;
     const payload = await ctx.db.transaction(async (m) => {
       const { before, after } = await revokeApiKey(m, key.id);
       if (!before.revokedAt) {

@@ -1,11 +1,13 @@
 import { Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../core/graphql/context';
+import { loadByGlobalId } from '../../core/graphql/ids';
+import { Allow } from '../../core/auth/permission';
+import { fromId } from '../../core/auth/locators';
 import { Role } from '../../core/auth/role';
 import { ModelVersion } from '../model/model-version.entity';
 import { DatasetRole } from '../model/dataset-role';
 import { DatasetColumn, DatasetUsage, DatasetVersion } from './dataset-version.entity';
 import { Dataset } from './dataset.entity';
-import { loadDatasetFor } from './dataset.resolver';
 import { createDatasetVersion } from './dataset.service';
 import { CreateDatasetVersionInput, DatasetVersionPayload } from './dto/dataset.input';
 
@@ -13,12 +15,13 @@ const withRole = (usages: DatasetUsage[], role: DatasetRole | null) => (role ? u
 
 @Resolver(() => DatasetVersion)
 export class DatasetVersionResolver {
+  @Allow(Role.EDITOR, fromId('input.datasetId', 'Dataset'))
   @Mutation(() => DatasetVersionPayload, {
     description: 'Registers a version of a dataset; the server numbers it. A digest the dataset already has returns '
       + 'that version unchanged (same data, same version). Needs EDITOR.',
   })
-  async createDatasetVersion(@Arg('input') input: CreateDatasetVersionInput, @Ctx() ctx: Context): Promise<DatasetVersionPayload> {
-    const dataset = await loadDatasetFor(ctx, input.datasetId, Role.EDITOR, 'datasetId');
+  async createDatasetVersion(@Arg('input', { description: 'The dataset and the new version.' }) input: CreateDatasetVersionInput, @Ctx() ctx: Context): Promise<DatasetVersionPayload> {
+    const dataset = await loadByGlobalId(ctx.loaders, Dataset, input.datasetId, 'datasetId');
     const { version, created } = await ctx.db.transaction((m) => createDatasetVersion(m, ctx.principal!, dataset.id, input));
     return { datasetVersion: version, created };
   }

@@ -1,12 +1,11 @@
 import { Arg, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../core/graphql/context';
-import { notFound } from '../../core/graphql/errors';
-import { keyOf } from '../../core/graphql/ids';
 import { pageConnection } from '../../core/graphql/page-loader';
 import { Connection } from '../../core/graphql/pagination';
-import { requireProjectRole } from '../../core/auth/access';
+import { Allow } from '../../core/auth/permission';
 import { Role } from '../../core/auth/role';
 import { Project } from '../project/project.entity';
+import { fromSlug, loadProjectBySlug } from '../project/project.locators';
 import { DatasetVersion } from './dataset-version.entity';
 import { Dataset } from './dataset.entity';
 import { datasetVersionPage } from './dataset.pages';
@@ -15,12 +14,11 @@ import { CreateDatasetInput, DatasetPayload, DatasetVersionConnection } from './
 
 @Resolver(() => Dataset)
 export class DatasetResolver {
+  @Allow(Role.EDITOR, fromSlug('input.projectSlug'))
   @Mutation(() => DatasetPayload, { description: 'Registers a dataset in a project. Needs EDITOR.' })
-  async createDataset(@Arg('input') input: CreateDatasetInput, @Ctx() ctx: Context): Promise<DatasetPayload> {
-    const project = await ctx.loaders.projectBySlug.load(input.projectSlug);
-    if (!project) throw notFound('Project', input.projectSlug);
-    const actor = requireProjectRole(ctx, project.id, Role.EDITOR);
-    return { dataset: await ctx.db.transaction((m) => createDataset(m, actor, project.id, input)) };
+  async createDataset(@Arg('input', { description: 'The new dataset.' }) input: CreateDatasetInput, @Ctx() ctx: Context): Promise<DatasetPayload> {
+    const project = await loadProjectBySlug(ctx.loaders, input.projectSlug);
+    return { dataset: await ctx.db.transaction((m) => createDataset(m, ctx.principal!, project.id, input)) };
   }
 
   @FieldResolver(() => Project, { description: 'The project the dataset belongs to.' })
@@ -48,12 +46,4 @@ export class DatasetResolver {
   latestVersion(@Root() dataset: Dataset, @Ctx() ctx: Context): Promise<DatasetVersion | null> {
     return ctx.loaders.latestVersionByDataset.load(dataset.id);
   }
-}
-
-/** Loads a dataset by global id and checks the caller's role in its project. */
-export async function loadDatasetFor(ctx: Context, id: string, role: Role, field = 'id'): Promise<Dataset> {
-  const dataset = await ctx.loaders.datasetById.load(keyOf(id, 'Dataset', field));
-  if (!dataset) throw notFound('Dataset', id);
-  requireProjectRole(ctx, dataset.projectId, role);
-  return dataset;
 }

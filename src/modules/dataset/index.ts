@@ -1,10 +1,12 @@
 import type { ModuleDescriptor } from '../../core/module';
 import { defineNodeType } from '../../core/graphql/ids';
 import { DatasetUsage, DatasetVersion } from './dataset-version.entity';
-import { DatasetUsageResolver, DatasetVersionResolver, ModelVersionDatasetsResolver } from './dataset-version.resolver';
 import { Dataset } from './dataset.entity';
 import { datasetLoaders } from './dataset.loaders';
+// dataset.resolver before dataset-version.resolver: decorators register in load order, which
+// is the order of the Mutation fields in the emitted schema.
 import { DatasetResolver } from './dataset.resolver';
+import { DatasetUsageResolver, DatasetVersionResolver, ModelVersionDatasetsResolver } from './dataset-version.resolver';
 import { datasetHooks } from './dataset.hooks';
 import { ProjectDatasetsResolver } from './project-datasets.resolver';
 

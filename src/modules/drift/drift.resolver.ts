@@ -1,10 +1,12 @@
 import { Arg, Ctx, Float, Mutation, Query, Resolver } from 'type-graphql';
 import type { Context } from '../../core/graphql/context';
 import { badInput, notFound } from '../../core/graphql/errors';
-import { keyOf } from '../../core/graphql/ids';
-import { requireProjectRole } from '../../core/auth/access';
+import { keyOf, loadByGlobalId } from '../../core/graphql/ids';
+import { Allow } from '../../core/auth/permission';
+import { fromId } from '../../core/auth/locators';
 import { Role } from '../../core/auth/role';
 import { DatasetColumn } from '../dataset/dataset-version.entity';
+import { ModelVersion } from '../model/model-version.entity';
 import { DriftSideInput, RecordColumnProfileInput, RecordColumnProfilePayload } from './dto/drift.input';
 import { DriftMethod, DriftReport } from './dto/drift.types';
 import { mergeProfiles } from './drift.merge';
@@ -31,17 +33,15 @@ function checkSide(side: DriftSideInput, at: 'reference' | 'current'): Side {
   return { at, modelVersionId: key, raw: side.modelVersionId, from: side.from, to: side.to };
 }
 
-/** The columns of one side, once the caller may read it. */
+/** The columns of one side (the declared permission let the caller read it). */
 async function sideColumns(ctx: Context, side: Side): Promise<DatasetColumn[]> {
   if ('datasetVersionId' in side) {
     const dv = await ctx.loaders.datasetVersionById.load(side.datasetVersionId);
     if (!dv) throw notFound('DatasetVersion', side.raw);
-    requireProjectRole(ctx, dv.projectId, Role.VIEWER);
     return dv.columns;
   }
   const mv = await ctx.loaders.modelVersionById.load(side.modelVersionId);
   if (!mv) throw notFound('ModelVersion', side.raw);
-  requireProjectRole(ctx, mv.projectId, Role.VIEWER);
   const profiles = await ctx.loaders.columnProfilesOverlapping.load([mv.id, side.from, side.to]);
   if (!profiles.length) {
     throw badInput(`${side.at}: model version ${side.raw} has no column profile overlapping [${side.from.toISOString()}, ${side.to.toISOString()})`, side.at);
@@ -51,18 +51,25 @@ async function sideColumns(ctx: Context, side: Side): Promise<DatasetColumn[]> {
 
 @Resolver()
 export class DriftResolver {
+  @Allow(Role.EDITOR, fromId('input.modelVersionId', 'ModelVersion'))
   @Mutation(() => RecordColumnProfilePayload, {
     description: 'Records what a model version saw in production in [from, to) as column profiles (the dataset version column '
       + 'rules apply). The same window again replaces its profile; other windows add up in drift reports. Needs EDITOR.',
   })
-  async recordColumnProfile(@Arg('input') input: RecordColumnProfileInput, @Ctx() ctx: Context): Promise<RecordColumnProfilePayload> {
-    const version = await ctx.loaders.modelVersionById.load(keyOf(input.modelVersionId, 'ModelVersion', 'modelVersionId'));
-    if (!version) throw notFound('ModelVersion', input.modelVersionId);
-    const actor = requireProjectRole(ctx, version.projectId, Role.EDITOR);
-    const accepted = await ctx.db.transaction((m) => recordColumnProfile(m, actor, version, input));
+  async recordColumnProfile(@Arg('input', { description: 'The model version, the window and its column profiles.' }) input: RecordColumnProfileInput, @Ctx() ctx: Context): Promise<RecordColumnProfilePayload> {
+    const version = await loadByGlobalId(ctx.loaders, ModelVersion, input.modelVersionId, 'modelVersionId');
+    const accepted = await ctx.db.transaction((m) => recordColumnProfile(m, ctx.principal!, version, input));
     return { accepted };
   }
 
+  // Each side is one of the two ids; whichever is given must be readable (the other is absent).
+  @Allow(
+    Role.VIEWER,
+    fromId('reference.datasetVersionId', 'DatasetVersion', { optional: true }),
+    fromId('reference.modelVersionId', 'ModelVersion', { optional: true }),
+    fromId('current.datasetVersionId', 'DatasetVersion', { optional: true }),
+    fromId('current.modelVersionId', 'ModelVersion', { optional: true }),
+  )
   @Query(() => DriftReport, {
     description: 'How the distribution of each feature moved from a reference (e.g. the training dataset version) to a current '
       + 'side (e.g. a production window). A production side merges every profile overlapping its window, whole: counts and '

@@ -1,10 +1,11 @@
 import { Arg, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../core/graphql/context';
-import { AppError, badInput, notFound } from '../../core/graphql/errors';
-import { keyOf } from '../../core/graphql/ids';
+import { AppError, badInput } from '../../core/graphql/errors';
+import { keyOf, loadByGlobalId } from '../../core/graphql/ids';
 import { pageConnection } from '../../core/graphql/page-loader';
 import { Connection, pageSize } from '../../core/graphql/pagination';
-import { requireProjectRole } from '../../core/auth/access';
+import { Allow } from '../../core/auth/permission';
+import { fromId } from '../../core/auth/locators';
 import { Role } from '../../core/auth/role';
 import { DatasetVersion } from '../dataset/dataset-version.entity';
 import { ModelVersion } from '../model/model-version.entity';
@@ -27,14 +28,6 @@ import {
 const MAX_COMPARED_VERSIONS = 50;
 const MAX_COMPARED_METRICS = 100;
 
-/** Loads an evaluation by global id and checks the caller's role in its project. */
-export async function loadEvaluationFor(ctx: Context, id: string, role: Role, field = 'evaluationId'): Promise<Evaluation> {
-  const evaluation = await ctx.loaders.evaluationById.load(keyOf(id, 'Evaluation', field));
-  if (!evaluation) throw notFound('Evaluation', id);
-  requireProjectRole(ctx, evaluation.projectId, role);
-  return evaluation;
-}
-
 function checkMetricName(name: string, field: string): void {
   if (!METRIC_NAME.test(name)) throw badInput(`${field} ${METRIC_NAME_RULE}`, field);
 }
@@ -45,13 +38,12 @@ function checkSlice(slice: string | null | undefined, field: string): void {
 
 @Resolver(() => Evaluation)
 export class EvaluationResolver {
+  @Allow(Role.EDITOR, fromId('input.modelVersionId', 'ModelVersion'))
   @Mutation(() => EvaluationPayload, {
     description: 'Starts a RUNNING evaluation of a model version, optionally on a dataset version of the same project, with optional first metrics. Needs EDITOR.',
   })
-  async createEvaluation(@Arg('input') input: CreateEvaluationInput, @Ctx() ctx: Context): Promise<EvaluationPayload> {
-    const version = await ctx.loaders.modelVersionById.load(keyOf(input.modelVersionId, 'ModelVersion', 'modelVersionId'));
-    if (!version) throw notFound('ModelVersion', input.modelVersionId);
-    const actor = requireProjectRole(ctx, version.projectId, Role.EDITOR);
+  async createEvaluation(@Arg('input', { description: 'The model version evaluated and the evaluation\'s setup.' }) input: CreateEvaluationInput, @Ctx() ctx: Context): Promise<EvaluationPayload> {
+    const version = await loadByGlobalId(ctx.loaders, ModelVersion, input.modelVersionId, 'modelVersionId');
     let datasetVersionId: string | null = null;
     if (input.datasetVersionId) {
       const dv = await ctx.loaders.datasetVersionById.load(keyOf(input.datasetVersionId, 'DatasetVersion', 'datasetVersionId'));
@@ -61,60 +53,58 @@ export class EvaluationResolver {
       }
       datasetVersionId = dv.id;
     }
-    const evaluation = await ctx.db.transaction((m) => createEvaluation(m, actor, version, datasetVersionId, input));
+    const evaluation = await ctx.db.transaction((m) => createEvaluation(m, ctx.principal!, version, datasetVersionId, input));
     return { evaluation };
   }
 
+  @Allow(Role.EDITOR, fromId('input.evaluationId', 'Evaluation'))
   @Mutation(() => EvaluationPayload, {
     description: 'Adds metrics to a RUNNING evaluation; a (name, slice) logged before gets the new value. CONFLICT once it finished. Needs EDITOR.',
   })
-  async logEvaluationMetrics(@Arg('input') input: LogEvaluationMetricsInput, @Ctx() ctx: Context): Promise<EvaluationPayload> {
-    const current = await loadEvaluationFor(ctx, input.evaluationId, Role.EDITOR);
+  async logEvaluationMetrics(@Arg('input', { description: 'The evaluation and the metrics to add.' }) input: LogEvaluationMetricsInput, @Ctx() ctx: Context): Promise<EvaluationPayload> {
+    const current = await loadByGlobalId(ctx.loaders, Evaluation, input.evaluationId, 'evaluationId');
     return { evaluation: await ctx.db.transaction((m) => logEvaluationMetrics(m, ctx.principal!, current.id, input.metrics)) };
   }
 
+  @Allow(Role.EDITOR, fromId('input.evaluationId', 'Evaluation'))
   @Mutation(() => EvaluationPayload, {
     description: 'Appends up to 10,000 samples to a RUNNING evaluation. CONFLICT once it finished. Needs EDITOR.',
   })
-  async logEvaluationSamples(@Arg('input') input: LogEvaluationSamplesInput, @Ctx() ctx: Context): Promise<EvaluationPayload> {
-    const current = await loadEvaluationFor(ctx, input.evaluationId, Role.EDITOR);
+  async logEvaluationSamples(@Arg('input', { description: 'The evaluation and the samples to append.' }) input: LogEvaluationSamplesInput, @Ctx() ctx: Context): Promise<EvaluationPayload> {
+    const current = await loadByGlobalId(ctx.loaders, Evaluation, input.evaluationId, 'evaluationId');
     return { evaluation: await ctx.db.transaction((m) => logEvaluationSamples(m, ctx.principal!, current.id, input.samples)) };
   }
 
+  @Allow(Role.EDITOR, fromId('input.evaluationId', 'Evaluation'))
   @Mutation(() => EvaluationPayload, {
     description: 'Finishes a RUNNING evaluation as COMPLETED or FAILED; only COMPLETED ones rank and compare. CONFLICT when already finished. Needs EDITOR.',
   })
-  async completeEvaluation(@Arg('input') input: CompleteEvaluationInput, @Ctx() ctx: Context): Promise<EvaluationPayload> {
-    const current = await loadEvaluationFor(ctx, input.evaluationId, Role.EDITOR);
+  async completeEvaluation(@Arg('input', { description: 'The evaluation and how it ended.' }) input: CompleteEvaluationInput, @Ctx() ctx: Context): Promise<EvaluationPayload> {
+    const current = await loadByGlobalId(ctx.loaders, Evaluation, input.evaluationId, 'evaluationId');
     const status = input.status as EvaluationStatus.COMPLETED | EvaluationStatus.FAILED;
     return { evaluation: await ctx.db.transaction((m) => completeEvaluation(m, ctx.principal!, current.id, status)) };
   }
 
+  @Allow(Role.VIEWER, fromId('ids', 'ModelVersion', { max: MAX_COMPARED_VERSIONS }))
   @Query(() => VersionComparison, {
     description: 'Model versions side by side: for each, every metric from its latest COMPLETED evaluation reporting it. '
       + 'Without metrics, the sorted union of what they report. At most 50 ids, each readable by the key.',
   })
   async compareModelVersions(
-    @Arg('ids', () => [ID]) ids: string[],
-    @Arg('metrics', () => [String], { nullable: true }) metrics: string[] | null,
+    @Arg('ids', () => [ID], { description: 'The model versions to compare, in the order of the rows (at most 50).' }) ids: string[],
+    @Arg('metrics', () => [String], { nullable: true, description: 'The metric columns, in this order (at most 100); default: every metric the versions report.' })
+    metrics: string[] | null,
     @Arg('datasetVersionId', () => ID, { nullable: true, description: 'Only evaluations on this dataset version.' }) datasetVersionId: string | null,
     @Arg('slice', () => String, { nullable: true, description: 'Compare on this slice; null (default): the overall values.' }) slice: string | null,
     @Ctx() ctx: Context,
   ): Promise<VersionComparison> {
-    if (ids.length > MAX_COMPARED_VERSIONS) throw badInput(`ids takes at most ${MAX_COMPARED_VERSIONS} ids`, 'ids');
     if (metrics && metrics.length > MAX_COMPARED_METRICS) throw badInput(`metrics takes at most ${MAX_COMPARED_METRICS} names`, 'metrics');
     metrics?.forEach((name, i) => checkMetricName(name, `metrics.${i}`));
     checkSlice(slice, 'slice');
-    const keys = ids.map((id, i) => keyOf(id, 'ModelVersion', `ids.${i}`));
     const dvKey = datasetVersionId ? keyOf(datasetVersionId, 'DatasetVersion', 'datasetVersionId') : null;
-    const versions = await Promise.all(keys.map((k) => ctx.loaders.modelVersionById.load(k)));
-    versions.forEach((v, i) => {
-      if (!v) throw notFound('ModelVersion', ids[i]);
-      requireProjectRole(ctx, v.projectId, Role.VIEWER);
-    });
-    const found = versions as ModelVersion[];
+    const found = await Promise.all(ids.map((id, i) => loadByGlobalId(ctx.loaders, ModelVersion, id, `ids.${i}`)));
     const values = found.length
-      ? await latestMetricValues(ctx.db.manager, [...new Set(keys)], { metrics, datasetVersionId: dvKey, slice })
+      ? await latestMetricValues(ctx.db.manager, [...new Set(found.map((v) => v.id))], { metrics, datasetVersionId: dvKey, slice })
       : [];
     const columns = metrics ?? [...new Set(values.map((v) => v.name))].sort();
     const byVersionAndName = new Map(values.map((v) => [`${v.modelVersionId}\u0000${v.name}`, v.value]));

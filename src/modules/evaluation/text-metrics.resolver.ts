@@ -1,22 +1,25 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import type { Context } from '../../core/graphql/context';
 import { AppError } from '../../core/graphql/errors';
-import { keyOf } from '../../core/graphql/ids';
+import { keyOf, loadByGlobalId } from '../../core/graphql/ids';
+import { Allow } from '../../core/auth/permission';
+import { fromId } from '../../core/auth/locators';
 import { Role } from '../../core/auth/role';
 import { EvaluationPayload } from './dto/evaluation.input';
 import { ScoreGenerationsInput } from './dto/score-generations.input';
-import { loadEvaluationFor } from './evaluation.resolver';
+import { Evaluation } from './evaluation.entity';
 import { scoreGenerations } from './text-metrics.service';
 
 @Resolver()
 export class TextMetricsResolver {
+  @Allow(Role.EDITOR, fromId('input.evaluationId', 'Evaluation'))
   @Mutation(() => EvaluationPayload, {
     description: 'Computes text metrics over up to 5,000 generations of a generative model and logs them to a RUNNING evaluation '
       + '(names are the lowercase TextMetric values; a (name, slice) logged before gets the new value); each generation is stored '
       + 'as a sample with its own scores. CONFLICT once the evaluation finished. Needs EDITOR.',
   })
-  async scoreGenerations(@Arg('input') input: ScoreGenerationsInput, @Ctx() ctx: Context): Promise<EvaluationPayload> {
-    const current = await loadEvaluationFor(ctx, input.evaluationId, Role.EDITOR);
+  async scoreGenerations(@Arg('input', { description: 'The evaluation, the generations and the metrics to compute.' }) input: ScoreGenerationsInput, @Ctx() ctx: Context): Promise<EvaluationPayload> {
+    const current = await loadByGlobalId(ctx.loaders, Evaluation, input.evaluationId, 'evaluationId');
     let corpusDatasetVersionId: string | null = null;
     if (input.noveltyReferenceDatasetVersionId) {
       const field = 'noveltyReferenceDatasetVersionId';

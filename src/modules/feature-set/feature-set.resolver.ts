@@ -1,13 +1,15 @@
 import { Arg, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../core/graphql/context';
-import { badInput, notFound } from '../../core/graphql/errors';
-import { keyOf } from '../../core/graphql/ids';
+import { badInput } from '../../core/graphql/errors';
+import { loadByGlobalId } from '../../core/graphql/ids';
 import { pageConnection } from '../../core/graphql/page-loader';
 import { Connection } from '../../core/graphql/pagination';
-import { requireProjectRole } from '../../core/auth/access';
+import { Allow } from '../../core/auth/permission';
+import { fromId } from '../../core/auth/locators';
 import { Role } from '../../core/auth/role';
 import { ModelVersion } from '../model/model-version.entity';
 import { Project } from '../project/project.entity';
+import { fromSlug, loadProjectBySlug } from '../project/project.locators';
 import {
   CreateFeatureSetInput, EntityAsOfInput, FeatureSetConnection, FeatureSetPayload, MAX_FEATURE_ROWS, MAX_ONLINE_KEYS,
   WriteFeatureValuesInput, WriteFeatureValuesPayload,
@@ -18,29 +20,21 @@ import { featureSetPage } from './feature-set.pages';
 import { createFeatureSet, writeFeatureValues } from './feature-set.service';
 import { requestedFeatures, toVector } from './feature-values';
 
-/** Loads a feature set by global id and checks the caller's role in its project. */
-async function loadFeatureSetFor(ctx: Context, id: string, role: Role, field = 'id'): Promise<FeatureSet> {
-  const fs = await ctx.loaders.featureSetById.load(keyOf(id, 'FeatureSet', field));
-  if (!fs) throw notFound('FeatureSet', id);
-  requireProjectRole(ctx, fs.projectId, role);
-  return fs;
-}
-
 @Resolver(() => FeatureSet)
 export class FeatureSetResolver {
+  @Allow(Role.EDITOR, fromSlug('input.projectSlug'))
   @Mutation(() => FeatureSetPayload, { description: 'Defines a feature set in a project. Needs EDITOR.' })
-  async createFeatureSet(@Arg('input') input: CreateFeatureSetInput, @Ctx() ctx: Context): Promise<FeatureSetPayload> {
-    const project = await ctx.loaders.projectBySlug.load(input.projectSlug);
-    if (!project) throw notFound('Project', input.projectSlug);
-    const actor = requireProjectRole(ctx, project.id, Role.EDITOR);
-    return { featureSet: await ctx.db.transaction((m) => createFeatureSet(m, actor, project.id, input)) };
+  async createFeatureSet(@Arg('input', { description: 'The new feature set.' }) input: CreateFeatureSetInput, @Ctx() ctx: Context): Promise<FeatureSetPayload> {
+    const project = await loadProjectBySlug(ctx.loaders, input.projectSlug);
+    return { featureSet: await ctx.db.transaction((m) => createFeatureSet(m, ctx.principal!, project.id, input)) };
   }
 
+  @Allow(Role.EDITOR, fromId('input.featureSetId', 'FeatureSet'))
   @Mutation(() => WriteFeatureValuesPayload, {
     description: 'Writes feature values (at most 10,000 rows): all or nothing, checked against each feature\'s dtype. With idempotencyKey, a retry writes nothing and returns the first count. Needs EDITOR.',
   })
-  async writeFeatureValues(@Arg('input') input: WriteFeatureValuesInput, @Ctx() ctx: Context): Promise<WriteFeatureValuesPayload> {
-    const fs = await loadFeatureSetFor(ctx, input.featureSetId, Role.EDITOR, 'featureSetId');
+  async writeFeatureValues(@Arg('input', { description: 'The feature set and the rows to write.' }) input: WriteFeatureValuesInput, @Ctx() ctx: Context): Promise<WriteFeatureValuesPayload> {
+    const fs = await loadByGlobalId(ctx.loaders, FeatureSet, input.featureSetId, 'featureSetId');
     return ctx.db.transaction((m) => writeFeatureValues(m, ctx.principal!, fs, input));
   }
 

@@ -1,8 +1,9 @@
 import { Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../core/graphql/context';
-import { badInput, notFound } from '../../core/graphql/errors';
-import { keyOf } from '../../core/graphql/ids';
-import { requireProjectRole } from '../../core/auth/access';
+import { badInput } from '../../core/graphql/errors';
+import { loadByGlobalId } from '../../core/graphql/ids';
+import { Allow } from '../../core/auth/permission';
+import { fromId } from '../../core/auth/locators';
 import { Role } from '../../core/auth/role';
 import { ModelVersion } from '../model/model-version.entity';
 import { RecordFeedbackInput, RecordFeedbackPayload } from './dto/feedback.input';
@@ -11,14 +12,13 @@ import { recordFeedback } from './feedback.service';
 
 @Resolver(() => ModelVersion)
 export class FeedbackResolver {
+  @Allow(Role.EDITOR, fromId('input.modelVersionId', 'ModelVersion'))
   @Mutation(() => RecordFeedbackPayload, {
     description: 'Records one piece of user feedback on a model version\'s output (thumbs, rating, text or event). Needs EDITOR.',
   })
-  async recordFeedback(@Arg('input') input: RecordFeedbackInput, @Ctx() ctx: Context): Promise<RecordFeedbackPayload> {
-    const version = await ctx.loaders.modelVersionById.load(keyOf(input.modelVersionId, 'ModelVersion', 'modelVersionId'));
-    if (!version) throw notFound('ModelVersion', input.modelVersionId);
-    const actor = requireProjectRole(ctx, version.projectId, Role.EDITOR);
-    await ctx.db.transaction((m) => recordFeedback(m, actor, version, input));
+  async recordFeedback(@Arg('input', { description: 'The model version and the feedback.' }) input: RecordFeedbackInput, @Ctx() ctx: Context): Promise<RecordFeedbackPayload> {
+    const version = await loadByGlobalId(ctx.loaders, ModelVersion, input.modelVersionId, 'modelVersionId');
+    await ctx.db.transaction((m) => recordFeedback(m, ctx.principal!, version, input));
     return { accepted: true };
   }
 

@@ -4,8 +4,10 @@ import type { Context } from '../../core/graphql/context';
 import { AppError, badInput, notFound } from '../../core/graphql/errors';
 import { keyOf, nodeTypeSpec } from '../../core/graphql/ids';
 import { Node } from '../../core/graphql/node';
-import { requireAuth, requireProjectRole } from '../../core/auth/access';
+import { Allow } from '../../core/auth/permission';
 import { Role } from '../../core/auth/role';
+import { fromSlug, loadProjectBySlug } from '../project/project.locators';
+import { isKeyActive } from '../auth/api-key.service';
 import { MetricPoint, MetricSeries } from '../monitoring/metric-series.entity';
 import { checkLabels } from '../monitoring/labels';
 import { Alert } from '../monitoring/monitor.entity';
@@ -61,25 +63,13 @@ export class MetricStreamFilter {
   labels?: Record<string, unknown> | null;
 }
 
-/** The caller's project, if the key may read it: UNAUTHENTICATED, NOT_FOUND or FORBIDDEN otherwise. */
-async function viewableProject(ctx: Context, slug: string): Promise<string> {
-  requireAuth(ctx);
-  const project = await ctx.loaders.projectBySlug.load(slug);
-  if (!project) throw notFound('Project', slug);
-  requireProjectRole(ctx, project.id, Role.VIEWER);
-  return project.id;
-}
-
 /** Each event is executed with a new loaders bag: nothing cached outlives its event. */
 const depsOf = (ctx: Context): StreamDeps => ({
   db: ctx.db,
   hub: ctx.events,
   log: ctx.log,
   onDeliver: () => { ctx.loaders = ctx.freshLoaders(); },
-  authorized: async () => {
-    const [row] = await ctx.db.query(`SELECT 1 FROM api_key WHERE id = $1 AND revoked_at IS NULL`, [ctx.principal!.keyId]);
-    return !!row;
-  },
+  authorized: () => isKeyActive(ctx.db, ctx.principal!.keyId),
 });
 
 /** The item, or UNAUTHENTICATED when the stream ended because its key was revoked. */
@@ -93,7 +83,7 @@ type Args = Record<string, unknown>;
 async function subscribeRegistryEvents(ctx: Context, args: Args, types: RegistryEventType[] | null) {
   const since = (args.since as string | null | undefined) ?? null;
   const sinceId = since === null ? null : parseEventCursor(since);
-  const projectId = await viewableProject(ctx, args.projectSlug as string);
+  const { id: projectId } = await loadProjectBySlug(ctx.loaders, args.projectSlug as string);
   return registryEventStream(depsOf(ctx), projectId, types, sinceId);
 }
 
@@ -111,15 +101,19 @@ async function pointFilter(ctx: Context, projectId: string, f: MetricStreamFilte
     }
   }
   if (f.modelName) {
-    const [model] = await ctx.db.query(`SELECT id FROM model WHERE project_id = $1 AND name = $2`, [projectId, f.modelName]);
+    const model = await ctx.loaders.modelByProjectAndName.load([projectId, f.modelName]);
     if (!model) throw new AppError('NOT_FOUND', `The project has no model "${f.modelName}"`, { field: 'filter.modelName' });
     modelId = model.id;
   }
   return { versionId, modelId, alias: f.alias ?? null, names: f.names ?? null, labels };
 }
 
+/** Every subscription follows one project, named by slug; its VIEWERs may subscribe. */
+const PROJECT_SLUG = { description: 'The project to follow.' };
+
 @Resolver()
 export class SubscriptionResolver {
+  @Allow(Role.VIEWER, fromSlug('projectSlug'))
   @Subscription(() => RegistryEvent, {
     description: 'Changes in a project as they commit, in order. With `since` (the cursor of an earlier event) the stream first ' +
       'replays every event after it, then goes live, with nothing missed and nothing twice. Only `types`, when given. Needs VIEWER.',
@@ -127,42 +121,44 @@ export class SubscriptionResolver {
   })
   registryEvents(
     @Root() root: RegistryEventItem | Revoked,
-    @Arg('projectSlug') _projectSlug: string,
-    @Arg('types', () => [RegistryEventType], { nullable: true }) _types: RegistryEventType[] | null,
-    @Arg('since', () => String, { nullable: true }) _since: string | null,
+    @Arg('projectSlug', PROJECT_SLUG) _projectSlug: string,
+    @Arg('types', () => [RegistryEventType], { nullable: true, description: 'Only events of these types; default: every type.' }) _types: RegistryEventType[] | null,
+    @Arg('since', () => String, { nullable: true, description: 'The cursor of an event already seen: replay from after it.' }) _since: string | null,
   ): RegistryEvent {
     const item = live(root);
     return { cursor: registryEventCursor(item.id), type: item.type, at: item.at, actor: item.actor, item };
   }
 
+  @Allow(Role.VIEWER, fromSlug('projectSlug'))
   @Subscription(() => Alert, {
     description: 'Alerts of the project\'s monitors as they open and as they resolve (the alert as it is when delivered). Needs VIEWER.',
     subscribe: ({ args, context }) => subscribeRegistryEvents(context, { projectSlug: args.projectSlug }, [
       RegistryEventType.ALERT_OPENED, RegistryEventType.ALERT_RESOLVED,
     ]),
   })
-  async alerts(@Root() root: RegistryEventItem | Revoked, @Ctx() ctx: Context, @Arg('projectSlug') _projectSlug: string): Promise<Alert> {
+  async alerts(@Root() root: RegistryEventItem | Revoked, @Ctx() ctx: Context, @Arg('projectSlug', PROJECT_SLUG) _projectSlug: string): Promise<Alert> {
     const alert = await ctx.loaders.alertById.load(live(root).subjectId);
     if (!alert) throw notFound('Alert');
     return alert;
   }
 
+  @Allow(Role.VIEWER, fromSlug('projectSlug'))
   @Subscription(() => MetricPointsEvent, {
     description: 'New points of the series that match, one event per series and batch. With `since` (a cursor from an earlier ' +
       'event) the stream first replays every point stored after it, then goes live. Needs VIEWER.',
     subscribe: async ({ args, context }) => {
       const since = (args.since as string | null | undefined) ?? null;
       const position = since === null ? null : parsePointCursor(since);
-      const projectId = await viewableProject(context, args.projectSlug as string);
+      const { id: projectId } = await loadProjectBySlug(context.loaders, args.projectSlug as string);
       const filter = await pointFilter(context, projectId, args.filter as MetricStreamFilter);
       return metricPointStream(depsOf(context), projectId, filter, position);
     },
   })
   metricPoints(
     @Root() root: MetricPointsItem | Revoked,
-    @Arg('projectSlug') _projectSlug: string,
-    @Arg('filter', () => MetricStreamFilter) _filter: MetricStreamFilter,
-    @Arg('since', () => String, { nullable: true }) _since: string | null,
+    @Arg('projectSlug', PROJECT_SLUG) _projectSlug: string,
+    @Arg('filter', () => MetricStreamFilter, { description: 'Which series to follow.' }) _filter: MetricStreamFilter,
+    @Arg('since', () => String, { nullable: true, description: 'The cursor of an event already seen: replay from after it.' }) _since: string | null,
   ): MetricPointsEvent {
     const item = live(root);
     return { cursor: item.cursor, points: item.points, seriesId: item.seriesId };

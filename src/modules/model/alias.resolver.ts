@@ -1,28 +1,32 @@
 import { Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../core/graphql/context';
+import { loadByGlobalId } from '../../core/graphql/ids';
+import { Allow } from '../../core/auth/permission';
+import { fromId } from '../../core/auth/locators';
 import { Role } from '../../core/auth/role';
 import { ModelAliasPayload, RemoveModelAliasInput, SetModelAliasInput } from './dto/alias.input';
 import { ModelPayload } from './dto/model.input';
 import { AliasEvent, ModelAlias } from './model-alias.entity';
 import { ModelVersion } from './model-version.entity';
 import { Model } from './model.entity';
-import { loadModelFor } from './model.access';
 import { moveAliasDirectly, removeModelAlias } from './model.service';
 
 @Resolver(() => ModelAlias)
 export class ModelAliasResolver {
+  @Allow(Role.EDITOR, fromId('input.modelId', 'Model'))
   @Mutation(() => ModelAliasPayload, {
     description: 'Points an alias at a READY version. With expectedRevision, a concurrent move makes this CONFLICT instead of overwriting it. Needs EDITOR.',
   })
-  async setModelAlias(@Arg('input') input: SetModelAliasInput, @Ctx() ctx: Context): Promise<ModelAliasPayload> {
-    const model = await loadModelFor(ctx, input.modelId, Role.EDITOR, 'modelId');
+  async setModelAlias(@Arg('input', { description: 'The model, the alias and the version to point it at.' }) input: SetModelAliasInput, @Ctx() ctx: Context): Promise<ModelAliasPayload> {
+    const model = await loadByGlobalId(ctx.loaders, Model, input.modelId, 'modelId');
     const { alias } = await ctx.db.transaction((m) => moveAliasDirectly(m, ctx.principal!, model.id, input));
     return { alias };
   }
 
+  @Allow(Role.EDITOR, fromId('input.modelId', 'Model'))
   @Mutation(() => ModelPayload, { description: 'Removes an alias; its history stays. Needs EDITOR.' })
-  async removeModelAlias(@Arg('input') input: RemoveModelAliasInput, @Ctx() ctx: Context): Promise<ModelPayload> {
-    const model = await loadModelFor(ctx, input.modelId, Role.EDITOR, 'modelId');
+  async removeModelAlias(@Arg('input', { description: 'The model and the alias to remove.' }) input: RemoveModelAliasInput, @Ctx() ctx: Context): Promise<ModelPayload> {
+    const model = await loadByGlobalId(ctx.loaders, Model, input.modelId, 'modelId');
     const { model: after } = await ctx.db.transaction((m) => removeModelAlias(m, ctx.principal!, model.id, input));
     return { model: after };
   }

@@ -1,35 +1,34 @@
 import { Arg, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../core/graphql/context';
-import { notFound } from '../../core/graphql/errors';
-import { keyOf } from '../../core/graphql/ids';
+import { loadByGlobalId } from '../../core/graphql/ids';
 import { pageConnection } from '../../core/graphql/page-loader';
 import { Connection } from '../../core/graphql/pagination';
-import { requireProjectRole } from '../../core/auth/access';
+import { Allow } from '../../core/auth/permission';
+import { fromId } from '../../core/auth/locators';
 import { Role } from '../../core/auth/role';
 import { ModelVersionConnection } from './dto/connections';
 import { CreateModelVersionInput, ModelVersionPayload, UpdateModelVersionInput } from './dto/model-version.input';
 import { ModelVersion, ModelVersionOrder } from './model-version.entity';
 import { Model } from './model.entity';
-import { loadModelFor } from './model.access';
 import { versionPage } from './model.pages';
 import { createModelVersion, updateModelVersion } from './model.service';
 
 @Resolver(() => ModelVersion)
 export class ModelVersionResolver {
+  @Allow(Role.EDITOR, fromId('input.modelId', 'Model'))
   @Mutation(() => ModelVersionPayload, {
     description: 'Registers a version; the server numbers it. With idempotencyKey, a retry returns the first result. Needs EDITOR.',
   })
-  async createModelVersion(@Arg('input') input: CreateModelVersionInput, @Ctx() ctx: Context): Promise<ModelVersionPayload> {
-    const model = await loadModelFor(ctx, input.modelId, Role.EDITOR, 'modelId');
+  async createModelVersion(@Arg('input', { description: 'The model and the new version.' }) input: CreateModelVersionInput, @Ctx() ctx: Context): Promise<ModelVersionPayload> {
+    const model = await loadByGlobalId(ctx.loaders, Model, input.modelId, 'modelId');
     const { version } = await ctx.db.transaction((m) => createModelVersion(m, ctx.principal!, model.id, input));
     return { modelVersion: version };
   }
 
+  @Allow(Role.EDITOR, fromId('input.id', 'ModelVersion'))
   @Mutation(() => ModelVersionPayload, { description: 'Changes a version\'s status, description or tags. Needs EDITOR.' })
-  async updateModelVersion(@Arg('input') input: UpdateModelVersionInput, @Ctx() ctx: Context): Promise<ModelVersionPayload> {
-    const current = await ctx.loaders.modelVersionById.load(keyOf(input.id, 'ModelVersion'));
-    if (!current) throw notFound('ModelVersion', input.id);
-    requireProjectRole(ctx, current.projectId, Role.EDITOR);
+  async updateModelVersion(@Arg('input', { description: 'The version and the fields to change.' }) input: UpdateModelVersionInput, @Ctx() ctx: Context): Promise<ModelVersionPayload> {
+    const current = await loadByGlobalId(ctx.loaders, ModelVersion, input.id);
     const { version } = await ctx.db.transaction((m) => updateModelVersion(m, ctx.principal!, current.id, input));
     return { modelVersion: version };
   }

@@ -1,11 +1,13 @@
 import { Arg, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../core/graphql/context';
-import { notFound } from '../../core/graphql/errors';
+import { loadByGlobalId } from '../../core/graphql/ids';
 import { pageConnection } from '../../core/graphql/page-loader';
 import { Connection } from '../../core/graphql/pagination';
-import { requireProjectRole } from '../../core/auth/access';
+import { Allow } from '../../core/auth/permission';
+import { fromId } from '../../core/auth/locators';
 import { Role } from '../../core/auth/role';
 import { Project } from '../project/project.entity';
+import { fromSlug, loadProjectBySlug } from '../project/project.locators';
 import { AliasEventConnection, ModelVersionConnection } from './dto/connections';
 import { ArchiveModelInput, CreateModelInput, ModelPayload, UpdateModelInput } from './dto/model.input';
 import { ModelVersionFilter } from './dto/model-version.input';
@@ -14,27 +16,27 @@ import { ModelVersion, ModelVersionOrder } from './model-version.entity';
 import { Model } from './model.entity';
 import { aliasEventPage, versionPage } from './model.pages';
 import { archiveModel, createModel, updateModel } from './model.service';
-import { loadModelFor } from './model.access';
 
 @Resolver(() => Model)
 export class ModelResolver {
+  @Allow(Role.EDITOR, fromSlug('input.projectSlug'))
   @Mutation(() => ModelPayload, { description: 'Registers a model in a project. Needs EDITOR.' })
-  async createModel(@Arg('input') input: CreateModelInput, @Ctx() ctx: Context): Promise<ModelPayload> {
-    const project = await ctx.loaders.projectBySlug.load(input.projectSlug);
-    if (!project) throw notFound('Project', input.projectSlug);
-    const actor = requireProjectRole(ctx, project.id, Role.EDITOR);
-    return { model: await ctx.db.transaction((m) => createModel(m, actor, project.id, input)) };
+  async createModel(@Arg('input', { description: 'The new model.' }) input: CreateModelInput, @Ctx() ctx: Context): Promise<ModelPayload> {
+    const project = await loadProjectBySlug(ctx.loaders, input.projectSlug);
+    return { model: await ctx.db.transaction((m) => createModel(m, ctx.principal!, project.id, input)) };
   }
 
+  @Allow(Role.EDITOR, fromId('input.id', 'Model'))
   @Mutation(() => ModelPayload, { description: 'Changes a model\'s description, task, license or tags. Needs EDITOR.' })
-  async updateModel(@Arg('input') input: UpdateModelInput, @Ctx() ctx: Context): Promise<ModelPayload> {
-    const model = await loadModelFor(ctx, input.id, Role.EDITOR);
+  async updateModel(@Arg('input', { description: 'The model and the fields to change.' }) input: UpdateModelInput, @Ctx() ctx: Context): Promise<ModelPayload> {
+    const model = await loadByGlobalId(ctx.loaders, Model, input.id);
     return { model: await ctx.db.transaction((m) => updateModel(m, ctx.principal!, model.id, input)) };
   }
 
+  @Allow(Role.EDITOR, fromId('input.id', 'Model'))
   @Mutation(() => ModelPayload, { description: 'Archives (or restores) a model; its versions and history are kept. Needs EDITOR.' })
-  async archiveModel(@Arg('input') input: ArchiveModelInput, @Ctx() ctx: Context): Promise<ModelPayload> {
-    const model = await loadModelFor(ctx, input.id, Role.EDITOR);
+  async archiveModel(@Arg('input', { description: 'The model, and whether to archive or restore it.' }) input: ArchiveModelInput, @Ctx() ctx: Context): Promise<ModelPayload> {
+    const model = await loadByGlobalId(ctx.loaders, Model, input.id);
     return { model: await ctx.db.transaction((m) => archiveModel(m, ctx.principal!, model.id, input.archived ?? true)) };
   }
 

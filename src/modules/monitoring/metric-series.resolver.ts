@@ -1,13 +1,14 @@
 import { Arg, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import type { Context } from '../../core/graphql/context';
-import { badInput, notFound } from '../../core/graphql/errors';
+import { badInput } from '../../core/graphql/errors';
 import { pageConnection } from '../../core/graphql/page-loader';
 import { Connection } from '../../core/graphql/pagination';
-import { requireProjectRole } from '../../core/auth/access';
+import { Allow } from '../../core/auth/permission';
 import { Role } from '../../core/auth/role';
 import { ModelVersion } from '../model/model-version.entity';
 import { Project } from '../project/project.entity';
+import { fromSlug, loadProjectBySlug } from '../project/project.locators';
 import { MetricSeriesConnection, MonitorConnection } from './dto/connections';
 import { RecordMetricsInput, RecordMetricsPayload } from './dto/metrics.input';
 import { Aggregation, MetricPoint, MetricSeries } from './metric-series.entity';
@@ -18,14 +19,14 @@ import { monitorPage, seriesPage } from './monitoring.pages';
 
 @Resolver(() => MetricSeries)
 export class MetricSeriesResolver {
+  @Allow(Role.EDITOR, fromSlug('input.projectSlug'))
   @Mutation(() => RecordMetricsPayload, {
     description: `Stores up to ${MAX_POINTS_PER_CALL} metric points, all or nothing; a series is created by its first point. ` +
       'Monitors of the metrics written are evaluated after the points are committed. Needs EDITOR.',
   })
-  async recordMetrics(@Arg('input') input: RecordMetricsInput, @Ctx() ctx: Context): Promise<RecordMetricsPayload> {
-    const project = await ctx.loaders.projectBySlug.load(input.projectSlug);
-    if (!project) throw notFound('Project', input.projectSlug);
-    const actor = requireProjectRole(ctx, project.id, Role.EDITOR);
+  async recordMetrics(@Arg('input', { description: 'The project and the points to store.' }) input: RecordMetricsInput, @Ctx() ctx: Context): Promise<RecordMetricsPayload> {
+    const project = await loadProjectBySlug(ctx.loaders, input.projectSlug);
+    const actor = ctx.principal!;
     const result = await ctx.db.transaction((m) => recordMetrics(m, actor, project.id, input));
     await evaluateAfterWrite(ctx.db, ctx.log, actor, project.id, result.names);
     return { accepted: result.accepted, duplicate: result.duplicate };

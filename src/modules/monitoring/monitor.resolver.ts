@@ -1,14 +1,15 @@
 import { Arg, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../core/graphql/context';
-import { notFound } from '../../core/graphql/errors';
-import { keyOf } from '../../core/graphql/ids';
+import { loadByGlobalId } from '../../core/graphql/ids';
 import { pageConnection } from '../../core/graphql/page-loader';
 import { Connection } from '../../core/graphql/pagination';
-import { requireProjectRole } from '../../core/auth/access';
+import { Allow } from '../../core/auth/permission';
+import { fromId } from '../../core/auth/locators';
 import { Role } from '../../core/auth/role';
 import { ModelVersion } from '../model/model-version.entity';
 import { Model } from '../model/model.entity';
 import { Project } from '../project/project.entity';
+import { fromSlug, loadProjectBySlug } from '../project/project.locators';
 import { AlertConnection } from './dto/connections';
 import { CreateMonitorInput, MonitorPayload, UpdateMonitorInput } from './dto/monitor.input';
 import { Alert, Monitor } from './monitor.entity';
@@ -17,20 +18,18 @@ import { alertPage } from './monitoring.pages';
 
 @Resolver(() => Monitor)
 export class MonitorResolver {
+  @Allow(Role.EDITOR, fromSlug('input.projectSlug'))
   @Mutation(() => MonitorPayload, { description: 'Creates a monitor and evaluates it at once. Needs EDITOR.' })
-  async createMonitor(@Arg('input') input: CreateMonitorInput, @Ctx() ctx: Context): Promise<MonitorPayload> {
-    const project = await ctx.loaders.projectBySlug.load(input.projectSlug);
-    if (!project) throw notFound('Project', input.projectSlug);
-    const actor = requireProjectRole(ctx, project.id, Role.EDITOR);
-    return { monitor: await ctx.db.transaction((m) => createMonitor(m, actor, project.id, input)) };
+  async createMonitor(@Arg('input', { description: 'The project and the new monitor.' }) input: CreateMonitorInput, @Ctx() ctx: Context): Promise<MonitorPayload> {
+    const project = await loadProjectBySlug(ctx.loaders, input.projectSlug);
+    return { monitor: await ctx.db.transaction((m) => createMonitor(m, ctx.principal!, project.id, input)) };
   }
 
+  @Allow(Role.EDITOR, fromId('input.id', 'Monitor'))
   @Mutation(() => MonitorPayload, { description: 'Changes a monitor\'s thresholds, window or pause and evaluates it again. Needs EDITOR.' })
-  async updateMonitor(@Arg('input') input: UpdateMonitorInput, @Ctx() ctx: Context): Promise<MonitorPayload> {
-    const current = await ctx.loaders.monitorById.load(keyOf(input.id, 'Monitor'));
-    if (!current) throw notFound('Monitor', input.id);
-    const actor = requireProjectRole(ctx, current.projectId, Role.EDITOR);
-    return { monitor: await ctx.db.transaction((m) => updateMonitor(m, actor, current.id, input)) };
+  async updateMonitor(@Arg('input', { description: 'The monitor and the fields to change.' }) input: UpdateMonitorInput, @Ctx() ctx: Context): Promise<MonitorPayload> {
+    const current = await loadByGlobalId(ctx.loaders, Monitor, input.id);
+    return { monitor: await ctx.db.transaction((m) => updateMonitor(m, ctx.principal!, current.id, input)) };
   }
 
   @FieldResolver(() => Project, { description: 'The project the monitor belongs to.' })

@@ -1,63 +1,65 @@
 import { Arg, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../core/graphql/context';
-import { notFound } from '../../core/graphql/errors';
-import { keyOf } from '../../core/graphql/ids';
-import { pageConnection, pageSpec } from '../../core/graphql/page-loader';
-import { Connection, pageSize } from '../../core/graphql/pagination';
-import { requireProjectRole } from '../../core/auth/access';
+import { loadByGlobalId } from '../../core/graphql/ids';
+import { pageConnection } from '../../core/graphql/page-loader';
+import { Connection } from '../../core/graphql/pagination';
+import { Allow } from '../../core/auth/permission';
+import { fromId } from '../../core/auth/locators';
 import { Role } from '../../core/auth/role';
 import { DatasetVersion } from '../dataset/dataset-version.entity';
 import { ModelPayload } from '../model/dto/model.input';
 import { ModelVersion } from '../model/model-version.entity';
 import { Model } from '../model/model.entity';
-import { loadModelFor } from '../model/model.access';
 import {
   DecidePromotionInput, PromotionRequestConnection, PromotionRequestPayload, RequestPromotionInput, SetAliasPolicyInput,
 } from './dto/promotion.input';
 import { AliasPolicy, EvaluationGate, GateResult, PromotionRequest, PromotionStatus, StoredGate } from './promotion.entity';
+import { promotionRequestPage } from './promotion.pages';
 import { approvePromotion, rejectPromotion, requestPromotion, setAliasPolicy } from './promotion.service';
 
 const toGate = (g: StoredGate): EvaluationGate => Object.assign(new EvaluationGate(), g);
 
-/** Loads a request and checks the caller's role in its model's project. */
-async function loadRequestFor(ctx: Context, id: string, role: Role): Promise<{ request: PromotionRequest; projectId: string }> {
-  const request = await ctx.loaders.promotionRequestById.load(keyOf(id, 'PromotionRequest'));
-  if (!request) throw notFound('PromotionRequest', id);
+/** A request by global id, with the project of its model (both cached since the permission located them). */
+async function loadRequest(ctx: Context, id: string): Promise<{ request: PromotionRequest; projectId: string }> {
+  const request = await loadByGlobalId(ctx.loaders, PromotionRequest, id);
   const model = (await ctx.loaders.modelById.load(request.modelId))!;
-  requireProjectRole(ctx, model.projectId, role);
   return { request, projectId: model.projectId };
 }
 
 @Resolver(() => Model)
 export class ModelPromotionResolver {
+  @Allow(Role.ADMIN, fromId('input.modelId', 'Model'))
   @Mutation(() => ModelPayload, {
     description: 'Protects an alias with evaluation gates and required approvals (no gates and 0 approvals removes the protection). Needs ADMIN.',
   })
-  async setAliasPolicy(@Arg('input') input: SetAliasPolicyInput, @Ctx() ctx: Context): Promise<ModelPayload> {
-    const model = await loadModelFor(ctx, input.modelId, Role.ADMIN, 'modelId');
+  async setAliasPolicy(@Arg('input', { description: 'The model, the alias and its policy.' }) input: SetAliasPolicyInput, @Ctx() ctx: Context): Promise<ModelPayload> {
+    const model = await loadByGlobalId(ctx.loaders, Model, input.modelId, 'modelId');
     await ctx.db.transaction((m) => setAliasPolicy(m, ctx.principal!, model, input));
     return { model };
   }
 
+  @Allow(Role.EDITOR, fromId('input.modelId', 'Model'))
   @Mutation(() => PromotionRequestPayload, {
     description: 'Asks to move an alias to a version. Gates are checked now; with no approvals required the move applies at once. Needs EDITOR.',
   })
-  async requestPromotion(@Arg('input') input: RequestPromotionInput, @Ctx() ctx: Context): Promise<PromotionRequestPayload> {
-    const model = await loadModelFor(ctx, input.modelId, Role.EDITOR, 'modelId');
+  async requestPromotion(@Arg('input', { description: 'The model, the alias and the version to move it to.' }) input: RequestPromotionInput, @Ctx() ctx: Context): Promise<PromotionRequestPayload> {
+    const model = await loadByGlobalId(ctx.loaders, Model, input.modelId, 'modelId');
     return { promotionRequest: await ctx.db.transaction((m) => requestPromotion(m, ctx.principal!, model, input)) };
   }
 
+  @Allow(Role.EDITOR, fromId('input.id', 'PromotionRequest'))
   @Mutation(() => PromotionRequestPayload, {
     description: 'Approves a pending request (not your own). The last approval needed re-checks the gates and moves the alias. Needs EDITOR.',
   })
-  async approvePromotion(@Arg('input') input: DecidePromotionInput, @Ctx() ctx: Context): Promise<PromotionRequestPayload> {
-    const { request, projectId } = await loadRequestFor(ctx, input.id, Role.EDITOR);
+  async approvePromotion(@Arg('input', { description: 'The request, with an optional comment.' }) input: DecidePromotionInput, @Ctx() ctx: Context): Promise<PromotionRequestPayload> {
+    const { request, projectId } = await loadRequest(ctx, input.id);
     return { promotionRequest: await ctx.db.transaction((m) => approvePromotion(m, ctx.principal!, projectId, request.id, input.comment ?? null)) };
   }
 
+  @Allow(Role.EDITOR, fromId('input.id', 'PromotionRequest'))
   @Mutation(() => PromotionRequestPayload, { description: 'Rejects a pending request; the requester doing so cancels it. Needs EDITOR.' })
-  async rejectPromotion(@Arg('input') input: DecidePromotionInput, @Ctx() ctx: Context): Promise<PromotionRequestPayload> {
-    const { request, projectId } = await loadRequestFor(ctx, input.id, Role.EDITOR);
+  async rejectPromotion(@Arg('input', { description: 'The request, with an optional comment.' }) input: DecidePromotionInput, @Ctx() ctx: Context): Promise<PromotionRequestPayload> {
+    const { request, projectId } = await loadRequest(ctx, input.id);
     return { promotionRequest: await ctx.db.transaction((m) => rejectPromotion(m, ctx.principal!, projectId, request.id, input.comment ?? null)) };
   }
 
@@ -74,12 +76,7 @@ export class ModelPromotionResolver {
     @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
     @Arg('after', () => String, { nullable: true }) after: string | null,
   ): Promise<Connection<PromotionRequest>> {
-    const spec = pageSpec({
-      table: 'promotion_request', parentColumn: 'model_id',
-      sort: { tag: 'pr', desc: true, columns: [{ column: 'created_at', type: 'timestamptz', prop: 'createdAt' }, { column: 'id', type: 'uuid', prop: 'id' }] },
-      first: pageSize(first), after, filterKey: status,
-      where: (p) => (status ? `t.status = ${p.add(status)}` : null),
-    });
+    const spec = promotionRequestPage({ first, after, status });
     return pageConnection(await ctx.loaders.promotionRequestPages.load({ parentId: model.id, spec }), spec);
   }
 }
