@@ -32,12 +32,12 @@ export const POSTGRAPHILE_QUERY = `query Nested($slug: String!) {
     modelsByProjectId(first: 50, orderBy: [UPDATED_AT_DESC], condition: { archived: false }) {
       nodes {
         id name tags
-        modelAliasesByModelId(orderBy: [NAME_ASC]) { nodes { name modelVersionByVersionId { number } } }
-        modelVersionsByModelId(first: 10, orderBy: [NUMBER_DESC]) {
+        modelAliasesByProjectIdAndModelId(orderBy: [NAME_ASC]) { nodes { name modelVersionByProjectIdAndVersionId { number } } }
+        modelVersionsByProjectIdAndModelId(first: 10, orderBy: [NUMBER_DESC]) {
           nodes {
             id number tags
-            modelAliasesByVersionId(orderBy: [NAME_ASC]) { nodes { name } }
-            modelVersionByBaseVersionId { id number }
+            modelAliasesByProjectIdAndVersionId(orderBy: [NAME_ASC]) { nodes { name } }
+            modelVersionByProjectIdAndBaseVersionId { id number }
           }
         }
       }
@@ -114,14 +114,14 @@ export function normalizePostGraphile(body: string, peer: string): NormalizedMod
     id: postGraphileKey(m.id, 'Model'),
     name: m.name,
     tags: tagsOf(m.tags),
-    aliases: (m.modelAliasesByModelId.nodes as any[]).map((a) => ({ name: a.name, version: a.modelVersionByVersionId.number })),
-    versions: (m.modelVersionsByModelId.nodes as any[]).map((v) => ({
+    aliases: (m.modelAliasesByProjectIdAndModelId.nodes as any[]).map((a) => ({ name: a.name, version: a.modelVersionByProjectIdAndVersionId.number })),
+    versions: (m.modelVersionsByProjectIdAndModelId.nodes as any[]).map((v) => ({
       id: postGraphileKey(v.id, 'ModelVersion'),
       number: v.number,
       tags: tagsOf(v.tags),
-      aliases: (v.modelAliasesByVersionId.nodes as any[]).map((a) => a.name),
-      base: v.modelVersionByBaseVersionId
-        ? { id: postGraphileKey(v.modelVersionByBaseVersionId.id, 'ModelVersion'), number: v.modelVersionByBaseVersionId.number }
+      aliases: (v.modelAliasesByProjectIdAndVersionId.nodes as any[]).map((a) => a.name),
+      base: v.modelVersionByProjectIdAndBaseVersionId
+        ? { id: postGraphileKey(v.modelVersionByProjectIdAndBaseVersionId.id, 'ModelVersion'), number: v.modelVersionByProjectIdAndBaseVersionId.number }
         : null,
     })),
   }));

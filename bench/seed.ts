@@ -63,8 +63,8 @@ export async function seed(url: string): Promise<SeedShape> {
     );
     // production on version 8 of every model; champion on the newest version of every other one.
     const aliases = await c.query(
-      `INSERT INTO model_alias (model_id, name, version_id, revision, updated_by)
-       SELECT v.model_id, a.name, v.id, 1, 'bench'
+      `INSERT INTO model_alias (project_id, model_id, name, version_id, revision, updated_by)
+       SELECT v.project_id, v.model_id, a.name, v.id, 1, 'bench'
          FROM model_version v
          JOIN model m ON m.id = v.model_id
          JOIN (VALUES ('production', 8, false), ('champion', $2::int, true)) AS a(name, number, every_other)

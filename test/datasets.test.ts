@@ -366,8 +366,8 @@ async function seedLineage(n: number): Promise<string> {
     [slug],
   );
   await t.server.db.query(
-    `INSERT INTO model_version_dataset (model_version_id, dataset_version_id, role)
-     SELECT mv.id, dv.id, CASE mv.number WHEN 1 THEN 'TRAINING' ELSE 'EVALUATION' END
+    `INSERT INTO model_version_dataset (project_id, model_version_id, dataset_version_id, role)
+     SELECT p.id, mv.id, dv.id, CASE mv.number WHEN 1 THEN 'TRAINING' ELSE 'EVALUATION' END
        FROM project p JOIN model_version mv ON mv.project_id = p.id JOIN dataset_version dv ON dv.project_id = p.id
       WHERE p.slug = $1`,
     [slug],

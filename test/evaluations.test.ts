@@ -345,10 +345,10 @@ async function seed(models: number): Promise<string> {
      v AS (INSERT INTO model_version (model_id, project_id, number, status, source, created_by)
            SELECT m.id, m.project_id, n, 'READY', '{"kind":"ARTIFACT","uri":"s3://x"}', 'seed' FROM m, generate_series(1, 3) n RETURNING id, project_id),
      e AS (INSERT INTO evaluation (project_id, model_version_id, dataset_version_id, name, status, created_by, finished_at)
-           SELECT v.project_id, v.id, $3::uuid, 'run-' || k, 'COMPLETED', 'seed', now() FROM v, generate_series(1, 2) k RETURNING id),
-     em AS (INSERT INTO evaluation_metric (evaluation_id, name, slice, value)
-            SELECT e.id, x.name, x.slice, random() FROM e, (VALUES ('acc', NULL), ('acc', 'fr'), ('f1', NULL)) x(name, slice))
-     INSERT INTO eval_sample (evaluation_id, scores) SELECT e.id, '{"em": 1}' FROM e, generate_series(1, 3)`,
+           SELECT v.project_id, v.id, $3::uuid, 'run-' || k, 'COMPLETED', 'seed', now() FROM v, generate_series(1, 2) k RETURNING id, project_id),
+     em AS (INSERT INTO evaluation_metric (project_id, evaluation_id, name, slice, value)
+            SELECT e.project_id, e.id, x.name, x.slice, random() FROM e, (VALUES ('acc', NULL), ('acc', 'fr'), ('f1', NULL)) x(name, slice))
+     INSERT INTO eval_sample (project_id, evaluation_id, scores) SELECT e.project_id, e.id, '{"em": 1}' FROM e, generate_series(1, 3)`,
     [project.slug, models, dvKey],
   );
   return project.slug;

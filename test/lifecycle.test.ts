@@ -9,7 +9,7 @@ import { DataSource } from 'typeorm';
 import { emittedSchema } from '../scripts/emit-schema';
 import { migrate } from '../src/core/db/data-source';
 import { createDataSource } from '../src/app/database';
-import { TestServer, startTestServer, testDatabaseUrl, unique } from './support/harness';
+import { TestServer, createKey, createModel, createProject, createVersion, startTestServer, testDatabaseUrl, unique } from './support/harness';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -73,6 +73,109 @@ test('migrations apply on an empty database, revert completely, and apply again'
     expect(await tables()).toEqual([]);
     await migrate(ds);
     expect(await tables()).toEqual(migrated);
+  } finally {
+    if (ds.isInitialized) await ds.destroy();
+    await scratch.drop();
+  }
+});
+
+/** Tables the ProjectScopedKeys migration gives a project_id, each holding rows after `populate`. */
+const SCOPED = [
+  'model_alias', 'alias_event', 'model_version_dataset', 'model_version_feature_set', 'feature_value', 'feature_online',
+  'feature_write', 'evaluation_metric', 'eval_sample', 'feedback', 'column_profile', 'metric_point', 'alias_policy',
+  'promotion_request', 'promotion_approval',
+];
+
+/** Two projects with rows in every table the tenancy keys touch, written through the API. */
+async function populate(s: TestServer): Promise<void> {
+  for (let i = 0; i < 2; i++) {
+    const { slug } = await createProject(s, 'migrated');
+    const editor = await createKey(s, 'EDITOR', slug);
+    const ds = await s.ok(`mutation($input: CreateDatasetInput!) { createDataset(input: $input) { dataset { id } } }`, { input: { projectSlug: slug, name: 'ds' } });
+    const dv = (await s.ok(`mutation($input: CreateDatasetVersionInput!) { createDatasetVersion(input: $input) { datasetVersion { id } } }`,
+      { input: { datasetId: ds.createDataset.dataset.id, digest: `sha256:${unique('d')}`, columns: [{ name: 'age', dtype: 'INT' }] } })).createDatasetVersion.datasetVersion.id;
+    const fs = (await s.ok(`mutation($input: CreateFeatureSetInput!) { createFeatureSet(input: $input) { featureSet { id } } }`,
+      { input: { projectSlug: slug, name: 'fs', entityKey: 'customer_id', features: [{ name: 'age', dtype: 'INT' }] } })).createFeatureSet.featureSet.id;
+    await s.ok(`mutation($input: WriteFeatureValuesInput!) { writeFeatureValues(input: $input) { written } }`,
+      { input: { featureSetId: fs, idempotencyKey: 'w1', rows: [{ entityKey: 'c1', eventTimestamp: new Date().toISOString(), values: { age: 30 } }] } });
+    const model = await createModel(s, slug);
+    const v1 = await createVersion(s, model.id, { datasets: [{ datasetVersionId: dv, role: 'TRAINING' }], featureSetIds: [fs] });
+    await createVersion(s, model.id, { baseVersionId: v1.id });
+    await s.ok(`mutation($m: ID!) { setModelAlias(input: { modelId: $m, alias: "production", versionNumber: 1 }) { alias { revision } } }`, { m: model.id });
+    const evaluation = (await s.ok(`mutation($input: CreateEvaluationInput!) { createEvaluation(input: $input) { evaluation { id } } }`,
+      { input: { modelVersionId: v1.id, datasetVersionId: dv, name: 'offline', metrics: [{ name: 'accuracy', value: 0.9 }] } })).createEvaluation.evaluation.id;
+    await s.ok(`mutation($input: LogEvaluationSamplesInput!) { logEvaluationSamples(input: $input) { evaluation { id } } }`,
+      { input: { evaluationId: evaluation, samples: [{ input: 'q', output: 'a', scores: { exact_match: 1 } }] } });
+    await s.ok(`mutation($input: RecordFeedbackInput!) { recordFeedback(input: $input) { accepted } }`, { input: { modelVersionId: v1.id, kind: 'THUMBS', value: 1 } });
+    await s.ok(`mutation($input: RecordColumnProfileInput!) { recordColumnProfile(input: $input) { accepted } }`,
+      { input: { modelVersionId: v1.id, from: new Date(Date.now() - 3600_000).toISOString(), to: new Date().toISOString(), columns: [{ name: 'age', dtype: 'INT' }] } });
+    await s.ok(`mutation($input: RecordMetricsInput!) { recordMetrics(input: $input) { accepted } }`,
+      { input: { projectSlug: slug, points: [{ modelVersionId: v1.id, name: 'latency_ms', value: 500 }] } });
+    // Over its threshold from the start: the monitor opens an alert.
+    await s.ok(`mutation($input: CreateMonitorInput!) { createMonitor(input: $input) { monitor { status } } }`, {
+      input: { projectSlug: slug, name: 'latency', metric: 'latency_ms', modelVersionId: v1.id, aggregation: 'AVG', windowSeconds: 3600, comparator: 'GT', threshold: 100 },
+    });
+    await s.ok(`mutation($input: SetAliasPolicyInput!) { setAliasPolicy(input: $input) { model { id } } }`,
+      { input: { modelId: model.id, alias: 'production', requiredApprovals: 1, gates: [] } });
+    const request = (await s.ok(`mutation($input: RequestPromotionInput!) { requestPromotion(input: $input) { promotionRequest { id } } }`,
+      { input: { modelId: model.id, alias: 'production', versionNumber: 2 } })).requestPromotion.promotionRequest.id;
+    await s.ok(`mutation($id: ID!) { approvePromotion(input: { id: $id }) { promotionRequest { status } } }`, { id: request }, editor);
+  }
+}
+
+test('the tenancy keys migrate existing rows: down and up keep every row, and an existing cross-project link stops up', async () => {
+  const scratch = await scratchDatabase();
+  const ds: DataSource = createDataSource(scratch.url, 2);
+  try {
+    const s = await startTestServer({ DATABASE_URL: scratch.url });
+    try {
+      await populate(s);
+    } finally {
+      await s.stop();
+    }
+    await ds.initialize();
+    const tables: string[] = (await ds.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'typeorm_migrations' ORDER BY 1`))
+      .map((r: { tablename: string }) => r.tablename);
+    /** Row count and a hash of every row of every table, with or without project_id. */
+    const fingerprints = async (withoutProjectId: boolean) => Object.fromEntries(await Promise.all(tables.map(async (table) => {
+      const row = withoutProjectId ? `to_jsonb(x) - 'project_id'` : 'to_jsonb(x)';
+      const [{ n, h }] = await ds.query(`SELECT count(*)::int AS n, md5(coalesce(string_agg(r, ',' ORDER BY r), '')) AS h FROM (SELECT (${row})::text AS r FROM ${table} x) s`);
+      return [table, { n, h }];
+    })));
+    const scopedColumns = async () => Number((await ds.query(
+      `SELECT count(*) AS n FROM information_schema.columns WHERE table_schema = 'public' AND column_name = 'project_id' AND table_name = ANY($1)`, [SCOPED],
+    ))[0].n);
+
+    const written = await fingerprints(false);
+    const writtenWithout = await fingerprints(true);
+    expect([...SCOPED, 'alert'].filter((table) => written[table].n === 0)).toEqual([]);
+    expect(await scopedColumns()).toBe(SCOPED.length);
+
+    // down: the previous schema, every row still there.
+    expect(ds.migrations[ds.migrations.length - 1].name).toBe('ProjectScopedKeys1765000000000');
+    await ds.undoLastMigration();
+    expect(await scopedColumns()).toBe(0);
+    expect(await fingerprints(true)).toEqual(writtenWithout);
+
+    // A cross-project link the old schema let in: up refuses it, and rolls back whole.
+    await ds.query(
+      `INSERT INTO model_version_dataset (model_version_id, dataset_version_id, role)
+       SELECT v.id, d.id, 'REFERENCE' FROM model_version v JOIN dataset_version d ON d.project_id <> v.project_id LIMIT 1`,
+    );
+    const quiet = jest.spyOn(console, 'log').mockImplementation(() => undefined); // TypeORM prints the failed migration
+    try {
+      await expect(migrate(ds)).rejects.toMatchObject({ code: '23503', constraint: 'model_version_dataset_project_id_dataset_version_id_fkey' });
+    } finally {
+      quiet.mockRestore();
+    }
+    expect(await ds.showMigrations()).toBe(true);
+    expect(await scopedColumns()).toBe(0);
+    await ds.query(`DELETE FROM model_version_dataset WHERE role = 'REFERENCE'`);
+
+    // up again: each backfilled project_id is the one the API wrote in the first place.
+    await migrate(ds);
+    expect(await ds.showMigrations()).toBe(false);
+    expect(await fingerprints(false)).toEqual(written);
   } finally {
     if (ds.isInitialized) await ds.destroy();
     await scratch.drop();

@@ -39,8 +39,9 @@ async function seed(models: number): Promise<string> {
   );
   await t.server.db.query(
     `WITH v AS (SELECT v.* FROM model_version v JOIN project p ON p.id = v.project_id WHERE p.slug = $1 AND v.number = 3)
-     , a AS (INSERT INTO model_alias (model_id, name, version_id, revision, updated_by) SELECT model_id, 'production', id, 1, 'seed' FROM v)
-     INSERT INTO alias_event (model_id, alias, to_version_id, actor) SELECT model_id, 'production', id, 'seed' FROM v`,
+     , a AS (INSERT INTO model_alias (project_id, model_id, name, version_id, revision, updated_by)
+             SELECT project_id, model_id, 'production', id, 1, 'seed' FROM v)
+     INSERT INTO alias_event (project_id, model_id, alias, to_version_id, actor) SELECT project_id, model_id, 'production', id, 'seed' FROM v`,
     [slug],
   );
   return slug;

@@ -459,10 +459,10 @@ describe('metricPoints', () => {
     await c.connect();
     try {
       await c.query('BEGIN');
-      const [{ id: seriesA }] = (await c.query(
-        `UPDATE metric_series SET last_value = 100 WHERE project_id = (SELECT id FROM project WHERE slug = $1) AND name = 'a' RETURNING id`, [slug],
+      const [{ id: seriesA, project_id: projectId }] = (await c.query(
+        `UPDATE metric_series SET last_value = 100 WHERE project_id = (SELECT id FROM project WHERE slug = $1) AND name = 'a' RETURNING id, project_id`, [slug],
       )).rows;
-      await c.query(`INSERT INTO metric_point (series_id, ts, value) VALUES ($1, now(), 100)`, [seriesA]);
+      await c.query(`INSERT INTO metric_point (project_id, series_id, ts, value) VALUES ($1, $2, now(), 100)`, [projectId, seriesA]);
       await c.query(`SELECT pg_notify('${POINTS_CHANNEL}', (SELECT id::text FROM project WHERE slug = $1))`, [slug]);
       await t.ok(RECORD, { input: { projectSlug: slug, points: [{ name: 'b', value: 200 }] } });
       await new Promise((r) => setTimeout(r, 200));

@@ -139,6 +139,9 @@ export class DatasetUsage {
   @PrimaryColumn({ name: 'model_version_id', type: 'uuid' })
   modelVersionId: string;
 
+  @Column({ name: 'project_id', type: 'uuid' })
+  projectId: string;
+
   @PrimaryColumn({ name: 'dataset_version_id', type: 'uuid' })
   datasetVersionId: string;
 

@@ -117,13 +117,13 @@ export async function checkUsages(m: EntityManager, projectId: string, usages: P
 }
 
 /** Links a model version to the dataset versions it used: one set-based insert, in the caller's transaction. */
-export async function linkUsages(m: EntityManager, modelVersionId: string, usages: ParsedUsage[]): Promise<void> {
+export async function linkUsages(m: EntityManager, modelVersionId: string, projectId: string, usages: ParsedUsage[]): Promise<void> {
   if (!usages.length) return;
   await m.query(
-    `INSERT INTO model_version_dataset (model_version_id, dataset_version_id, role)
-     SELECT $1, k.d, k.r FROM unnest($2::uuid[], $3::text[]) AS k(d, r)
+    `INSERT INTO model_version_dataset (project_id, model_version_id, dataset_version_id, role)
+     SELECT $4, $1, k.d, k.r FROM unnest($2::uuid[], $3::text[]) AS k(d, r)
      ON CONFLICT DO NOTHING`,
-    [modelVersionId, usages.map((u) => u.datasetVersionId), usages.map((u) => u.role)],
+    [modelVersionId, usages.map((u) => u.datasetVersionId), usages.map((u) => u.role), projectId],
   );
 }
 
@@ -135,6 +135,6 @@ export async function linkVersionDatasets(m: EntityManager, v: VersionCreated): 
   const usages = parseUsages(v.input.datasets);
   if (!usages.length) return;
   await checkUsages(m, v.projectId, usages);
-  await linkUsages(m, v.versionId, usages);
+  await linkUsages(m, v.versionId, v.projectId, usages);
   return { datasets: usages.map((u) => ({ datasetVersionId: toGlobalId('DatasetVersion', u.datasetVersionId), role: u.role })) };
 }

@@ -10,6 +10,9 @@ export class ColumnProfile {
   @Column({ name: 'model_version_id', type: 'uuid' })
   modelVersionId: string;
 
+  @Column({ name: 'project_id', type: 'uuid' })
+  projectId: string;
+
   @Column({ name: 'window_from', type: 'timestamptz', precision: 3 })
   windowFrom: Date;
 

@@ -18,12 +18,12 @@ export async function recordColumnProfile(
   // A production window has no declared row count to hold counts against.
   const columns = checkColumns(input.columns, null);
   const [row] = await m.query(
-    `INSERT INTO column_profile (model_version_id, window_from, window_to, columns, recorded_by)
-     VALUES ($1, $2, $3, $4::jsonb, $5)
+    `INSERT INTO column_profile (project_id, model_version_id, window_from, window_to, columns, recorded_by)
+     VALUES ($6, $1, $2, $3, $4::jsonb, $5)
      ON CONFLICT (model_version_id, window_from, window_to)
        DO UPDATE SET columns = excluded.columns, recorded_at = now(), recorded_by = excluded.recorded_by
      RETURNING id, (xmax <> 0) AS replaced`,
-    [version.id, input.from.toISOString(), input.to.toISOString(), JSON.stringify(columns), actor.name],
+    [version.id, input.from.toISOString(), input.to.toISOString(), JSON.stringify(columns), actor.name, version.projectId],
   );
   // The audit names the window and the columns, not their statistics: those can be large.
   await recordAudit(m, {

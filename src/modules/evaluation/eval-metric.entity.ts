@@ -8,6 +8,9 @@ export class EvalMetric {
   @PrimaryColumn({ name: 'evaluation_id', type: 'uuid' })
   evaluationId: string;
 
+  @Column({ name: 'project_id', type: 'uuid' })
+  projectId: string;
+
   @PrimaryColumn()
   @Field({ description: 'Metric name, e.g. "accuracy", "ndcg@10", "latency.p95".' })
   name: string;

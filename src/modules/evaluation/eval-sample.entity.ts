@@ -18,6 +18,9 @@ export class EvalSample implements Node {
   @Column({ name: 'evaluation_id', type: 'uuid' })
   evaluationId: string;
 
+  @Column({ name: 'project_id', type: 'uuid' })
+  projectId: string;
+
   @Column({ type: 'jsonb', nullable: true })
   @Field(() => GraphQLJSON, { nullable: true, description: 'The input, e.g. a prompt or a feature row.' })
   input: unknown;

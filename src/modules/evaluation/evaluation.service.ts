@@ -38,7 +38,9 @@ const plainMetric = (x: EvalMetricInput) => ({ name: x.name, slice: x.slice ?? n
  * Upserts metrics in one statement and returns the values they replaced. A repeated (name,
  * slice) replaces the value; a direction left unsaid keeps the one logged before.
  */
-export async function upsertMetrics(m: EntityManager, evaluationId: string, input: EvalMetricInput[]): Promise<LoggedMetric[]> {
+export async function upsertMetrics(
+  m: EntityManager, evaluation: Pick<Evaluation, 'id' | 'projectId'>, input: EvalMetricInput[],
+): Promise<LoggedMetric[]> {
   const metrics = lastPerKey(input);
   return m.query(
     `WITH input AS (
@@ -48,8 +50,8 @@ export async function upsertMetrics(m: EntityManager, evaluationId: string, inpu
          JOIN input i ON i.name = em.name AND coalesce(i.slice, '') = coalesce(em.slice, '')
         WHERE em.evaluation_id = $1
      ), up AS (
-       INSERT INTO evaluation_metric (evaluation_id, name, slice, value, higher_is_better)
-       SELECT $1, name, slice, value, higher_is_better FROM input
+       INSERT INTO evaluation_metric (project_id, evaluation_id, name, slice, value, higher_is_better)
+       SELECT $6, $1, name, slice, value, higher_is_better FROM input
        ON CONFLICT (evaluation_id, name, (coalesce(slice, ''))) DO UPDATE
          SET value = EXCLUDED.value,
              higher_is_better = coalesce(EXCLUDED.higher_is_better, evaluation_metric.higher_is_better),
@@ -57,8 +59,8 @@ export async function upsertMetrics(m: EntityManager, evaluationId: string, inpu
        RETURNING 1
      )
      SELECT name, slice, value FROM old ORDER BY name, slice NULLS FIRST`,
-    [evaluationId, metrics.map((x) => x.name), metrics.map((x) => x.slice ?? null), metrics.map((x) => x.value),
-      metrics.map((x) => x.higherIsBetter ?? null)],
+    [evaluation.id, metrics.map((x) => x.name), metrics.map((x) => x.slice ?? null), metrics.map((x) => x.value),
+      metrics.map((x) => x.higherIsBetter ?? null), evaluation.projectId],
   );
 }
 
@@ -88,7 +90,7 @@ export async function createEvaluation(
     idempotencyKey: input.idempotencyKey ?? null,
   });
   const metrics = input.metrics ?? [];
-  if (metrics.length) await upsertMetrics(m, created.id, metrics);
+  if (metrics.length) await upsertMetrics(m, created, metrics);
   await recordAudit(m, {
     projectId: created.projectId, actor: actor.name, action: 'evaluation.create', targetType: 'Evaluation', targetId: created.nodeId,
     after: {
@@ -104,7 +106,7 @@ export async function createEvaluation(
 export async function logEvaluationMetrics(m: EntityManager, actor: Principal, evaluationId: string, metrics: EvalMetricInput[]): Promise<Evaluation> {
   const evaluation = await lockEvaluation(m, evaluationId);
   requireRunning(evaluation, 'metrics');
-  const replaced = await upsertMetrics(m, evaluationId, metrics);
+  const replaced = await upsertMetrics(m, evaluation, metrics);
   await recordAudit(m, {
     projectId: evaluation.projectId, actor: actor.name, action: 'evaluation.logMetrics', targetType: 'Evaluation', targetId: evaluation.nodeId,
     before: replaced.length ? { metrics: replaced } : null,
@@ -116,21 +118,21 @@ export async function logEvaluationMetrics(m: EntityManager, actor: Principal, e
 const jsonOrNull = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
 
 /** Appends samples in one statement, in the order given (their ids follow that order). The caller holds the evaluation's lock. */
-export async function appendSamples(m: EntityManager, evaluationId: string, samples: EvalSampleInput[]): Promise<void> {
+export async function appendSamples(m: EntityManager, evaluation: Pick<Evaluation, 'id' | 'projectId'>, samples: EvalSampleInput[]): Promise<void> {
   await m.query(
-    `INSERT INTO eval_sample (evaluation_id, input, output, reference, scores)
-     SELECT $1, i.input, i.output, i.reference, i.scores
+    `INSERT INTO eval_sample (project_id, evaluation_id, input, output, reference, scores)
+     SELECT $6, $1, i.input, i.output, i.reference, i.scores
        FROM unnest($2::jsonb[], $3::jsonb[], $4::jsonb[], $5::jsonb[]) WITH ORDINALITY AS i(input, output, reference, scores, ord)
       ORDER BY i.ord`,
-    [evaluationId, samples.map((s) => jsonOrNull(s.input)), samples.map((s) => jsonOrNull(s.output)),
-      samples.map((s) => jsonOrNull(s.reference)), samples.map((s) => JSON.stringify(s.scores))],
+    [evaluation.id, samples.map((s) => jsonOrNull(s.input)), samples.map((s) => jsonOrNull(s.output)),
+      samples.map((s) => jsonOrNull(s.reference)), samples.map((s) => JSON.stringify(s.scores)), evaluation.projectId],
   );
 }
 
 export async function logEvaluationSamples(m: EntityManager, actor: Principal, evaluationId: string, samples: EvalSampleInput[]): Promise<Evaluation> {
   const evaluation = await lockEvaluation(m, evaluationId);
   requireRunning(evaluation, 'samples');
-  await appendSamples(m, evaluationId, samples);
+  await appendSamples(m, evaluation, samples);
   // Samples can be large and many: the audit log keeps the count, not the content.
   await recordAudit(m, {
     projectId: evaluation.projectId, actor: actor.name, action: 'evaluation.logSamples', targetType: 'Evaluation', targetId: evaluation.nodeId,

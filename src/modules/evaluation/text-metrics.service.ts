@@ -81,8 +81,8 @@ export async function scoreGenerations(m: EntityManager, actor: Principal, evalu
   }
 
   const scored = score(generations, metrics, novelty);
-  const replaced = await upsertMetrics(m, evaluation.id, scored.metrics);
-  await appendSamples(m, evaluation.id, req.generations.map((g, i) => ({
+  const replaced = await upsertMetrics(m, evaluation, scored.metrics);
+  await appendSamples(m, evaluation, req.generations.map((g, i) => ({
     input: g.input ?? null, output: g.output, reference: g.reference ?? null, scores: scored.scores[i],
   })));
   await recordAudit(m, {

@@ -55,9 +55,9 @@ export async function writeFeatureValues(
   const written = input.rows.length;
   if (input.idempotencyKey) {
     const claimed: unknown[] = await m.query(
-      `INSERT INTO feature_write (feature_set_id, idempotency_key, written) VALUES ($1, $2, $3)
+      `INSERT INTO feature_write (project_id, feature_set_id, idempotency_key, written) VALUES ($4, $1, $2, $3)
        ON CONFLICT (feature_set_id, idempotency_key) DO NOTHING RETURNING written`,
-      [fs.id, input.idempotencyKey, written],
+      [fs.id, input.idempotencyKey, written, fs.projectId],
     );
     if (claimed.length === 0) {
       const [first]: { written: number }[] = await m.query(
@@ -74,16 +74,16 @@ export async function writeFeatureValues(
        SELECT r.entity_key, r.feature, r.event_ts, r.value::jsonb AS value, r.ord
          FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::text[]) WITH ORDINALITY AS r(entity_key, feature, event_ts, value, ord)
      ), logged AS (
-       INSERT INTO feature_value (feature_set_id, entity_key, feature, event_ts, value)
-       SELECT $1::uuid, entity_key, feature, event_ts, value FROM input ORDER BY ord
+       INSERT INTO feature_value (project_id, feature_set_id, entity_key, feature, event_ts, value)
+       SELECT $6::uuid, $1::uuid, entity_key, feature, event_ts, value FROM input ORDER BY ord
      )
-     INSERT INTO feature_online AS o (feature_set_id, entity_key, feature, event_ts, value)
-     SELECT DISTINCT ON (entity_key, feature) $1::uuid, entity_key, feature, event_ts, value
+     INSERT INTO feature_online AS o (project_id, feature_set_id, entity_key, feature, event_ts, value)
+     SELECT DISTINCT ON (entity_key, feature) $6::uuid, $1::uuid, entity_key, feature, event_ts, value
        FROM input ORDER BY entity_key, feature, event_ts DESC, ord DESC
      ON CONFLICT (feature_set_id, entity_key, feature) DO UPDATE
         SET event_ts = EXCLUDED.event_ts, value = EXCLUDED.value, written_at = EXCLUDED.written_at
       WHERE o.event_ts <= EXCLUDED.event_ts`,
-    [fs.id, flat.entityKeys, flat.features, flat.eventTimestamps, flat.values],
+    [fs.id, flat.entityKeys, flat.features, flat.eventTimestamps, flat.values, fs.projectId],
   );
   await recordAudit(m, {
     projectId: fs.projectId, actor: actor.name, action: 'featureValues.write', targetType: 'FeatureSet', targetId: fs.nodeId,
@@ -105,8 +105,8 @@ export function featureSetKeys(ids: string[] | null | undefined, field = 'featur
 export async function linkFeatureSets(m: EntityManager, modelVersionId: string, projectId: string, keys: string[]): Promise<void> {
   if (keys.length === 0) return;
   const linked: unknown[] = await m.query(
-    `INSERT INTO model_version_feature_set (model_version_id, feature_set_id)
-     SELECT $1::uuid, f.id FROM feature_set f WHERE f.id = ANY($2::uuid[]) AND f.project_id = $3
+    `INSERT INTO model_version_feature_set (project_id, model_version_id, feature_set_id)
+     SELECT $3, $1::uuid, f.id FROM feature_set f WHERE f.id = ANY($2::uuid[]) AND f.project_id = $3
      ON CONFLICT DO NOTHING RETURNING feature_set_id`,
     [modelVersionId, keys, projectId],
   );

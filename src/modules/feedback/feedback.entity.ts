@@ -28,6 +28,9 @@ export class Feedback {
   @Column({ name: 'model_version_id', type: 'uuid' })
   modelVersionId: string;
 
+  @Column({ name: 'project_id', type: 'uuid' })
+  projectId: string;
+
   @Column({ type: 'text' })
   kind: FeedbackKind;
 

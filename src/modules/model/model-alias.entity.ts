@@ -9,6 +9,9 @@ export class ModelAlias {
   @PrimaryColumn({ name: 'model_id', type: 'uuid' })
   modelId: string;
 
+  @Column({ name: 'project_id', type: 'uuid' })
+  projectId: string;
+
   @PrimaryColumn()
   @Field({ description: 'The alias, e.g. "production", "champion".' })
   name: string;
@@ -43,6 +46,9 @@ export class AliasEvent implements Node {
 
   @Column({ name: 'model_id', type: 'uuid' })
   modelId: string;
+
+  @Column({ name: 'project_id', type: 'uuid' })
+  projectId: string;
 
   @Column()
   @Field({ description: 'The alias that moved.' })

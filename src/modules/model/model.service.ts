@@ -237,13 +237,13 @@ export async function setModelAlias(
   if (current?.versionId === version.id) return { alias: current, moved: false, projectId: model.projectId };
   const revision = (current?.revision ?? 0) + 1;
   await m.query(
-    `INSERT INTO model_alias (model_id, name, version_id, revision, updated_at, updated_by)
-     VALUES ($1, $2, $3, $4, now(), $5)
+    `INSERT INTO model_alias (project_id, model_id, name, version_id, revision, updated_at, updated_by)
+     VALUES ($6, $1, $2, $3, $4, now(), $5)
      ON CONFLICT (model_id, name) DO UPDATE SET version_id = $3, revision = $4, updated_at = now(), updated_by = $5`,
-    [modelId, input.alias, version.id, revision, actor.name],
+    [modelId, input.alias, version.id, revision, actor.name, model.projectId],
   );
   const moved = await m.insert(AliasEvent, {
-    modelId, alias: input.alias, fromVersionId: current?.versionId ?? null, toVersionId: version.id,
+    projectId: model.projectId, modelId, alias: input.alias, fromVersionId: current?.versionId ?? null, toVersionId: version.id,
     actor: actor.name, reason: input.reason ?? null,
   });
   await touchModel(m, modelId);
@@ -272,7 +272,7 @@ export async function removeModelAlias(
     [modelId, input.alias, actor.name],
   );
   const removed = await m.insert(AliasEvent, {
-    modelId, alias: input.alias, fromVersionId: current.versionId, toVersionId: null, actor: actor.name, reason: input.reason ?? null,
+    projectId: model.projectId, modelId, alias: input.alias, fromVersionId: current.versionId, toVersionId: null, actor: actor.name, reason: input.reason ?? null,
   });
   await touchModel(m, modelId);
   await recordAudit(m, {

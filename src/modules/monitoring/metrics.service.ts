@@ -142,7 +142,8 @@ export async function recordMetrics(m: EntityManager, actor: Principal, projectI
 
   // The NOTIFY for live subscriptions rides on the same statement (delivered on commit, once per call).
   await m.query(
-    `WITH p AS (INSERT INTO metric_point (series_id, ts, value) SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::float8[]))
+    `WITH p AS (INSERT INTO metric_point (project_id, series_id, ts, value)
+                SELECT $4::uuid, k.* FROM unnest($1::uuid[], $2::timestamptz[], $3::float8[]) AS k)
      ${NOTIFY_POINTS('$4')}`,
     [batch.seriesIndex.map((i) => seriesIds[i]), batch.ts, batch.values, projectId],
   );

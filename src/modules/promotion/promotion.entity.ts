@@ -54,6 +54,9 @@ export class AliasPolicy {
   @PrimaryColumn({ name: 'model_id', type: 'uuid' })
   modelId: string;
 
+  @Column({ name: 'project_id', type: 'uuid' })
+  projectId: string;
+
   @PrimaryColumn()
   @Field({ description: 'The protected alias, e.g. "production".' })
   alias: string;
@@ -105,6 +108,9 @@ export class PromotionRequest implements Node {
 
   @Column({ name: 'model_id', type: 'uuid' })
   modelId: string;
+
+  @Column({ name: 'project_id', type: 'uuid' })
+  projectId: string;
 
   @Column()
   @Field({ description: 'The alias to move.' })

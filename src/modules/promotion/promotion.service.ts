@@ -72,9 +72,9 @@ export async function setAliasPolicy(m: EntityManager, actor: Principal, model: 
     await m.delete(AliasPolicy, { modelId: model.id, alias: input.alias });
   } else {
     await m.query(
-      `INSERT INTO alias_policy (model_id, alias, required_approvals, gates, updated_at, updated_by) VALUES ($1, $2, $3, $4, now(), $5)
+      `INSERT INTO alias_policy (project_id, model_id, alias, required_approvals, gates, updated_at, updated_by) VALUES ($6, $1, $2, $3, $4, now(), $5)
        ON CONFLICT (model_id, alias) DO UPDATE SET required_approvals = $3, gates = $4, updated_at = now(), updated_by = $5`,
-      [model.id, input.alias, input.requiredApprovals, JSON.stringify(gates), actor.name],
+      [model.id, input.alias, input.requiredApprovals, JSON.stringify(gates), actor.name, model.projectId],
     );
   }
   await recordAudit(m, {
@@ -135,7 +135,7 @@ export async function requestPromotion(
   const gateResults = await evaluateGates(m, version.id, policy?.gates ?? []);
   const gatesPass = gateResults.every((r) => r.passed);
   const request = await insertReturning(m, PromotionRequest, {
-    modelId: model.id, alias: input.alias, versionId: version.id,
+    projectId: model.projectId, modelId: model.id, alias: input.alias, versionId: version.id,
     status: gatesPass ? PromotionStatus.PENDING : PromotionStatus.REJECTED,
     requestedBy: actor.name, requestedByKey: actor.keyId, reason: input.reason ?? null, gateResults,
     decidedAt: gatesPass ? null : (() => 'now()') as never,
@@ -168,8 +168,9 @@ export async function approvePromotion(m: EntityManager, actor: Principal, proje
   const request = await lockPending(m, id);
   if (request.requestedByKey === actor.keyId) throw new AppError('FORBIDDEN', 'The requester cannot approve their own request');
   const inserted = await m.query(
-    `INSERT INTO promotion_approval (request_id, key_id, key_name, comment) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING key_id`,
-    [id, actor.keyId, actor.name, comment],
+    `INSERT INTO promotion_approval (project_id, request_id, key_id, key_name, comment) VALUES ($5, $1, $2, $3, $4)
+     ON CONFLICT DO NOTHING RETURNING key_id`,
+    [id, actor.keyId, actor.name, comment, projectId],
   );
   if (inserted.length === 0) throw new AppError('CONFLICT', 'This API key has already approved the request');
   await recordAudit(m, {
