@@ -5,7 +5,7 @@ import { ModelVersion } from '../model/model-version.entity';
 import { DatasetRole } from '../model/dataset-role';
 import { DatasetColumn, DatasetUsage, DatasetVersion } from './dataset-version.entity';
 import { Dataset } from './dataset.entity';
-import { loadDatasetFor } from './dataset.resolver';
+import { loadDatasetFor } from './dataset.access';
 import { createDatasetVersion } from './dataset.service';
 import { CreateDatasetVersionInput, DatasetVersionPayload } from './dto/dataset.input';
 

@@ -1,7 +1,6 @@
 import { Arg, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../core/graphql/context';
 import { notFound } from '../../core/graphql/errors';
-import { keyOf } from '../../core/graphql/ids';
 import { pageConnection } from '../../core/graphql/page-loader';
 import { Connection } from '../../core/graphql/pagination';
 import { requireProjectRole } from '../../core/auth/access';
@@ -48,12 +47,4 @@ export class DatasetResolver {
   latestVersion(@Root() dataset: Dataset, @Ctx() ctx: Context): Promise<DatasetVersion | null> {
     return ctx.loaders.latestVersionByDataset.load(dataset.id);
   }
-}
-
-/** Loads a dataset by global id and checks the caller's role in its project. */
-export async function loadDatasetFor(ctx: Context, id: string, role: Role, field = 'id'): Promise<Dataset> {
-  const dataset = await ctx.loaders.datasetById.load(keyOf(id, 'Dataset', field));
-  if (!dataset) throw notFound('Dataset', id);
-  requireProjectRole(ctx, dataset.projectId, role);
-  return dataset;
 }

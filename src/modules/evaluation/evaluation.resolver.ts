@@ -17,6 +17,7 @@ import {
 } from './dto/evaluation.types';
 import { EvalMetric } from './eval-metric.entity';
 import { EvalSample } from './eval-sample.entity';
+import { loadEvaluationFor } from './evaluation.access';
 import { Evaluation, EvaluationStatus } from './evaluation.entity';
 import { evaluationPage, samplePage } from './evaluation.pages';
 import { METRIC_NAME, METRIC_NAME_RULE, SLICE, SLICE_RULE } from './evaluation.rules';
@@ -26,14 +27,6 @@ import {
 
 const MAX_COMPARED_VERSIONS = 50;
 const MAX_COMPARED_METRICS = 100;
-
-/** Loads an evaluation by global id and checks the caller's role in its project. */
-export async function loadEvaluationFor(ctx: Context, id: string, role: Role, field = 'evaluationId'): Promise<Evaluation> {
-  const evaluation = await ctx.loaders.evaluationById.load(keyOf(id, 'Evaluation', field));
-  if (!evaluation) throw notFound('Evaluation', id);
-  requireProjectRole(ctx, evaluation.projectId, role);
-  return evaluation;
-}
 
 function checkMetricName(name: string, field: string): void {
   if (!METRIC_NAME.test(name)) throw badInput(`${field} ${METRIC_NAME_RULE}`, field);

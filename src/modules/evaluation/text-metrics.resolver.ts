@@ -5,7 +5,7 @@ import { keyOf } from '../../core/graphql/ids';
 import { Role } from '../../core/auth/role';
 import { EvaluationPayload } from './dto/evaluation.input';
 import { ScoreGenerationsInput } from './dto/score-generations.input';
-import { loadEvaluationFor } from './evaluation.resolver';
+import { loadEvaluationFor } from './evaluation.access';
 import { scoreGenerations } from './text-metrics.service';
 
 @Resolver()
