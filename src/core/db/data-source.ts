@@ -24,12 +24,15 @@ export class SqlStatementCounter implements TypeOrmLogger {
   }
 }
 
+/** A class, as TypeORM takes entities and migrations: by their constructors. */
+export type Class = abstract new (...args: never[]) => object;
+
 export interface DataSourceOptions {
   url: string;
   poolSize: number;
   /** The entities of every module, as the composition root lists them. */
-  entities: Function[];
-  migrations: Function[];
+  entities: Class[];
+  migrations: Class[];
   logger?: TypeOrmLogger;
 }
 
