@@ -1,5 +1,5 @@
 import type { DataSource, Logger as TypeOrmLogger } from 'typeorm';
-import { SessionLimits, openDataSource } from '../core/db/data-source';
+import { SessionLimits, openDataSource, type Class } from '../core/db/data-source';
 import { ORDER } from './modules';
 import { RegistryCore1764100000000 } from '../../migrations/1764100000000-RegistryCore';
 import { FeatureSets1764300000000 } from '../../migrations/1764300000000-FeatureSets';
@@ -13,10 +13,10 @@ import { RegistryEvents1764900000000 } from '../../migrations/1764900000000-Regi
 import { ProjectScopedKeys1765000000000 } from '../../migrations/1765000000000-ProjectScopedKeys';
 
 /** Every module's entities, in the declared order. */
-export const ENTITIES = ORDER.flatMap((m) => m.entities) as Function[];
+export const ENTITIES: Class[] = ORDER.flatMap((m) => m.entities);
 
 /** Listed, not globbed, so the same list works from TypeScript (tests) and compiled JavaScript. */
-export const MIGRATIONS: Function[] = [
+export const MIGRATIONS: Class[] = [
   RegistryCore1764100000000, Datasets1764180000000, Evaluations1764400000000, Feedback1764500000000, Promotions1764700000000,
   FeatureSets1764300000000, Monitoring1764600000000, Drift1764800000000, RegistryEvents1764900000000,
   ProjectScopedKeys1765000000000,

@@ -15,9 +15,10 @@ import { registerNodeType } from '../core/graphql/ids';
 
 /**
  * The declared order of the feature modules, earliest first. A module imports only `core/` and
- * the modules before it (`npm run lint` checks this with dependency-cruiser, whose rule lists the
- * same order); a later module extends an earlier one's types with field resolvers and its
- * mutations through hooks. This is the only place that names every module.
+ * the modules before it (`npm run lint` checks this with dependency-cruiser, whose config reads
+ * this array and the import lines above it, so keep both in this shape); a later module extends
+ * an earlier one's types with field resolvers and its mutations through hooks. This is the only
+ * place that names every module.
  */
 export const ORDER: readonly ModuleDescriptor[] = [
   projectModule,

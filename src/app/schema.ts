@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { GraphQLSchema, isAbstractType } from 'graphql';
-import { buildSchema } from 'type-graphql';
+import { buildSchema, type BuildSchemaOptions } from 'type-graphql';
 import { NodeResolver } from '../core/graphql/node.resolver';
 import { resolveNodeType } from '../core/graphql/ids';
 import { enforcePermissions } from '../core/auth/permission';
@@ -22,7 +22,7 @@ let built: Promise<GraphQLSchema> | null = null;
 /** Builds the schema once per process; type-graphql's metadata is global anyway. */
 export function getSchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
-    resolvers: resolverClasses() as unknown as [Function, ...Function[]],
+    resolvers: resolverClasses() as unknown as BuildSchemaOptions['resolvers'],
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     // class-validator on every input; failures reach formatError as BAD_USER_INPUT.
     validate: { forbidUnknownValues: false },

@@ -49,14 +49,17 @@ export function sessionOptions(limits?: SessionLimits): string {
   return settings.join(' ');
 }
 
+/** A class, as TypeORM takes entities and migrations: by their constructors. */
+export type Class = abstract new (...args: never[]) => object;
+
 export interface DataSourceOptions {
   url: string;
   poolSize: number;
   /** Timeouts of the pool's sessions; none for tools (migrations from the CLI, benchmarks' seeding). */
   session?: SessionLimits;
   /** The entities of every module, as the composition root lists them. */
-  entities: Function[];
-  migrations: Function[];
+  entities: Class[];
+  migrations: Class[];
   logger?: TypeOrmLogger;
 }
 

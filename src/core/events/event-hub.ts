@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
-import { EVENTS_CHANNEL, POINTS_CHANNEL } from './registry-events';
+import { EVENTS_CHANNEL, POINTS_CHANNEL } from './channels';
 import { KEYS_CHANNEL, PrincipalCache } from '../auth/principal-cache';
 
 export type StreamChannel = typeof EVENTS_CHANNEL | typeof POINTS_CHANNEL;

@@ -1,13 +1,9 @@
 import { EntityManager } from 'typeorm';
 import type { NodeType } from '../graphql/ids';
 import { RegistryEventType } from './registry-event-type';
+import { EVENTS_CHANNEL, POINTS_CHANNEL } from './channels';
 
-/**
- * NOTIFY channels. Payloads stay small (`<project id>:<event id>`, or the project id for
- * points): subscribers read the rows from the tables.
- */
-export const EVENTS_CHANNEL = 'modelgraph_events';
-export const POINTS_CHANNEL = 'modelgraph_points';
+export { EVENTS_CHANNEL, POINTS_CHANNEL };
 
 export interface EventEntry {
   projectId: string;
