@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import { badInput } from '../../core/graphql/errors';
@@ -11,7 +12,6 @@ import { Stream } from './stream';
 
 const EVENT_PAGE = 500;
 const POINT_PAGE = 5000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const maxId = (a: string, b: string) => (BigInt(a) >= BigInt(b) ? a : b);
 
 export interface StreamDeps {
