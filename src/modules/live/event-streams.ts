@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import { badInput } from '../../core/graphql/errors';
-import type { NodeType } from '../../core/graphql/ids';
+import { UUID_PATTERN, type NodeType } from '../../core/graphql/ids';
 import { Params } from '../../core/db/sql';
 import { checkCursorValues, decodeCursor, encodeCursor } from '../../core/graphql/pagination';
 import { EventHub, Signal, StreamChannel } from '../../core/events/event-hub';
@@ -165,14 +165,13 @@ interface PointPosition {
 }
 
 const pointCursor = (p: PointPosition) => encodeCursor(['p', p.lo, p.hi, p.afterSeries]);
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function parsePointCursor(since: string): PointPosition {
   const key = decodeCursor(since, 4, 'since')!;
   if (key[0] !== 'p') throw badInput('since is not a cursor of this stream', 'since');
   checkCursorValues([key[1], key[2]], ['bigint', 'bigint'], 'since');
   const [lo, hi, afterSeries] = [String(key[1]), String(key[2]), String(key[3])];
-  if (BigInt(lo) < 0n || BigInt(hi) < BigInt(lo) || (afterSeries !== '' && !UUID.test(afterSeries))) {
+  if (BigInt(lo) < 0n || BigInt(hi) < BigInt(lo) || (afterSeries !== '' && !UUID_PATTERN.test(afterSeries))) {
     throw badInput('since is not a valid cursor', 'since');
   }
   return { lo, hi, afterSeries };
