@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { badInput } from '../../core/graphql/errors';
 import { UUID_PATTERN, type NodeType } from '../../core/graphql/ids';
 import { Params } from '../../core/db/sql';
+import { groupBy } from '../../core/util/group-by';
 import { checkCursorValues, decodeCursor, encodeCursor } from '../../core/graphql/pagination';
 import { EventHub, Signal, StreamChannel } from '../../core/events/event-hub';
 import { EVENTS_CHANNEL, POINTS_CHANNEL } from '../../core/events/registry-events';
@@ -202,16 +203,12 @@ async function readPoints(db: DataSource, projectId: string, f: PointFilter, lo:
 
 /** Pushes one event per series of a round, in series id order, skipping those up to `after`. */
 function pushRound(stream: Stream<MetricPointsItem>, rows: { series_id: string; ts: Date; value: number }[], lo: string, hi: string, after: string) {
-  const bySeries = new Map<string, StreamedPoint[]>();
-  for (const r of rows) {
-    let list = bySeries.get(r.series_id);
-    if (!list) bySeries.set(r.series_id, (list = []));
-    list.push({ timestamp: r.ts, value: r.value, min: r.value, max: r.value, count: 1 });
-  }
+  const bySeries = groupBy(rows, (r) => r.series_id);
   const ids = [...bySeries.keys()].filter((id) => after === '' || id > after).sort();
   ids.forEach((seriesId, i) => {
     const last = i === ids.length - 1;
-    stream.push({ cursor: pointCursor(last ? { lo: hi, hi, afterSeries: '' } : { lo, hi, afterSeries: seriesId }), seriesId, points: bySeries.get(seriesId)! });
+    stream.push({ cursor: pointCursor(last ? { lo: hi, hi, afterSeries: '' } : { lo, hi, afterSeries: seriesId }), seriesId,
+      points: bySeries.get(seriesId)!.map((r): StreamedPoint => ({ timestamp: r.ts, value: r.value, min: r.value, max: r.value, count: 1 })) });
   });
 }
 

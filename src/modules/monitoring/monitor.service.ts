@@ -2,6 +2,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { Logger } from 'pino';
 import { isUniqueViolation } from '../../core/db/errors';
 import { hydrate } from '../../core/db/sql';
+import { groupBy } from '../../core/util/group-by';
 import { AppError, badInput, notFound } from '../../core/graphql/errors';
 import { keyOf, toGlobalId } from '../../core/graphql/ids';
 import { recordAudit } from '../../core/events/audit';
@@ -75,10 +76,10 @@ interface Target {
 async function evaluateLocked(m: EntityManager, actor: string, targets: Target[]): Promise<Monitor[]> {
   if (!targets.length) return [];
   const ids = targets.map((x) => x.id);
-  const byAggregation = new Map<Aggregation, string[]>();
-  for (const x of targets) byAggregation.set(x.aggregation, [...(byAggregation.get(x.aggregation) ?? []), x.id]);
   const rows: Record<string, unknown>[] = [];
-  for (const [aggregation, group] of byAggregation) rows.push(...(await m.query(evaluateSql(aggregation), [group])));
+  for (const [aggregation, group] of groupBy(targets, (x) => x.aggregation)) {
+    rows.push(...(await m.query(evaluateSql(aggregation), [group.map((x) => x.id)])));
+  }
   const monitors = hydrate(m, Monitor, rows);
   const statuses: MonitorStatus[] = [];
   const values: (number | null)[] = [];
