@@ -10,7 +10,7 @@ import { recordEvent } from '../../core/events/registry-events';
 import { RegistryEventType } from '../../core/events/registry-event-type';
 import { Principal } from '../../core/auth/principal';
 import { CreateMonitorInput, UpdateMonitorInput } from './dto/monitor.input';
-import { METRIC_NAME, METRIC_NAME_RULE, checkLabels } from './labels';
+import { METRIC_SERIES_NAME, METRIC_SERIES_NAME_RULE, checkLabels } from './labels';
 import { AGGREGATION_SQL, Aggregation } from './metric-series.entity';
 import { Alert, Comparator, Monitor, MonitorStatus } from './monitor.entity';
 
@@ -198,7 +198,7 @@ const auditView = (mo: Monitor) => ({
 
 /** Creates a monitor and evaluates it at once, so its status is meaningful from the start. */
 export async function createMonitor(m: EntityManager, actor: Principal, projectId: string, input: CreateMonitorInput): Promise<Monitor> {
-  if (!METRIC_NAME.test(input.metric)) throw badInput(`metric ${METRIC_NAME_RULE}`, 'metric');
+  if (!METRIC_SERIES_NAME.test(input.metric)) throw badInput(`metric ${METRIC_SERIES_NAME_RULE}`, 'metric');
   const labels = checkLabels(input.labels, 'labels');
   checkThresholds(input.comparator, input.threshold, input.warningThreshold);
   const target = await checkTarget(m, projectId, input);
