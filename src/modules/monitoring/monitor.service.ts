@@ -5,6 +5,7 @@ import { hydrate } from '../../core/db/sql';
 import { groupBy } from '../../core/util/group-by';
 import { AppError, badInput, notFound } from '../../core/graphql/errors';
 import { keyOf, toGlobalId } from '../../core/graphql/ids';
+import { refuseNull } from '../../core/graphql/patch';
 import { recordAudit } from '../../core/events/audit';
 import { recordEvent } from '../../core/events/registry-events';
 import { RegistryEventType } from '../../core/events/registry-event-type';
@@ -226,13 +227,17 @@ export async function createMonitor(m: EntityManager, actor: Principal, projectI
   return evaluated;
 }
 
-/** Changes thresholds, window or pause, then evaluates again with the new settings. */
+/**
+ * Changes thresholds, window or pause, then evaluates again with the new settings. Absent
+ * fields keep their value; null clears warningThreshold and is refused for the others.
+ */
 export async function updateMonitor(m: EntityManager, actor: Principal, id: string, input: UpdateMonitorInput): Promise<Monitor> {
+  refuseNull(input, ['threshold', 'windowSeconds', 'paused']);
   const [before] = hydrate(m, Monitor, await m.query(`SELECT * FROM monitor WHERE id = $1 FOR UPDATE`, [id]));
   if (!before) throw notFound('Monitor', input.id);
   const after = {
     threshold: input.threshold ?? before.threshold,
-    warningThreshold: input.warningThreshold ?? before.warningThreshold,
+    warningThreshold: input.warningThreshold === undefined ? before.warningThreshold : input.warningThreshold,
     windowSeconds: input.windowSeconds ?? before.windowSeconds,
     paused: input.paused ?? before.paused,
   };
