@@ -20,7 +20,7 @@ if (require.main === module) {
     const file = process.argv[2] && process.argv[2] !== '--check' ? path.resolve(process.argv[2]) : SCHEMA_FILE;
     if (process.argv.includes('--check')) {
       if (readFileSync(file, 'utf8') !== text) {
-        process.stderr.write(`${file} is out of date: run npm run build\n`);
+        process.stderr.write(`${file} is out of date with the code: run \`npm run schema\` to write it, then commit it\n`);
         process.exit(1);
       }
       return;

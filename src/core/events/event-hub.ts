@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import { EVENTS_CHANNEL, POINTS_CHANNEL } from './channels';
@@ -6,8 +7,6 @@ import { KEYS_CHANNEL, PrincipalCache } from '../auth/principal-cache';
 
 export type StreamChannel = typeof EVENTS_CHANNEL | typeof POINTS_CHANNEL;
 const TABLE: Record<StreamChannel, string> = { [EVENTS_CHANNEL]: 'registry_event', [POINTS_CHANNEL]: 'metric_point' };
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A wake-up flag: notify() any number of times, wait() returns once per batch of them. */
 export class Signal {

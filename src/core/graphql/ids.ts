@@ -60,8 +60,14 @@ export function resolveNodeType(value: object): string {
   return name;
 }
 
+/**
+ * A uuid as Postgres prints it (lowercase, hyphenated). Keys are compared as strings after
+ * they are read back (loader maps, cursor positions), so other spellings are refused, not cast.
+ */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 const SHAPES: Record<KeyShape, RegExp> = {
-  uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+  uuid: UUID_PATTERN,
   bigint: /^[1-9][0-9]{0,18}$/,
 };
 /** 19 digits can exceed a Postgres bigint, which would fail in SQL instead of as bad input. */

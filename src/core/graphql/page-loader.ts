@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import { DataSource, ObjectLiteral } from 'typeorm';
 import { Params, hydrate } from '../db/sql';
+import { groupBy } from '../util/group-by';
 import { badInput } from './errors';
 import { Connection, checkCursorValues, decodeCursor, toConnection } from './pagination';
 
@@ -36,12 +37,7 @@ export interface PageKey {
 export function pageLoader<T extends ObjectLiteral>(db: DataSource, cls: { new (): T }, batch: boolean, onRows?: (rows: T[]) => void) {
   return new DataLoader<PageKey, T[], string>(
     async (keys) => {
-      const groups = new Map<string, PageKey[]>();
-      for (const k of keys) {
-        const g = groups.get(k.spec.group) ?? [];
-        g.push(k);
-        groups.set(k.spec.group, g);
-      }
+      const groups = groupBy(keys, (k) => k.spec.group);
       const byKey = new Map<string, T[]>();
       await Promise.all(
         [...groups.values()].map(async (group) => {
@@ -68,12 +64,7 @@ export function pageLoader<T extends ObjectLiteral>(db: DataSource, cls: { new (
           const rows: Record<string, unknown>[] = await db.query(sql, p.values);
           const entities = hydrate(db, cls, rows);
           onRows?.(entities);
-          rows.forEach((row, i) => {
-            const key = `${row.__parent}|${spec.group}`;
-            const list = byKey.get(key) ?? [];
-            list.push(entities[i]);
-            byKey.set(key, list);
-          });
+          groupBy(entities, (_, i) => `${rows[i].__parent}|${spec.group}`, byKey);
         }),
       );
       return keys.map((k) => byKey.get(`${k.parentId}|${k.spec.group}`) ?? []);

@@ -1,6 +1,7 @@
 import { ArgsType, ClassType, Field, Int, ObjectType } from 'type-graphql';
 import { IsOptional, IsString } from 'class-validator';
 import { badInput } from './errors';
+import { UUID_PATTERN } from './ids';
 
 @ObjectType({ description: 'Where a page of a connection sits in the whole list.' })
 export class PageInfo {
@@ -87,12 +88,11 @@ export function decodeCursor(cursor: string | null | undefined, arity: number, f
   return key;
 }
 
-const CURSOR_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CURSOR_INTEGER = /^-?[0-9]{1,19}$/;
 
 function cursorValueFits(v: unknown, type: string): boolean {
   switch (type) {
-    case 'uuid': return typeof v === 'string' && CURSOR_UUID.test(v);
+    case 'uuid': return typeof v === 'string' && UUID_PATTERN.test(v);
     // Cursors hold toISOString() values; anything else did not come from this server.
     case 'timestamptz': return typeof v === 'string' && !Number.isNaN(Date.parse(v)) && new Date(v).toISOString() === v;
     case 'int': return Number.isInteger(Number(v)) && CURSOR_INTEGER.test(String(v)) && Math.abs(Number(v)) <= 2147483647;

@@ -2,17 +2,12 @@ import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
 import { hydrate } from '../../core/db/sql';
 import { pageLoader, pairLoader, rowLoader } from '../../core/graphql/page-loader';
+import { groupBy } from '../../core/util/group-by';
 import { DatasetRole } from '../model/dataset-role';
 import { DatasetUsage, DatasetVersion } from './dataset-version.entity';
 import { Dataset } from './dataset.entity';
 
 const ROLE_ORDER = Object.values(DatasetRole);
-
-function listOf<T>(map: Map<string, T[]>, key: string): T[] {
-  let list = map.get(key);
-  if (!list) map.set(key, (list = []));
-  return list;
-}
 
 export function datasetLoaders(db: DataSource, batch: boolean) {
   const datasetById = rowLoader(db, Dataset, batch, (ids) => `SELECT * FROM dataset WHERE id = ANY(${ids}::uuid[])`, (d) => d.id);
@@ -52,13 +47,10 @@ export function datasetLoaders(db: DataSource, batch: boolean) {
         );
         const versions = hydrate(db, DatasetVersion, rows);
         primeVersions(versions);
-        const byModelVersion = new Map<string, DatasetUsage[]>();
-        rows.forEach((row, i) => {
-          const usage = Object.assign(new DatasetUsage(), {
-            modelVersionId: row.usage_model_version_id as string, datasetVersionId: versions[i].id, role: row.usage_role as DatasetRole,
-          });
-          listOf(byModelVersion, usage.modelVersionId).push(usage);
-        });
+        const usages = rows.map((row, i) => Object.assign(new DatasetUsage(), {
+          modelVersionId: row.usage_model_version_id as string, datasetVersionId: versions[i].id, role: row.usage_role as DatasetRole,
+        }));
+        const byModelVersion = groupBy(usages, (u) => u.modelVersionId);
         for (const list of byModelVersion.values()) {
           list.sort((a, b) => ROLE_ORDER.indexOf(a.role) - ROLE_ORDER.indexOf(b.role));
         }
@@ -76,13 +68,10 @@ export function datasetLoaders(db: DataSource, batch: boolean) {
             ORDER BY u.dataset_version_id, mv.created_at DESC, mv.id DESC, u.role`,
           [ids],
         );
-        const byDatasetVersion = new Map<string, DatasetUsage[]>();
-        for (const row of rows) {
-          const usage = Object.assign(new DatasetUsage(), {
-            modelVersionId: row.model_version_id, datasetVersionId: row.dataset_version_id, role: row.role,
-          });
-          listOf(byDatasetVersion, usage.datasetVersionId).push(usage);
-        }
+        const usages = rows.map((row) => Object.assign(new DatasetUsage(), {
+          modelVersionId: row.model_version_id, datasetVersionId: row.dataset_version_id, role: row.role,
+        }));
+        const byDatasetVersion = groupBy(usages, (u) => u.datasetVersionId);
         return ids.map((id) => byDatasetVersion.get(id) ?? []);
       },
       { batch, cache: batch },

@@ -1,4 +1,5 @@
 import { badInput } from '../../core/graphql/errors';
+import { groupBy } from '../../core/util/group-by';
 import { ColumnStatistics, DatasetColumn, ValueCount } from '../dataset/dataset-version.entity';
 import { Hist, mergeHistograms } from './drift.stats';
 
@@ -13,15 +14,7 @@ import { Hist, mergeHistograms } from './drift.stats';
  */
 export function mergeProfiles(profiles: DatasetColumn[][]): DatasetColumn[] {
   if (profiles.length === 1) return profiles[0];
-  const byName = new Map<string, DatasetColumn[]>();
-  for (const columns of profiles) {
-    for (const c of columns) {
-      const list = byName.get(c.name);
-      if (list) list.push(c);
-      else byName.set(c.name, [c]);
-    }
-  }
-  return [...byName.entries()].map(([name, cols]) => {
+  return [...groupBy(profiles.flat(), (c) => c.name).entries()].map(([name, cols]) => {
     const dtype = cols[0].dtype;
     const other = cols.find((c) => c.dtype !== dtype);
     if (other) throw badInput(`Column "${name}" is ${dtype} in one production profile and ${other.dtype} in another`);

@@ -12,7 +12,8 @@ export const THRESHOLDS: Record<Exclude<DriftMethod, DriftMethod.AUTO>, number> 
 };
 /** Evidently switches from the p-value tests to the distances above this many reference values. */
 export const AUTO_SMALL_REFERENCE = 1000;
-export const MAX_FEATURES = 1000;
+/** Names one drift request may list in `features`. */
+export const MAX_DRIFT_FEATURE_NAMES = 1000;
 
 type Kind = 'numeric' | 'categorical';
 const KIND: Partial<Record<DataType, Kind>> = {
@@ -117,7 +118,7 @@ export function driftReport(req: DriftRequest): DriftReport {
   const curByName = new Map(req.current.map((c) => [c.name, c]));
   let pairs: [string, DatasetColumn, DatasetColumn][];
   if (req.features) {
-    if (req.features.length > MAX_FEATURES) throw badInput(`features takes at most ${MAX_FEATURES} names`, 'features');
+    if (req.features.length > MAX_DRIFT_FEATURE_NAMES) throw badInput(`features takes at most ${MAX_DRIFT_FEATURE_NAMES} names`, 'features');
     const names = [...new Set(req.features)];
     pairs = names.map((name) => {
       const field = `features.${req.features!.indexOf(name)}`;

@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
 import { Params, hydrate } from '../../core/db/sql';
 import { pageLoader, rowLoader } from '../../core/graphql/page-loader';
+import { groupBy } from '../../core/util/group-by';
 import { ModelVersion } from '../model/model-version.entity';
 import { EvalMetric } from './eval-metric.entity';
 import { EvalSample } from './eval-sample.entity';
@@ -51,8 +52,7 @@ export function evaluationLoaders(db: DataSource, batch: boolean) {
         const rows = hydrate(db, EvalMetric, await db.query(
           `SELECT * FROM evaluation_metric WHERE evaluation_id = ANY($1::uuid[]) ORDER BY evaluation_id, name, slice NULLS FIRST`, [ids],
         ));
-        const byEvaluation = new Map<string, EvalMetric[]>();
-        for (const r of rows) listOf(byEvaluation, r.evaluationId).push(r);
+        const byEvaluation = groupBy(rows, (r) => r.evaluationId);
         return ids.map((id) => byEvaluation.get(id) ?? []);
       },
       { batch, cache: batch },
@@ -64,11 +64,7 @@ export function evaluationLoaders(db: DataSource, batch: boolean) {
      */
     leaderboards: new DataLoader<LeaderboardKey, RankedEvaluation[], string>(
       async (keys) => {
-        const groups = new Map<string, LeaderboardKey[]>();
-        for (const k of keys) {
-          const g = JSON.stringify([k.metric, k.slice, k.datasetVersionId, k.first]);
-          listOf(groups, g).push(k);
-        }
+        const groups = groupBy(keys, (k) => JSON.stringify([k.metric, k.slice, k.datasetVersionId, k.first]));
         const byKey = new Map<string, RankedEvaluation[]>();
         await Promise.all([...groups.values()].map(async (group) => {
           const { metric, slice, datasetVersionId, first } = group[0];
@@ -109,22 +105,14 @@ export function evaluationLoaders(db: DataSource, batch: boolean) {
           // leaderboard costs one statement.
           const versions = hydrate(db, ModelVersion, unprefixed(rows, 'mv__'));
           primeEvaluations(evaluations);
-          rows.forEach((row, i) => {
-            listOf(byKey, leaderboardCacheKey({ ...group[0], projectId: evaluations[i].projectId }))
-              .push({ rank: Number(row.lb_rank), value: Number(row.lb_value), evaluation: evaluations[i], modelVersion: versions[i] });
-          });
+          const ranked = rows.map((row, i) => ({ rank: Number(row.lb_rank), value: Number(row.lb_value), evaluation: evaluations[i], modelVersion: versions[i] }));
+          groupBy(ranked, (r) => leaderboardCacheKey({ ...group[0], projectId: r.evaluation.projectId }), byKey);
         }));
         return keys.map((k) => byKey.get(leaderboardCacheKey(k)) ?? []);
       },
       { batch, cache: batch, cacheKeyFn: (k) => leaderboardCacheKey(k) },
     ),
   };
-}
-
-function listOf<T>(map: Map<string, T[]>, key: string): T[] {
-  let list = map.get(key);
-  if (!list) map.set(key, (list = []));
-  return list;
 }
 
 const leaderboardCacheKey = (k: LeaderboardKey) => `${k.projectId}|${JSON.stringify([k.metric, k.slice, k.datasetVersionId, k.first])}`;

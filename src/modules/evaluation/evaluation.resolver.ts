@@ -20,7 +20,7 @@ import { EvalMetric } from './eval-metric.entity';
 import { EvalSample } from './eval-sample.entity';
 import { Evaluation, EvaluationStatus } from './evaluation.entity';
 import { evaluationPage, samplePage } from './evaluation.pages';
-import { METRIC_NAME, METRIC_NAME_RULE, SLICE, SLICE_RULE } from './evaluation.rules';
+import { EVAL_METRIC_NAME, EVAL_METRIC_NAME_RULE, SLICE, SLICE_RULE } from './evaluation.rules';
 import {
   completeEvaluation, createEvaluation, latestMetricValues, logEvaluationMetrics, logEvaluationSamples,
 } from './evaluation.service';
@@ -29,7 +29,7 @@ const MAX_COMPARED_VERSIONS = 50;
 const MAX_COMPARED_METRICS = 100;
 
 function checkMetricName(name: string, field: string): void {
-  if (!METRIC_NAME.test(name)) throw badInput(`${field} ${METRIC_NAME_RULE}`, field);
+  if (!EVAL_METRIC_NAME.test(name)) throw badInput(`${field} ${EVAL_METRIC_NAME_RULE}`, field);
 }
 
 function checkSlice(slice: string | null | undefined, field: string): void {

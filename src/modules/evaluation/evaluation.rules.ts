@@ -1,8 +1,11 @@
 import { ValidationOptions, ValidateBy } from 'class-validator';
 
-/** Metric names: what ML tooling emits ("accuracy", "ndcg@10", "rouge-L", "judge/helpfulness"), no spaces. */
-export const METRIC_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.:@/+-]{0,127}$/;
-export const METRIC_NAME_RULE = 'must be 1 to 128 characters of letters, digits and _ . : @ / + -, not starting with a punctuation mark other than _';
+/**
+ * Names of evaluation metrics and of sample score keys: what ML tooling emits ("accuracy",
+ * "ndcg@10", "rouge-L", "judge/helpfulness"), no spaces. Not the monitoring series rule.
+ */
+export const EVAL_METRIC_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.:@/+-]{0,127}$/;
+export const EVAL_METRIC_NAME_RULE = 'must be 1 to 128 characters of letters, digits and _ . : @ / + -, not starting with a punctuation mark other than _';
 
 /** Slices are free text ("lang=fr", "length > 512"), but never empty or padded: '' is how the key stores "overall". */
 export const SLICE = /^[^\p{Cc}\s](?:[^\p{Cc}]{0,254}[^\p{Cc}\s])?$/u;
@@ -21,7 +24,7 @@ export function scoresProblem(value: unknown): string | null {
   const entries = Object.entries(value as Record<string, unknown>);
   if (entries.length > MAX_SCORES_PER_SAMPLE) return `must have at most ${MAX_SCORES_PER_SAMPLE} scores`;
   for (const [key, v] of entries) {
-    if (!METRIC_NAME.test(key)) return `key "${key.slice(0, 40)}" ${METRIC_NAME_RULE}`;
+    if (!EVAL_METRIC_NAME.test(key)) return `key "${key.slice(0, 40)}" ${EVAL_METRIC_NAME_RULE}`;
     if (typeof v !== 'number' || !Number.isFinite(v)) return `"${key}" must be a finite number`;
   }
   return null;

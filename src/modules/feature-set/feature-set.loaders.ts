@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
 import { hydrate } from '../../core/db/sql';
 import { pageLoader, rowLoader } from '../../core/graphql/page-loader';
+import { groupBy } from '../../core/util/group-by';
 import { FeatureSet } from './feature-set.entity';
 import type { StoredValue } from './feature-values';
 
@@ -62,11 +63,7 @@ export function featureSetLoaders(db: DataSource, batch: boolean) {
         );
         const sets = hydrate(db, FeatureSet, rows);
         primeFeatureSets(sets);
-        const byVersion = new Map<string, FeatureSet[]>();
-        rows.forEach((row, i) => {
-          const v = row.__version as string;
-          byVersion.set(v, [...(byVersion.get(v) ?? []), sets[i]]);
-        });
+        const byVersion = groupBy(sets, (_, i) => rows[i].__version as string);
         return ids.map((id) => byVersion.get(id) ?? []);
       },
       { batch, cache: batch },

@@ -1,8 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import { badInput } from '../../core/graphql/errors';
-import type { NodeType } from '../../core/graphql/ids';
+import { UUID_PATTERN, type NodeType } from '../../core/graphql/ids';
 import { Params } from '../../core/db/sql';
+import { groupBy } from '../../core/util/group-by';
 import { checkCursorValues, decodeCursor, encodeCursor } from '../../core/graphql/pagination';
 import { EventHub, Signal, StreamChannel } from '../../core/events/event-hub';
 import { EVENTS_CHANNEL, POINTS_CHANNEL } from '../../core/events/registry-events';
@@ -11,7 +13,6 @@ import { Stream } from './stream';
 
 const EVENT_PAGE = 500;
 const POINT_PAGE = 5000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const maxId = (a: string, b: string) => (BigInt(a) >= BigInt(b) ? a : b);
 
 export interface StreamDeps {
@@ -165,14 +166,13 @@ interface PointPosition {
 }
 
 const pointCursor = (p: PointPosition) => encodeCursor(['p', p.lo, p.hi, p.afterSeries]);
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function parsePointCursor(since: string): PointPosition {
   const key = decodeCursor(since, 4, 'since')!;
   if (key[0] !== 'p') throw badInput('since is not a cursor of this stream', 'since');
   checkCursorValues([key[1], key[2]], ['bigint', 'bigint'], 'since');
   const [lo, hi, afterSeries] = [String(key[1]), String(key[2]), String(key[3])];
-  if (BigInt(lo) < 0n || BigInt(hi) < BigInt(lo) || (afterSeries !== '' && !UUID.test(afterSeries))) {
+  if (BigInt(lo) < 0n || BigInt(hi) < BigInt(lo) || (afterSeries !== '' && !UUID_PATTERN.test(afterSeries))) {
     throw badInput('since is not a valid cursor', 'since');
   }
   return { lo, hi, afterSeries };
@@ -203,16 +203,12 @@ async function readPoints(db: DataSource, projectId: string, f: PointFilter, lo:
 
 /** Pushes one event per series of a round, in series id order, skipping those up to `after`. */
 function pushRound(stream: Stream<MetricPointsItem>, rows: { series_id: string; ts: Date; value: number }[], lo: string, hi: string, after: string) {
-  const bySeries = new Map<string, StreamedPoint[]>();
-  for (const r of rows) {
-    let list = bySeries.get(r.series_id);
-    if (!list) bySeries.set(r.series_id, (list = []));
-    list.push({ timestamp: r.ts, value: r.value, min: r.value, max: r.value, count: 1 });
-  }
+  const bySeries = groupBy(rows, (r) => r.series_id);
   const ids = [...bySeries.keys()].filter((id) => after === '' || id > after).sort();
   ids.forEach((seriesId, i) => {
     const last = i === ids.length - 1;
-    stream.push({ cursor: pointCursor(last ? { lo: hi, hi, afterSeries: '' } : { lo, hi, afterSeries: seriesId }), seriesId, points: bySeries.get(seriesId)! });
+    stream.push({ cursor: pointCursor(last ? { lo: hi, hi, afterSeries: '' } : { lo, hi, afterSeries: seriesId }), seriesId,
+      points: bySeries.get(seriesId)!.map((r): StreamedPoint => ({ timestamp: r.ts, value: r.value, min: r.value, max: r.value, count: 1 })) });
   });
 }
 

@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
 import { hydrate } from '../../core/db/sql';
 import { pageLoader, pairLoader, rowLoader } from '../../core/graphql/page-loader';
+import { groupBy } from '../../core/util/group-by';
 import { AliasEvent, ModelAlias } from './model-alias.entity';
 import { ModelVersion } from './model-version.entity';
 import { Model } from './model.entity';
@@ -43,14 +44,11 @@ export function modelLoaders(db: DataSource, batch: boolean) {
         );
         const versions = hydrate(db, ModelVersion, rows);
         primeVersions(versions);
-        const byModel = new Map<string, ModelAlias[]>();
-        rows.forEach((row, i) => {
-          const alias = Object.assign(new ModelAlias(), {
-            modelId: versions[i].modelId, name: row.alias_name, versionId: versions[i].id,
-            revision: row.alias_revision, updatedAt: row.alias_updated_at, updatedBy: row.alias_updated_by,
-          });
-          byModel.set(alias.modelId, [...(byModel.get(alias.modelId) ?? []), alias]);
-        });
+        const aliases = rows.map((row, i) => Object.assign(new ModelAlias(), {
+          modelId: versions[i].modelId, name: row.alias_name, versionId: versions[i].id,
+          revision: row.alias_revision, updatedAt: row.alias_updated_at, updatedBy: row.alias_updated_by,
+        }));
+        const byModel = groupBy(aliases, (a) => a.modelId);
         return ids.map((id) => byModel.get(id) ?? []);
       },
       { batch, cache: batch },

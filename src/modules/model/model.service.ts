@@ -3,6 +3,7 @@ import { isUniqueViolation } from '../../core/db/errors';
 import { hydrate, insertReturning } from '../../core/db/sql';
 import { AppError, badInput, notFound } from '../../core/graphql/errors';
 import { keyOf, toGlobalId } from '../../core/graphql/ids';
+import { refuseNull } from '../../core/graphql/patch';
 import { normalizeTags } from '../../core/graphql/tag';
 import { recordAudit } from '../../core/events/audit';
 import { recordEvent } from '../../core/events/registry-events';
@@ -47,13 +48,15 @@ export async function createModel(m: EntityManager, actor: Principal, projectId:
   return created;
 }
 
+/** Absent fields keep their value; null clears description, task or license (tags: give []). */
 export async function updateModel(m: EntityManager, actor: Principal, id: string, input: UpdateModelInput): Promise<Model> {
+  refuseNull(input, ['tags']);
   const before = await lockModel(m, id);
   const changes: Partial<Model> = {};
-  if (input.description != null) changes.description = input.description;
-  if (input.task != null) changes.task = input.task;
-  if (input.license != null) changes.license = input.license;
-  if (input.tags != null) changes.tags = normalizeTags(input.tags);
+  if (input.description !== undefined) changes.description = input.description;
+  if (input.task !== undefined) changes.task = input.task;
+  if (input.license !== undefined) changes.license = input.license;
+  if (input.tags !== undefined) changes.tags = normalizeTags(input.tags);
   if (Object.keys(changes).length === 0) return before;
   await m.update(Model, { id }, { ...changes, updatedAt: () => 'now()' } as never);
   const after = await m.findOneByOrFail(Model, { id });

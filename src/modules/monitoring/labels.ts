@@ -1,7 +1,8 @@
 import { badInput } from '../../core/graphql/errors';
 
-export const METRIC_NAME = /^[a-z0-9][a-z0-9_.:/-]{0,127}$/;
-export const METRIC_NAME_RULE = 'must match [a-z0-9][a-z0-9_.:/-]{0,127}';
+/** Names of recorded metric series (and of the metric a monitor watches): lowercase, Prometheus-like. */
+export const METRIC_SERIES_NAME = /^[a-z0-9][a-z0-9_.:/-]{0,127}$/;
+export const METRIC_SERIES_NAME_RULE = 'must match [a-z0-9][a-z0-9_.:/-]{0,127}';
 const LABEL_KEY = /^[A-Za-z_][A-Za-z0-9_.:/-]{0,63}$/;
 const MAX_LABELS = 16;
 const MAX_LABEL_VALUE = 256;

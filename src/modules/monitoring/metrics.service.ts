@@ -5,7 +5,7 @@ import { recordAudit } from '../../core/events/audit';
 import { NOTIFY_POINTS } from '../../core/events/registry-events';
 import { Principal } from '../../core/auth/principal';
 import { RecordMetricsInput } from './dto/metrics.input';
-import { METRIC_NAME, METRIC_NAME_RULE, canonicalLabels, labelsProblem } from './labels';
+import { METRIC_SERIES_NAME, METRIC_SERIES_NAME_RULE, canonicalLabels, labelsProblem } from './labels';
 
 export const MAX_POINTS_PER_CALL = 10_000;
 /** Points may be stamped a little ahead of the server's clock (client skew), no more. */
@@ -43,7 +43,7 @@ function parseBatch(input: RecordMetricsInput, now: Date): ParsedBatch {
   const out: ParsedBatch = { series: [], seriesIndex: [], ts: [], values: [], versions: new Map() };
   points.forEach((pt, i) => {
     const field = (f: string) => `points.${i}.${f}`;
-    if (!METRIC_NAME.test(pt.name)) throw badInput(`${field('name')} ${METRIC_NAME_RULE}`, field('name'));
+    if (!METRIC_SERIES_NAME.test(pt.name)) throw badInput(`${field('name')} ${METRIC_SERIES_NAME_RULE}`, field('name'));
     if (!Number.isFinite(pt.value)) throw badInput(`${field('value')} must be a finite number`, field('value'));
     const labels = pt.labels ?? {};
     const problem = labelsProblem(labels);

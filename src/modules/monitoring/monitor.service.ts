@@ -2,14 +2,16 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { Logger } from 'pino';
 import { isUniqueViolation } from '../../core/db/errors';
 import { hydrate } from '../../core/db/sql';
+import { groupBy } from '../../core/util/group-by';
 import { AppError, badInput, notFound } from '../../core/graphql/errors';
 import { keyOf, toGlobalId } from '../../core/graphql/ids';
+import { refuseNull } from '../../core/graphql/patch';
 import { recordAudit } from '../../core/events/audit';
 import { recordEvent } from '../../core/events/registry-events';
 import { RegistryEventType } from '../../core/events/registry-event-type';
 import { Principal } from '../../core/auth/principal';
 import { CreateMonitorInput, UpdateMonitorInput } from './dto/monitor.input';
-import { METRIC_NAME, METRIC_NAME_RULE, checkLabels } from './labels';
+import { METRIC_SERIES_NAME, METRIC_SERIES_NAME_RULE, checkLabels } from './labels';
 import { AGGREGATION_SQL, Aggregation } from './metric-series.entity';
 import { Alert, Comparator, Monitor, MonitorStatus } from './monitor.entity';
 
@@ -75,10 +77,10 @@ interface Target {
 async function evaluateLocked(m: EntityManager, actor: string, targets: Target[]): Promise<Monitor[]> {
   if (!targets.length) return [];
   const ids = targets.map((x) => x.id);
-  const byAggregation = new Map<Aggregation, string[]>();
-  for (const x of targets) byAggregation.set(x.aggregation, [...(byAggregation.get(x.aggregation) ?? []), x.id]);
   const rows: Record<string, unknown>[] = [];
-  for (const [aggregation, group] of byAggregation) rows.push(...(await m.query(evaluateSql(aggregation), [group])));
+  for (const [aggregation, group] of groupBy(targets, (x) => x.aggregation)) {
+    rows.push(...(await m.query(evaluateSql(aggregation), [group.map((x) => x.id)])));
+  }
   const monitors = hydrate(m, Monitor, rows);
   const statuses: MonitorStatus[] = [];
   const values: (number | null)[] = [];
@@ -197,7 +199,7 @@ const auditView = (mo: Monitor) => ({
 
 /** Creates a monitor and evaluates it at once, so its status is meaningful from the start. */
 export async function createMonitor(m: EntityManager, actor: Principal, projectId: string, input: CreateMonitorInput): Promise<Monitor> {
-  if (!METRIC_NAME.test(input.metric)) throw badInput(`metric ${METRIC_NAME_RULE}`, 'metric');
+  if (!METRIC_SERIES_NAME.test(input.metric)) throw badInput(`metric ${METRIC_SERIES_NAME_RULE}`, 'metric');
   const labels = checkLabels(input.labels, 'labels');
   checkThresholds(input.comparator, input.threshold, input.warningThreshold);
   const target = await checkTarget(m, projectId, input);
@@ -225,13 +227,17 @@ export async function createMonitor(m: EntityManager, actor: Principal, projectI
   return evaluated;
 }
 
-/** Changes thresholds, window or pause, then evaluates again with the new settings. */
+/**
+ * Changes thresholds, window or pause, then evaluates again with the new settings. Absent
+ * fields keep their value; null clears warningThreshold and is refused for the others.
+ */
 export async function updateMonitor(m: EntityManager, actor: Principal, id: string, input: UpdateMonitorInput): Promise<Monitor> {
+  refuseNull(input, ['threshold', 'windowSeconds', 'paused']);
   const [before] = hydrate(m, Monitor, await m.query(`SELECT * FROM monitor WHERE id = $1 FOR UPDATE`, [id]));
   if (!before) throw notFound('Monitor', input.id);
   const after = {
     threshold: input.threshold ?? before.threshold,
-    warningThreshold: input.warningThreshold ?? before.warningThreshold,
+    warningThreshold: input.warningThreshold === undefined ? before.warningThreshold : input.warningThreshold,
     windowSeconds: input.windowSeconds ?? before.windowSeconds,
     paused: input.paused ?? before.paused,
   };

@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
 import { hydrate } from '../../core/db/sql';
 import { pageLoader, rowLoader } from '../../core/graphql/page-loader';
+import { groupBy } from '../../core/util/group-by';
 import { AGGREGATION_SQL, Aggregation, MetricPoint, MetricSeries } from './metric-series.entity';
 import { Alert, Monitor } from './monitor.entity';
 
@@ -56,11 +57,7 @@ export function monitoringLoaders(db: DataSource, batch: boolean) {
         );
         const series = hydrate(db, MetricSeries, rows);
         primeSeries(series);
-        const byKey = new Map<number, MetricSeries[]>();
-        rows.forEach((r, i) => {
-          const k = Number(r.__key) - 1;
-          byKey.set(k, [...(byKey.get(k) ?? []), series[i]]);
-        });
+        const byKey = groupBy(series, (_, i) => Number(rows[i].__key) - 1);
         return keys.map((_, i) => byKey.get(i) ?? []);
       },
       { batch, cache: batch, cacheKeyFn: (k) => `${k[0]}\u0000${k[1] ?? '\u0001'}` },
@@ -68,8 +65,7 @@ export function monitoringLoaders(db: DataSource, batch: boolean) {
     /** Downsampled points; keys with the same arguments share a statement. */
     metricPoints: new DataLoader<PointsKey, MetricPoint[], string>(
       async (keys) => {
-        const groups = new Map<string, number[]>();
-        keys.forEach((k, i) => groups.set(argsKey(k), [...(groups.get(argsKey(k)) ?? []), i]));
+        const groups = groupBy(keys.map((_, i) => i), (i) => argsKey(keys[i]));
         const out: MetricPoint[][] = keys.map(() => []);
         await Promise.all([...groups.values()].map(async (idx) => {
           const k0 = keys[idx[0]];

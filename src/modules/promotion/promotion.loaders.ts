@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
 import { hydrate } from '../../core/db/sql';
 import { pageLoader, rowLoader } from '../../core/graphql/page-loader';
+import { groupBy } from '../../core/util/group-by';
 import { AliasPolicy, PromotionRequest } from './promotion.entity';
 
 export function promotionLoaders(db: DataSource, batch: boolean) {
@@ -9,7 +10,8 @@ export function promotionLoaders(db: DataSource, batch: boolean) {
     aliasPoliciesByModel: new DataLoader<string, AliasPolicy[]>(
       async (ids) => {
         const rows = hydrate(db, AliasPolicy, await db.query(`SELECT * FROM alias_policy WHERE model_id = ANY($1::uuid[]) ORDER BY alias`, [ids]));
-        return ids.map((id) => rows.filter((r) => r.modelId === id));
+        const byModel = groupBy(rows, (r) => r.modelId);
+        return ids.map((id) => byModel.get(id) ?? []);
       },
       { batch, cache: batch },
     ),
@@ -22,7 +24,8 @@ export function promotionLoaders(db: DataSource, batch: boolean) {
         const rows: { request_id: string; key_name: string }[] = await db.query(
           `SELECT request_id, key_name FROM promotion_approval WHERE request_id = ANY($1::uuid[]) ORDER BY at, key_name`, [ids],
         );
-        return ids.map((id) => rows.filter((r) => r.request_id === id).map((r) => r.key_name));
+        const byRequest = groupBy(rows, (r) => r.request_id);
+        return ids.map((id) => (byRequest.get(id) ?? []).map((r) => r.key_name));
       },
       { batch, cache: batch },
     ),

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PrincipalCache } from '../principal-cache';
 import { Role } from '../role';
 
@@ -30,6 +31,6 @@ test('entries expire', async () => {
   const c = new PrincipalCache(10);
   c.setListening(true);
   c.set('h1', alice);
-  await new Promise((r) => setTimeout(r, 50));
+  await sleep(50);
   expect(c.get('h1')).toBeUndefined();
 });

@@ -1,5 +1,5 @@
 import { defineNodeType, keyOf, parseGlobalId, registerNodeType, toGlobalId } from '../ids';
-import { decodeCursor, encodeCursor, pageSize } from '../pagination';
+import { checkCursorValues, decodeCursor, encodeCursor, pageSize } from '../pagination';
 
 const UUID = '0b0e7f3a-5a1d-4c8e-9f00-1234567890ab';
 
@@ -45,6 +45,15 @@ test('cursors round-trip; malformed ones are BAD_USER_INPUT', () => {
   expect(decodeCursor(null, 2)).toBeNull();
   for (const bad of ['%%%', Buffer.from('{"a":1}').toString('base64url'), encodeCursor(['x']), encodeCursor([{}, 1] as never)]) {
     expect(() => decodeCursor(bad, 2)).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }));
+  }
+});
+
+test('ids and cursors take a uuid only as Postgres prints it', () => {
+  const badInput = expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) });
+  expect(() => checkCursorValues([UUID], ['uuid'])).not.toThrow();
+  for (const bad of [UUID.toUpperCase(), UUID.replace(/-/g, ''), `{${UUID}}`]) {
+    expect(() => checkCursorValues([bad], ['uuid'])).toThrow(badInput);
+    expect(() => parseGlobalId(Buffer.from(`Model:${bad}`).toString('base64url'))).toThrow(badInput);
   }
 });
 

@@ -5,13 +5,13 @@ import { Field, Float, ID, InputType, ObjectType } from 'type-graphql';
 import { GraphQLJSON, GraphQLJSONObject } from 'graphql-scalars';
 import { Evaluation, EvaluationStatus } from '../evaluation.entity';
 import {
-  EVALUATION_NAME, IsScores, MAX_METRICS_PER_CALL, MAX_SAMPLES_PER_CALL, METRIC_NAME, METRIC_NAME_RULE, SLICE, SLICE_RULE,
+  EVAL_METRIC_NAME, EVAL_METRIC_NAME_RULE, EVALUATION_NAME, IsScores, MAX_METRICS_PER_CALL, MAX_SAMPLES_PER_CALL, SLICE, SLICE_RULE,
 } from '../evaluation.rules';
 
 @InputType({ description: 'One metric value; logging the same (name, slice) again replaces it.' })
 export class EvalMetricInput {
-  @Field({ description: `Metric name, e.g. "accuracy", "ndcg@10"; ${METRIC_NAME_RULE}.` })
-  @Matches(METRIC_NAME, { message: `name ${METRIC_NAME_RULE}` })
+  @Field({ description: `Metric name, e.g. "accuracy", "ndcg@10"; ${EVAL_METRIC_NAME_RULE}.` })
+  @Matches(EVAL_METRIC_NAME, { message: `name ${EVAL_METRIC_NAME_RULE}` })
   name: string;
 
   @Field(() => Float, { description: 'The value; must be finite.' })

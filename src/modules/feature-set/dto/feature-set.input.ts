@@ -12,7 +12,8 @@ import { FeatureSet } from '../feature-set.entity';
 export const MAX_FEATURE_ROWS = 10_000;
 /** Entity keys per onlineFeatures read. */
 export const MAX_ONLINE_KEYS = 1000;
-export const MAX_FEATURES = 500;
+/** Features one feature set may define. */
+export const MAX_FEATURES_PER_SET = 500;
 
 /** An entity key column name: identifier-like, so "customer_id" and "customerId" both fit. */
 export const ENTITY_KEY_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
@@ -50,8 +51,8 @@ export class CreateFeatureSetInput {
   @Matches(ENTITY_KEY_PATTERN, { message: 'entityKey must be a name of letters, digits, _ . - (1 to 128 characters)' })
   entityKey: string;
 
-  @Field(() => [FeatureDefinitionInput], { description: `The features, at least one and at most ${MAX_FEATURES}, names unique.` })
-  @ArrayMinSize(1) @ArrayMaxSize(MAX_FEATURES) @ValidateNested({ each: true })
+  @Field(() => [FeatureDefinitionInput], { description: `The features, at least one and at most ${MAX_FEATURES_PER_SET}, names unique.` })
+  @ArrayMinSize(1) @ArrayMaxSize(MAX_FEATURES_PER_SET) @ValidateNested({ each: true })
   features: FeatureDefinitionInput[];
 
   @Field(() => Int, { nullable: true, description: 'Values older than this many seconds are EXPIRED; must be > 0. Null: never.' })

@@ -58,25 +58,25 @@ export class CreateModelInput {
   tags?: TagInput[] | null;
 }
 
-@InputType({ description: 'Changes a model; omitted or null fields stay as they are.' })
+@InputType({ description: 'Changes a model: an omitted field stays as it is; null clears description, task or license.' })
 export class UpdateModelInput {
   @Field(() => ID, { description: 'The model.' })
   @IsString()
   id: string;
 
-  @Field(() => String, { nullable: true, description: 'New description.' })
+  @Field(() => String, { nullable: true, description: 'New description; null clears it.' })
   @IsOptional() @MaxLength(10000)
   description?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'New task.' })
+  @Field(() => String, { nullable: true, description: 'New task; null clears it.' })
   @IsOptional() @MaxLength(256)
   task?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'New license.' })
+  @Field(() => String, { nullable: true, description: 'New license; null clears it.' })
   @IsOptional() @MaxLength(256)
   license?: string | null;
 
-  @Field(() => [TagInput], { nullable: true, description: 'Replaces all tags.' })
+  @Field(() => [TagInput], { nullable: true, description: 'Replaces all tags; [] removes them. Null is refused: omit the field to keep them.' })
   @IsOptional() @ArrayMaxSize(100) @ValidateNested({ each: true })
   tags?: TagInput[] | null;
 }

@@ -60,25 +60,25 @@ export class CreateMonitorInput {
   warningThreshold?: number | null;
 }
 
-@InputType({ description: 'Changes a monitor; it is evaluated again at once.' })
+@InputType({ description: 'Changes a monitor; it is evaluated again at once. An omitted field stays as it is.' })
 export class UpdateMonitorInput {
   @Field(() => ID, { description: 'The monitor.' })
   @IsString()
   id: string;
 
-  @Field(() => Float, { nullable: true, description: 'New threshold.' })
+  @Field(() => Float, { nullable: true, description: 'New threshold. Null is refused: omit the field to keep it.' })
   @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false })
   threshold?: number | null;
 
-  @Field(() => Float, { nullable: true, description: 'New warning threshold.' })
+  @Field(() => Float, { nullable: true, description: 'New warning threshold; null removes it, so the monitor no longer reports WARNING.' })
   @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false })
   warningThreshold?: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'New window, 1 to 604800 seconds.' })
+  @Field(() => Int, { nullable: true, description: 'New window, 1 to 604800 seconds. Null is refused: omit the field to keep it.' })
   @IsOptional() @IsInt() @Min(1) @Max(MAX_WINDOW_SECONDS)
   windowSeconds?: number | null;
 
-  @Field(() => Boolean, { nullable: true, description: 'true pauses (status PAUSED, open alert resolved); false resumes.' })
+  @Field(() => Boolean, { nullable: true, description: 'true pauses (status PAUSED, open alert resolved); false resumes. Null is refused.' })
   @IsOptional() @IsBoolean()
   paused?: boolean | null;
 }
