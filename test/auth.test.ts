@@ -57,7 +57,7 @@ describe('without a usable key', () => {
   test('no key at all is UNAUTHENTICATED for queries and mutations, and changes nothing', async () => {
     const viewer = await t.gql(VIEWER_Q, {}, null);
     expect(codeOf(viewer)).toBe('UNAUTHENTICATED');
-    expect(viewer.data).toBeNull();
+    expect(viewer.data ?? null).toBeNull();
 
     const read = await t.gql(PROJECT_Q, { slug: A.slug }, null);
     expect(codeOf(read)).toBe('UNAUTHENTICATED');
@@ -78,14 +78,14 @@ describe('without a usable key', () => {
     // A valid secret inside a malformed header must not authenticate either.
     const res = await postRaw(VIEWER_Q, { authorization: header(t.adminKey) });
     expect(codeOf(res)).toBe('UNAUTHENTICATED');
-    expect(res.data).toBeNull();
+    expect(res.data ?? null).toBeNull();
   });
 
   test('an unknown key is UNAUTHENTICATED', async () => {
     for (const secret of [`mg_${randomBytes(32).toString('base64url')}`, 'not-a-key', t.adminKey.slice(0, -1)]) {
       const res = await t.gql(VIEWER_Q, {}, secret);
       expect(codeOf(res)).toBe('UNAUTHENTICATED');
-      expect(res.data).toBeNull();
+      expect(res.data ?? null).toBeNull();
     }
   });
 
@@ -166,7 +166,7 @@ describe.each(
       expect(stored).toEqual(res.data.createModel.model);
     } else {
       expect(codeOf(res)).toBe('FORBIDDEN');
-      expect(res.data).toBeNull();
+      expect(res.data ?? null).toBeNull();
       expect(stored).toBeNull();
     }
   });
@@ -184,7 +184,7 @@ describe.each(
       expect(asAdmin).toHaveLength(1);
     } else {
       expect(codeOf(created)).toBe('FORBIDDEN');
-      expect(created.data).toBeNull();
+      expect(created.data ?? null).toBeNull();
       expect(codeOf(listed)).toBe('FORBIDDEN');
       expect(asAdmin).toHaveLength(0);
     }
@@ -200,7 +200,7 @@ describe.each(
       expect(stored).toEqual({ slug, name: slug });
     } else {
       expect(codeOf(res)).toBe('FORBIDDEN');
-      expect(res.data).toBeNull();
+      expect(res.data ?? null).toBeNull();
       expect(stored).toBeNull();
     }
   });
@@ -215,7 +215,7 @@ describe.each(
       expect(n).toBe(1);
     } else {
       expect(codeOf(res)).toBe('FORBIDDEN');
-      expect(res.data).toBeNull();
+      expect(res.data ?? null).toBeNull();
       expect(n).toBe(0);
     }
   });
@@ -256,7 +256,7 @@ describe('API keys', () => {
     const adminOfB = await makeKey('ADMIN', B.slug);
     const res = await t.gql(REVOKE_KEY, { id: target.id }, adminOfB.secret);
     expect(codeOf(res)).toBe('FORBIDDEN');
-    expect(res.data).toBeNull();
+    expect(res.data ?? null).toBeNull();
     expect((await t.ok(VIEWER_Q, {}, target.secret)).viewer.name).toBe(target.name);
 
     const editorOfA = await makeKey('EDITOR', A.slug);

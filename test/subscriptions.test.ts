@@ -44,8 +44,14 @@ function subscribe<T = any>(client: WsClient, query: string, variables?: Record<
       taken += n;
       return out;
     },
-    /** The single result of an operation that fails at once (the error, then complete). */
+    /**
+     * The errors of an operation that fails at once: a result with errors then complete, or an
+     * `error` message (refused before it ran, e.g. without a key).
+     */
     async failure(): Promise<GqlResponse<T>> {
+      const deadline = Date.now() + WAIT_MS;
+      while (!results.length && ended === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      if (!results.length && Array.isArray(ended)) return { status: 0, errors: ended as GqlResponse['errors'] };
       const [r] = await this.take(1);
       return r;
     },

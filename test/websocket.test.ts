@@ -80,7 +80,7 @@ test('without a key the socket opens, and every operation is UNAUTHENTICATED', a
   for (const client of [t.ws(null), connected({})]) {
     const viewer = await wsRequest(client, `{ viewer { name } }`);
     expect(codeOf(viewer)).toBe('UNAUTHENTICATED');
-    expect(viewer.data).toBeNull();
+    expect(viewer.data ?? null).toBeNull();
 
     const slug = unique('ws-anon');
     const write = await wsRequest(client, `mutation($s: String!) { createProject(input: { slug: $s, name: $s }) { project { id } } }`, { s: slug });

@@ -91,6 +91,8 @@ export function loadConfig(env: Env = process.env): Config {
       maxAliases: int('MODELGRAPH_MAX_ALIASES', 50, 1, 100000),
       maxCost: int('MODELGRAPH_MAX_COST', 20000, 1, 100000000),
       maxBodyBytes: int('MODELGRAPH_MAX_BODY_BYTES', 1048576, 1024, 1073741824),
+      maxTokens: int('MODELGRAPH_MAX_TOKENS', 20000, 100, 10000000),
+      maxInputDepth: int('MODELGRAPH_MAX_INPUT_DEPTH', 32, 2, 1000),
     },
     session: {
       statementTimeoutMs: int('MODELGRAPH_STATEMENT_TIMEOUT_MS', 15000, 0, 3600000),

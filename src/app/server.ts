@@ -17,7 +17,8 @@ import { createDataSource } from './database';
 import { EmbeddedDatabase, startEmbeddedPostgres } from '../core/db/embedded-postgres';
 import type { Context } from '../core/graphql/context';
 import { makeFormatError, maskUnexpected } from '../core/graphql/errors';
-import { checkCost, limitRules } from '../core/graphql/limits';
+import { QueryLimits, checkCost, limitRules } from '../core/graphql/limits';
+import { checkInputs } from '../core/graphql/input-guard';
 import { createLoaders } from './loaders';
 import { getSchema } from './schema';
 import { jitGateway } from '../core/graphql/jit-executor';
@@ -41,6 +42,12 @@ export interface RunningServer {
 
 const BEARER = /^Bearer\s+(\S+)$/i;
 
+/** The answer to a request with no key or a key that does not authenticate. */
+const unauthenticated = (status?: number) =>
+  new GraphQLError('Send a valid API key: Authorization: Bearer <secret>', {
+    extensions: { code: 'UNAUTHENTICATED', ...(status ? { http: { status } } : {}) },
+  });
+
 /** Resolves an Authorization value to a principal; `invalid` when a key was sent but is no good. */
 async function principalFrom(db: DataSource, authorization: unknown, keys: PrincipalCache): Promise<{ principal: Principal | null; invalid: boolean }> {
   if (authorization === undefined || authorization === null) return { principal: null, invalid: false };
@@ -54,7 +61,7 @@ async function principalFrom(db: DataSource, authorization: unknown, keys: Princ
 }
 
 /** The cost check (and the refusal of subscriptions) as an Apollo plugin, after the operation is known and before it runs. */
-function costPlugin(schema: GraphQLSchema, maxCost: number): ApolloServerPlugin<Context> {
+function costPlugin(schema: GraphQLSchema, limits: QueryLimits): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
       return {
@@ -65,7 +72,8 @@ function costPlugin(schema: GraphQLSchema, maxCost: number): ApolloServerPlugin<
               extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
             });
           }
-          checkCost(schema, document, request.variables, request.operationName ?? undefined, maxCost);
+          checkInputs(document, request.variables, limits);
+          checkCost(schema, document, request.variables, request.operationName ?? undefined, limits.maxCost);
         },
       };
     },
@@ -148,9 +156,13 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
         return true;
       },
       onSubscribe: async (ctx, _id, payload) => {
+        // Authenticated first, and again per operation: a caller without a valid key costs no
+        // parsing, and a key revoked while the socket is open stops working at once, as over HTTP.
+        const contextValue = await makeContext(ctx.connectionParams?.authorization, randomUUID(), { connectionId: ctx.extra.connectionId ?? '' });
+        if (!contextValue.principal) return [unauthenticated()];
         let document;
         try {
-          document = parse(payload.query);
+          document = parse(payload.query, { maxTokens: config.limits.maxTokens });
         } catch (err) {
           return [new GraphQLError((err as Error).message, { extensions: { code: 'BAD_USER_INPUT' } })];
         }
@@ -158,12 +170,11 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
         const errors = validate(schema, document, [...specifiedRules, ...rules]);
         if (errors.length) return errors.map((e) => (e.extensions.code ? e : new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } })));
         try {
+          checkInputs(document, payload.variables, config.limits);
           checkCost(schema, document, payload.variables ?? undefined, payload.operationName ?? undefined, config.limits.maxCost);
         } catch (err) {
           return [err as GraphQLError];
         }
-        // Authenticated again per operation, so a key revoked while the socket is open stops working at once, as over HTTP.
-        const contextValue = await makeContext(ctx.connectionParams?.authorization, randomUUID(), { connectionId: ctx.extra.connectionId ?? '' });
         const args: ExecutionArgs = {
           schema, document, contextValue, variableValues: payload.variables, operationName: payload.operationName,
         };
@@ -187,6 +198,7 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
     formatError,
     validationRules: rules,
     includeStacktraceInErrorResponses: false,
+    parseOptions: { maxTokens: config.limits.maxTokens },
     introspection: true,
     // main.ts owns the signals: it stops Apollo, then the database, then exits.
     stopOnTerminationSignals: false,
@@ -194,7 +206,7 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
     stringifyResult: (result) => JSON.stringify(result),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }),
-      costPlugin(schema, config.limits.maxCost),
+      costPlugin(schema, config.limits),
       // Cache hints are unused (answers are per key, never cached); without this plugin Apollo
       // wraps every field resolver to collect them, a cost paid on each of thousands of fields.
       ApolloServerPluginCacheControlDisabled(),
@@ -231,7 +243,13 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
       next(err);
     },
     expressMiddleware(apollo, {
-      context: async ({ req }) => makeContext(req.headers.authorization, String(req.headers['x-request-id'] ?? randomUUID())),
+      // Apollo builds the context before it parses: a request without a valid key is refused
+      // here, so an anonymous caller cannot make the server parse and validate anything.
+      context: async ({ req }) => {
+        const ctx = await makeContext(req.headers.authorization, String(req.headers['x-request-id'] ?? randomUUID()));
+        if (!ctx.principal) throw unauthenticated(401);
+        return ctx;
+      },
     }),
   );
 

@@ -9,6 +9,10 @@ export interface QueryLimits {
   maxAliases: number;
   maxCost: number;
   maxBodyBytes: number;
+  /** Most lexical tokens a document may have; parsing stops there, so a huge document costs little. */
+  maxTokens: number;
+  /** Deepest nesting of objects and lists in one input value. */
+  maxInputDepth: number;
 }
 
 const limitError = (limit: string, message: string, max: number, actual?: number) =>

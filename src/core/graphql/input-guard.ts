@@ -1,0 +1,74 @@
+import { ASTNode, DocumentNode, GraphQLError, Kind, visit } from 'graphql';
+
+/** Bounds on what an operation's inputs may hold, checked before anything runs. */
+export interface InputLimits {
+  /** Deepest nesting of objects and lists in one input value (a variable or a literal). */
+  maxInputDepth: number;
+}
+
+/**
+ * A code unit PostgreSQL cannot store in text: NUL, or half of a surrogate pair (which no UTF-8
+ * encoding exists for). Either would fail deep in a statement as an internal error.
+ */
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+const refuse = (message: string, field: string, extra: Record<string, unknown> = {}) =>
+  new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', field, http: { status: 400 }, ...extra } });
+
+function checkText(text: string, field: string): void {
+  const m = UNSTORABLE.exec(text);
+  if (m) {
+    const what = m[0] === '\u0000' ? 'a NUL character' : 'an unpaired surrogate';
+    throw refuse(`${field} contains ${what} (at ${m.index}), which cannot be stored`, field);
+  }
+}
+
+/** Walks a variable's JSON value without recursion, so a hostile depth cannot overflow the stack. */
+function checkValue(root: unknown, rootField: string, limits: InputLimits): void {
+  const stack: [unknown, string, number][] = [[root, rootField, 0]];
+  while (stack.length) {
+    const [value, field, depth] = stack.pop()!;
+    if (typeof value === 'string') { checkText(value, field); continue; }
+    if (value === null || typeof value !== 'object') continue;
+    if (depth >= limits.maxInputDepth) {
+      throw refuse(`${rootField} nests deeper than the limit of ${limits.maxInputDepth}`, field, { limit: 'maxInputDepth', max: limits.maxInputDepth });
+    }
+    if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push([value[i], `${field}.${i}`, depth + 1]);
+    } else {
+      for (const [k, v] of Object.entries(value)) {
+        checkText(k, `${field}.${k}`);
+        stack.push([v, `${field}.${k}`, depth + 1]);
+      }
+    }
+  }
+}
+
+/**
+ * Refuses, as BAD_USER_INPUT naming the place, any input an operation carries that the server
+ * could not store or that nests without bound: in the variables and in the document's literals,
+ * for every argument at once rather than field by field in each resolver.
+ */
+export function checkInputs(document: DocumentNode, variables: Record<string, unknown> | null | undefined, limits: InputLimits): void {
+  for (const [name, value] of Object.entries(variables ?? {})) {
+    checkText(name, `$${name}`);
+    checkValue(value, `$${name}`, limits);
+  }
+  // Literal values: depth counts nested object and list values within one argument.
+  let depth = 0;
+  const nesting = new Set<string>([Kind.OBJECT, Kind.LIST]);
+  visit(document, {
+    enter(node: ASTNode) {
+      if (node.kind === Kind.STRING) checkText(node.value, `the literal at line ${node.loc?.startToken.line ?? '?'}`);
+      if (nesting.has(node.kind)) {
+        depth++;
+        if (depth > limits.maxInputDepth) {
+          throw refuse(`A literal input nests deeper than the limit of ${limits.maxInputDepth}`, 'query', { limit: 'maxInputDepth', max: limits.maxInputDepth });
+        }
+      }
+    },
+    leave(node: ASTNode) {
+      if (nesting.has(node.kind)) depth--;
+    },
+  });
+}
