@@ -10,6 +10,7 @@ export interface InputLimits {
  * A code unit PostgreSQL cannot store in text: NUL, or half of a surrogate pair (which no UTF-8
  * encoding exists for). Either would fail deep in a statement as an internal error.
  */
+// eslint-disable-next-line no-control-regex -- finding NUL is the point of this pattern
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 const refuse = (message: string, field: string, extra: Record<string, unknown> = {}) =>
