@@ -188,7 +188,7 @@ async function main(opts: Options, children: ChildProcesses, cleanup: (fn: () =>
   const json = { 'content-type': 'application/json' };
   const mgHeaders = { ...json, authorization: `Bearer ${ADMIN_KEY}` };
   const nodeFlags = deployedNodeFlags();
-  const modelGraphArgs = [...nodeFlags, path.join(ROOT, 'dist', 'src', 'main.js')];
+  const modelGraphArgs = [...nodeFlags, path.join(ROOT, 'dist', 'src', 'app', 'main.js')];
   const modelGraphCommand = ['node', ...nodeFlags, 'dist/src/app/main.js'].join(' ');
   log(`ModelGraph runs as deployed: ${modelGraphCommand}`);
   const modelGraphEnv = (port: number, extra: Record<string, string> = {}) => peerEnv({
