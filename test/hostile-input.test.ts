@@ -45,6 +45,10 @@ describe('text PostgreSQL cannot store', () => {
   });
 });
 
+test('a float literal beyond a double (1e400) is BAD_USER_INPUT', async () => {
+  expectBadInput(await t.gql(`{ project(slug: "x") { searchModelVersions(filter: { metric: { name: "a", gte: 1e400 } }) { nodes { id } } } }`));
+});
+
 describe('dates out of PostgreSQL\'s range', () => {
   test('year 0000 is BAD_USER_INPUT, as a variable and as a literal', async () => {
     const { slug } = await createProject(t, 'date');

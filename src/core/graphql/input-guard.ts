@@ -61,6 +61,10 @@ export function checkInputs(document: DocumentNode, variables: Record<string, un
   visit(document, {
     enter(node: ASTNode) {
       if (node.kind === Kind.STRING) checkText(node.value, `the literal at line ${node.loc?.startToken.line ?? '?'}`);
+      // JSON cannot carry an infinity, but a literal can (1e400); no column should store one.
+      if (node.kind === Kind.FLOAT && !Number.isFinite(Number(node.value))) {
+        throw refuse(`The number ${node.value.slice(0, 40)} is out of the range of a double`, 'query');
+      }
       if (nesting.has(node.kind)) {
         depth++;
         if (depth > limits.maxInputDepth) {
