@@ -3,7 +3,7 @@ import { DataType } from '../dataset/data-type';
 import { DatasetColumn } from '../dataset/dataset-version.entity';
 import { DriftMethod, DriftReport, FeatureDrift } from './dto/drift.types';
 import {
-  Hist, MIN_NORMALIZING_STDDEV, alignHistograms, chiSquaredTest, histogramStddev, jensenShannon, ksTest, psi, wasserstein,
+  Hist, MIN_NORMALIZING_STDDEV, alignHistograms, categoryTable, chiSquaredTest, histogramStddev, jensenShannon, ksTest, psi, wasserstein,
 } from './drift.stats';
 
 /** Evidently's defaults: p-value tests drift below 0.05, distances at or above 0.1. */
@@ -53,21 +53,11 @@ function unusable(ref: DatasetColumn, cur: DatasetColumn, method: DriftMethod): 
   return null;
 }
 
-/** Category counts of both sides on one list of values; what topValues leave out pooled as "other". */
+/** Category counts of both sides (see categoryTable: values both sides' counts are known for, plus a pooled "other"). */
 function categoryCounts(ref: DatasetColumn, cur: DatasetColumn): { a: number[]; b: number[] } {
-  const values = [...new Set([...ref.statistics!.topValues!, ...cur.statistics!.topValues!].map((v) => v.value))];
-  const vector = (c: DatasetColumn) => {
-    const s = c.statistics!;
-    const byValue = new Map<string, number>();
-    for (const v of s.topValues!) byValue.set(v.value, (byValue.get(v.value) ?? 0) + v.count);
-    const counts = values.map((v) => byValue.get(v) ?? 0);
-    const listed = counts.reduce((x, y) => x + y, 0);
-    return { counts, other: Math.max(0, s.count - s.nullCount - listed) };
-  };
-  const a = vector(ref);
-  const b = vector(cur);
-  if (a.other > 0 || b.other > 0) return { a: [...a.counts, a.other], b: [...b.counts, b.other] };
-  return { a: a.counts, b: b.counts };
+  const [rs, cs] = [ref.statistics!, cur.statistics!];
+  const t = categoryTable(rs.topValues!, rs.count - rs.nullCount, cs.topValues!, cs.count - cs.nullCount);
+  return { a: t.reference, b: t.current };
 }
 
 function compare(name: string, ref: DatasetColumn, cur: DatasetColumn, requested: DriftMethod): FeatureDrift {

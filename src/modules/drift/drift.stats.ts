@@ -265,3 +265,79 @@ export function chiSquaredTest(reference: number[], current: number[]): { statis
   if (k < 2) return { statistic: 0, pValue: 1 };
   return { statistic: stat, pValue: chiSquaredSurvival(stat, k - 1) };
 }
+
+// ---------------------------------------------------------------- top values
+
+export interface Counted {
+  value: string;
+  count: number;
+}
+
+/** A side's listed values summed by value, and what its list leaves out of its non-null count. */
+function listed(values: Counted[], nonNull: number): { byValue: Map<string, number>; remainder: number } {
+  const byValue = new Map<string, number>();
+  for (const v of values) byValue.set(v.value, (byValue.get(v.value) ?? 0) + v.count);
+  let sum = 0;
+  for (const c of byValue.values()) sum += c;
+  return { byValue, remainder: Math.max(0, nonNull - sum) };
+}
+
+/**
+ * Both sides' category counts on one partition of the values, from top-value lists that may
+ * be truncated. A value is its own category when each side's count of it is known: listed
+ * there, or absent from a list that leaves nothing out (so its count there is 0). Everything
+ * else, including a value only one side lists while the other side's list is truncated (its
+ * count there is hidden in that side's remainder, not 0), falls into one pooled "other"
+ * category: each side's non-null count minus its own categories. "Other" is left out when it
+ * is empty on both sides, and so is a listed value with a count of 0 on both.
+ */
+export function categoryTable(
+  reference: Counted[], referenceNonNull: number, current: Counted[], currentNonNull: number,
+): { values: string[]; reference: number[]; current: number[] } {
+  const r = listed(reference, referenceNonNull);
+  const c = listed(current, currentNonNull);
+  const known = (side: typeof r, v: string) => side.byValue.get(v) ?? (side.remainder === 0 ? 0 : null);
+  const values: string[] = [];
+  const a: number[] = [];
+  const b: number[] = [];
+  let ownA = 0;
+  let ownB = 0;
+  for (const v of new Set([...r.byValue.keys(), ...c.byValue.keys()])) {
+    const x = known(r, v);
+    const y = known(c, v);
+    if (x == null || y == null || x + y === 0) continue;
+    values.push(v);
+    a.push(x);
+    b.push(y);
+    ownA += x;
+    ownB += y;
+  }
+  const otherA = Math.max(0, referenceNonNull - ownA);
+  const otherB = Math.max(0, currentNonNull - ownB);
+  if (otherA > 0 || otherB > 0) {
+    values.push(OTHER);
+    a.push(otherA);
+    b.push(otherB);
+  }
+  return { values, reference: a, current: b };
+}
+
+/** The label of the pooled category in categoryTable; no stored value can clash with it, as jsonb cannot hold a NUL. */
+export const OTHER = '\u0000other';
+
+/**
+ * Several top-value lists of one column added up, without inventing zeros: a value stays
+ * listed only when every list has it or leaves nothing out, since a truncated list that
+ * lacks it hides its count in the remainder. The others drop out of the list, and so join
+ * the merged remainder (the merged non-null count is the sum of the parts'). Sorted by count,
+ * then value.
+ */
+export function mergeTopValueLists(parts: { values: Counted[]; nonNull: number }[]): Counted[] {
+  const sides = parts.map((p) => listed(p.values, p.nonNull));
+  const sums = new Map<string, number>();
+  for (const side of sides) for (const [v, n] of side.byValue) sums.set(v, (sums.get(v) ?? 0) + n);
+  return [...sums.entries()]
+    .filter(([v]) => sides.every((side) => side.byValue.has(v) || side.remainder === 0))
+    .map(([value, count]) => ({ value, count }))
+    .sort((x, y) => y.count - x.count || (x.value < y.value ? -1 : x.value > y.value ? 1 : 0));
+}

@@ -39,6 +39,14 @@ describe('mergeProfiles', () => {
     expect(merged[2]).toEqual(b[2]);
   });
 
+  test('truncated top values merge without invented zeros: a value stays listed only where every profile knows its count', () => {
+    const merged = mergeProfiles([
+      [cat('c', { a: 30, b: 25, c: 20 }, { count: 100 })],
+      [cat('c', { a: 30, b: 25, d: 20 }, { count: 100 })],
+    ]);
+    expect(merged[0].statistics).toMatchObject({ count: 200, topValues: [{ value: 'a', count: 60 }, { value: 'b', count: 50 }] });
+  });
+
   test('a histogram missing from one profile is not merged; different edges are re-binned; dtype conflicts are refused', () => {
     const noHist = mergeProfiles([[num('x', [1])], [{ ...num('x', [1]), statistics: stats({ count: 1 }) }]]);
     expect(noHist[0].statistics!.histogram).toBeNull();

@@ -1,6 +1,6 @@
 import {
-  Hist, alignHistograms, chiSquaredSurvival, chiSquaredTest, gammaQ, histogramStddev, jensenShannon, kolmogorovSurvival, ksPValue,
-  ksTest, logGamma, mergeHistograms, psi, rebin, wasserstein,
+  Hist, OTHER, alignHistograms, categoryTable, chiSquaredSurvival, chiSquaredTest, gammaQ, histogramStddev, jensenShannon, kolmogorovSurvival, ksPValue,
+  ksTest, logGamma, mergeHistograms, mergeTopValueLists, psi, rebin, wasserstein,
 } from '../drift.stats';
 
 describe('special functions', () => {
@@ -144,5 +144,45 @@ describe('drift statistics', () => {
     const onlyCurrent = chiSquaredTest([10, 0, 0], [5, 5, 0]);
     expect(onlyCurrent.pValue).toBeLessThan(0.05);
     expect(Number.isFinite(onlyCurrent.statistic)).toBe(true);
+  });
+});
+
+describe('truncated top values', () => {
+  const tv = (o: Record<string, number>) => Object.entries(o).map(([value, count]) => ({ value, count }));
+
+  test('the issue\'s example: a value listed on one side only is pooled, not read as 0 on the other', () => {
+    // Full counts A30 B25 C20 D15 E10 against A30 B25 C15 D20 E10, each side listing its top 3.
+    const t = categoryTable(tv({ A: 30, B: 25, C: 20 }), 100, tv({ A: 30, B: 25, D: 20 }), 100);
+    expect(t).toEqual({ values: ['A', 'B', OTHER], reference: [30, 25, 45], current: [30, 25, 45] });
+    expect(chiSquaredTest(t.reference, t.current).pValue).toBe(1);
+    expect(psi(t.reference, t.current)).toBe(0);
+    expect(jensenShannon(t.reference, t.current)).toBe(0);
+    // On the full counts (scipy chi2_contingency): p = 0.839, no drift either; reading C and D as 0 gave p = 4.3e-8.
+    expect(chiSquaredTest([30, 25, 20, 15, 10], [30, 25, 15, 20, 10]).pValue).toBeCloseTo(0.8392142735262054, 12);
+    expect(chiSquaredTest([30, 25, 20, 0, 25], [30, 25, 0, 20, 25]).pValue / 4.328422607120966e-08).toBeCloseTo(1, 8);
+  });
+
+  test('a list that leaves nothing out makes an absent value a known 0; "other" only when not empty', () => {
+    // The reference lists everything: the current side's new value E has a known reference count of 0.
+    expect(categoryTable(tv({ A: 6, B: 4 }), 10, tv({ A: 5, E: 3 }), 10))
+      .toEqual({ values: ['A', 'E', OTHER], reference: [6, 0, 4], current: [5, 3, 2] });
+    expect(categoryTable(tv({ A: 6, B: 4 }), 10, tv({ A: 5, B: 5 }), 10)).toEqual({ values: ['A', 'B'], reference: [6, 4], current: [5, 5] });
+    // Duplicated entries add up; a value with a count of 0 on both sides is no category.
+    expect(categoryTable(tv({ A: 6 }).concat(tv({ A: 1, Z: 0 })), 7, tv({ A: 7, Z: 0 }), 7)).toEqual({ values: ['A'], reference: [7], current: [7] });
+  });
+
+  test('merging truncated lists keeps only values whose count every list knows', () => {
+    const merged = mergeTopValueLists([
+      { values: tv({ A: 30, B: 25, C: 20 }), nonNull: 100 },
+      { values: tv({ A: 28, B: 26, D: 21 }), nonNull: 100 },
+      { values: tv({ A: 10, C: 5, D: 5 }), nonNull: 20 },
+    ]);
+    // The third list is complete, so its B is a known 0; C and D are hidden in the first two lists' remainders.
+    expect(merged).toEqual(tv({ A: 68, B: 51 }));
+    expect(mergeTopValueLists([
+      { values: tv({ A: 30, B: 25, C: 20 }), nonNull: 100 },
+      { values: tv({ A: 28, B: 26, C: 21 }), nonNull: 100 },
+      { values: tv({ A: 10, C: 10 }), nonNull: 20 },
+    ])).toEqual(tv({ A: 68, B: 51, C: 51 }));
   });
 });

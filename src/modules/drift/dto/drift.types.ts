@@ -10,9 +10,12 @@ export enum DriftMethod {
 }
 registerEnumType(DriftMethod, {
   name: 'DriftMethod',
-  description: 'How a feature\'s reference and current distributions are compared. Numeric features (INT, FLOAT) are compared '
-    + 'on their histograms, categorical ones (CATEGORY, STRING, BOOL) on their topValues, non-null values only, with the '
-    + 'values outside topValues pooled into one "other" category.',
+  description: 'How a feature\'s reference and current distributions are compared, on the statistics stored for it, non-null '
+    + 'values only. Numeric features (INT, FLOAT) are compared on their histograms, categorical ones (CATEGORY, STRING, BOOL) '
+    + 'on their topValues. topValues may be truncated: a value is its own category only where both sides\' counts of it are '
+    + 'known (listed there, or absent from a list that leaves nothing out); every other value, including one that only one '
+    + 'side lists while the other side\'s list is truncated, is pooled into one "other" category holding the rest of each '
+    + 'side\'s non-null count.',
   valuesConfig: {
     AUTO: {
       description: 'Evidently\'s defaults, per feature: numeric with a reference of at most 1000 values: KS; larger: WASSERSTEIN. '
