@@ -111,10 +111,11 @@ test('each method, and AUTO per dtype, between a dataset version and a productio
   const report = (method: string | null, features?: string[]) =>
     t.ok(REPORT, { reference: { datasetVersionId }, current: { modelVersionId, from: H(0), to: H(24) }, method, features });
 
-  // AUTO with references of at most 1000 values: KS for numeric, chi-squared for categorical and BOOL; TEXT is skipped.
+  // AUTO with references of at most 1000 values: KS for numeric, chi-squared goodness-of-fit for categorical, and
+  // for two categories (BOOL here) the z test, answered as CHI_SQUARED on the 2 × 2 table; TEXT is skipped.
   const auto = (await report(null)).driftReport;
   expect(auto.features.map((f: any) => [f.name, f.method, f.threshold])).toEqual([
-    ['age', 'KS', 0.05], ['country', 'CHI_SQUARED', 0.05], ['premium', 'CHI_SQUARED', 0.05],
+    ['age', 'KS', 0.05], ['country', 'CHI_SQUARED_GOODNESS_OF_FIT', 0.05], ['premium', 'CHI_SQUARED', 0.05],
   ]);
   expect(auto.features.map((f: any) => f.drifted)).toEqual([true, true, false]);
   expect(auto.features[2].pValue).toBeGreaterThan(0.5);
@@ -196,3 +197,4 @@ test('errors: side forms, windows without profiles, unknown features, method/dty
   const gone = Buffer.from('DatasetVersion:00000000-0000-4000-8000-000000000000').toString('base64url');
   expect(codeOf(await run({ reference: { datasetVersionId: gone } }))).toBe('NOT_FOUND');
 });
+

@@ -10,7 +10,10 @@ export interface Hist {
   counts: number[];
 }
 
-/** Where a shares vector has a 0, PSI uses this instead (Evidently's choice), so log(0) never happens. */
+/**
+ * PSI replaces a share of 0 with this, or with a millionth of the side's smallest non-zero share
+ * when that is itself at most PSI_EPSILON (Evidently's get_binned_data), so log(0) never happens.
+ */
 export const PSI_EPSILON = 1e-4;
 /** Evidently divides the Wasserstein distance by max(reference stddev, 0.001), so a constant reference cannot divide by 0. */
 export const MIN_NORMALIZING_STDDEV = 1e-3;
@@ -182,28 +185,36 @@ export function histogramStddev(h: Hist): number {
 
 // ---------------------------------------------------------------- the tests
 
-/** Population stability index Σ (c − r) ln(c / r) over shares, zeros replaced by PSI_EPSILON. */
+/** Shares with Evidently's zero fill (see PSI_EPSILON). */
+export function psiShares(counts: number[]): number[] {
+  const p = shares(counts);
+  let smallest = Infinity;
+  for (const x of p) if (x > 0 && x < smallest) smallest = x;
+  const fill = smallest <= PSI_EPSILON ? smallest / 1e6 : PSI_EPSILON;
+  return p.map((x) => (x > 0 ? x : fill));
+}
+
+/** Population stability index Σ (c − r) ln(c / r) over shares, zeros filled as Evidently fills them. */
 export function psi(reference: number[], current: number[]): number {
-  const r = shares(reference);
-  const c = shares(current);
+  const r = psiShares(reference);
+  const c = psiShares(current);
   let sum = 0;
-  for (let i = 0; i < r.length; i++) {
-    const ri = r[i] || PSI_EPSILON;
-    const ci = c[i] || PSI_EPSILON;
-    sum += (ci - ri) * Math.log(ci / ri);
-  }
+  for (let i = 0; i < r.length; i++) sum += (c[i] - r[i]) * Math.log(c[i] / r[i]);
   return sum;
 }
 
-/** Jensen-Shannon distance, base 2: √JSD, within [0, 1]. */
+/**
+ * Jensen-Shannon distance with the natural log, as scipy.spatial.distance.jensenshannon computes
+ * it by default and Evidently calls it: √JSD, within [0, √ln 2 ≈ 0.8326].
+ */
 export function jensenShannon(reference: number[], current: number[]): number {
   const p = shares(reference);
   const q = shares(current);
   let jsd = 0;
   for (let i = 0; i < p.length; i++) {
     const m = (p[i] + q[i]) / 2;
-    if (p[i] > 0) jsd += 0.5 * p[i] * Math.log2(p[i] / m);
-    if (q[i] > 0) jsd += 0.5 * q[i] * Math.log2(q[i] / m);
+    if (p[i] > 0) jsd += 0.5 * p[i] * Math.log(p[i] / m);
+    if (q[i] > 0) jsd += 0.5 * q[i] * Math.log(q[i] / m);
   }
   return Math.sqrt(Math.max(0, jsd));
 }
@@ -263,6 +274,30 @@ export function chiSquaredTest(reference: number[], current: number[]): { statis
     stat += (reference[i] - er) ** 2 / er + (current[i] - ec) ** 2 / ec;
   }
   if (k < 2) return { statistic: 0, pValue: 1 };
+  return { statistic: stat, pValue: chiSquaredSurvival(stat, k - 1) };
+}
+
+/**
+ * Chi-squared goodness-of-fit of the current counts to the reference shares, as Evidently's
+ * chisquare test calls scipy: chisquare(current, reference · n_cur / n_ref), df = k − 1 over
+ * the categories either side has. A category the current side has and the reference lacks
+ * has an expected count of 0: the statistic is infinite and pValue 0, as in scipy.
+ */
+export function chiSquaredGoodnessOfFit(reference: number[], current: number[]): { statistic: number; pValue: number } {
+  const nr = total(reference);
+  const nc = total(current);
+  let stat = 0;
+  let k = 0;
+  let unexpected = false;
+  for (let i = 0; i < reference.length; i++) {
+    if (reference[i] === 0 && current[i] === 0) continue;
+    k++;
+    const expected = (reference[i] * nc) / nr;
+    if (expected === 0) unexpected = true;
+    else stat += (current[i] - expected) ** 2 / expected;
+  }
+  if (k < 2) return { statistic: 0, pValue: 1 };
+  if (unexpected) return { statistic: Infinity, pValue: 0 };
   return { statistic: stat, pValue: chiSquaredSurvival(stat, k - 1) };
 }
 

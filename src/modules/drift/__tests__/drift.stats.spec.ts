@@ -1,6 +1,7 @@
 import {
-  Hist, OTHER, alignHistograms, categoryTable, chiSquaredSurvival, chiSquaredTest, gammaQ, histogramStddev, jensenShannon, kolmogorovSurvival, ksPValue,
-  ksTest, logGamma, mergeHistograms, mergeTopValueLists, psi, rebin, wasserstein,
+  Hist, OTHER, alignHistograms, categoryTable, chiSquaredGoodnessOfFit, chiSquaredSurvival, chiSquaredTest, gammaQ, histogramStddev,
+  jensenShannon, kolmogorovSurvival, ksPValue, ksTest, logGamma, mergeHistograms, mergeTopValueLists,
+  psi, rebin, wasserstein,
 } from '../drift.stats';
 
 describe('special functions', () => {
@@ -105,11 +106,14 @@ describe('drift statistics', () => {
     const withEmpty = psi([50, 50], [100, 0]);
     expect(withEmpty).toBeCloseTo((1 - 0.5) * Math.log(1 / 0.5) + (1e-4 - 0.5) * Math.log(1e-4 / 0.5), 10);
     expect(Number.isFinite(withEmpty)).toBe(true);
+    // When the smallest non-zero share is itself at most 0.0001, a zero becomes a millionth of it (Evidently's get_binned_data).
+    expect(psi([1, 99999, 0], [50000, 50000, 0])).toBeCloseTo(5.757954412709379, 10);
   });
 
-  test('Jensen-Shannon distance is base 2: disjoint is 1; scipy reference value', () => {
-    expect(jensenShannon([1, 0], [0, 1])).toBeCloseTo(1, 12);
-    expect(jensenShannon([1, 1], [1, 0])).toBeCloseTo(0.5579230452841438, 10);
+  test('Jensen-Shannon distance uses the natural log (scipy\'s default): disjoint is √ln 2; scipy reference value', () => {
+    expect(jensenShannon([1, 0], [0, 1])).toBeCloseTo(Math.sqrt(Math.LN2), 12);
+    expect(jensenShannon([1, 0], [0, 1])).toBeCloseTo(0.8325546111576977, 12);
+    expect(jensenShannon([1, 1], [1, 0])).toBeCloseTo(0.464501404022459, 12);
     expect(jensenShannon([3, 1], [1, 3])).toBeCloseTo(jensenShannon([1, 3], [3, 1]), 12);
   });
 
@@ -144,6 +148,20 @@ describe('drift statistics', () => {
     const onlyCurrent = chiSquaredTest([10, 0, 0], [5, 5, 0]);
     expect(onlyCurrent.pValue).toBeLessThan(0.05);
     expect(Number.isFinite(onlyCurrent.statistic)).toBe(true);
+  });
+
+  test('chi-squared goodness-of-fit matches scipy chisquare(cur, ref · n_cur / n_ref)', () => {
+    // scipy.stats.chisquare([30, 70], [50, 50]) and chisquare([25, 25, 30], [16, 24, 40])
+    const two = chiSquaredGoodnessOfFit([50, 50], [30, 70]);
+    expect(two.statistic).toBeCloseTo(16, 12);
+    expect(two.pValue / 6.334248366623988e-05).toBeCloseTo(1, 10);
+    const three = chiSquaredGoodnessOfFit([20, 30, 50], [25, 25, 30]);
+    expect(three.statistic).toBeCloseTo(7.604166666666667, 12);
+    expect(three.pValue).toBeCloseTo(0.02232421459545112, 12);
+    // A category the reference lacks: scipy answers an infinite statistic and p = 0; absent on both sides: dropped.
+    expect(chiSquaredGoodnessOfFit([10, 0, 0], [5, 5, 0])).toEqual({ statistic: Infinity, pValue: 0 });
+    expect(chiSquaredGoodnessOfFit([10, 10, 0], [10, 10, 0])).toEqual({ statistic: 0, pValue: 1 });
+    expect(chiSquaredGoodnessOfFit([10], [3])).toEqual({ statistic: 0, pValue: 1 });
   });
 });
 
