@@ -1,6 +1,6 @@
 import {
   Hist, OTHER, alignHistograms, categoryTable, chiSquaredGoodnessOfFit, chiSquaredSurvival, chiSquaredTest, gammaQ, histogramStddev,
-  jensenShannon, kolmogorovSurvival, ksPValue, ksTest, logGamma, mergeHistograms, mergeTopValueLists,
+  jensenShannon, kolmogorovSurvival, ksAsymptoticPValue, ksExactPValue, ksPValue, ksTest, logGamma, mergeHistograms, mergeTopValueLists,
   psi, rebin, wasserstein,
 } from '../drift.stats';
 
@@ -51,12 +51,19 @@ describe('special functions', () => {
     expect(kolmogorovSurvival(0)).toBe(1);
   });
 
-  test('KS p-value uses the effective size nm / (n + m) with the small-sample correction', () => {
+  test('KS p-value: exact up to 10,000 values a side (scipy ks_2samp), asymptotic with Stephens\' correction above', () => {
+    // scipy.stats.ks_2samp on 60/40 against 40/60 values at two points: D = 0.2
+    expect(ksPValue(0.2, 100, 100)).toBeCloseTo(0.03638428787491733, 12);
+    expect(ksExactPValue(0.2, 100, 100)).toBe(ksPValue(0.2, 100, 100));
     // ne = 50: λ = (√50 + 0.12 + 0.11/√50) · 0.2
-    expect(ksPValue(0.2, 100, 100)).toBeCloseTo(0.03137665215307253, 8);
+    expect(ksAsymptoticPValue(0.2, 100, 100)).toBeCloseTo(0.03137665215307253, 8);
+    expect(ksPValue(0.2, 10001, 10001)).toBe(ksAsymptoticPValue(0.2, 10001, 10001));
     expect(ksPValue(0, 100, 100)).toBe(1);
-    // Larger samples make the same gap more significant.
+    expect(ksPValue(1, 100, 100) / 2.2087606931995054e-59).toBeCloseTo(1, 10);
+    // Larger samples make the same gap more significant; sizes are symmetric.
     expect(ksPValue(0.05, 10000, 10000)).toBeLessThan(ksPValue(0.05, 1000, 1000));
+    expect(ksPValue(0.1, 300, 500)).toBe(ksPValue(0.1, 500, 300));
+    expect(() => ksPValue(0.1, 0, 5)).toThrow(RangeError);
   });
 });
 
@@ -132,7 +139,7 @@ describe('drift statistics', () => {
     // Gap at edge 1: 0.6 − 0.4
     const shifted = ksTest({ edges: [0, 1, 2], counts: [60, 40] }, { edges: [0, 1, 2], counts: [40, 60] });
     expect(shifted.statistic).toBeCloseTo(0.2, 12);
-    expect(shifted.pValue).toBeCloseTo(0.03137665215307253, 8);
+    expect(shifted.pValue).toBeCloseTo(0.03638428787491733, 12);
     // Different edges: U(0, 2) against U(0, 1), largest gap 0.5 at x = 1.
     expect(ksTest({ edges: [0, 2], counts: [50] }, { edges: [0, 1], counts: [50] }).statistic).toBeCloseTo(0.5, 12);
   });
