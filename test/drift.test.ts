@@ -1,3 +1,5 @@
+import { CATEGORICAL_CASES, NUMERIC_CASES, REFERENCE_SOURCE } from '../src/modules/drift/__tests__/drift.reference';
+import type { ReferenceColumn } from '../src/modules/drift/__tests__/drift.reference.types';
 import { GqlResponse, TestServer, createKey, createModel, createProject, createVersion, startTestServer, unique } from './support/harness';
 
 let t: TestServer;
@@ -111,10 +113,11 @@ test('each method, and AUTO per dtype, between a dataset version and a productio
   const report = (method: string | null, features?: string[]) =>
     t.ok(REPORT, { reference: { datasetVersionId }, current: { modelVersionId, from: H(0), to: H(24) }, method, features });
 
-  // AUTO with references of at most 1000 values: KS for numeric, chi-squared for categorical and BOOL; TEXT is skipped.
+  // AUTO with references of at most 1000 values: KS for numeric, chi-squared goodness-of-fit for categorical, and
+  // for two categories (BOOL here) the z test, answered as CHI_SQUARED on the 2 × 2 table; TEXT is skipped.
   const auto = (await report(null)).driftReport;
   expect(auto.features.map((f: any) => [f.name, f.method, f.threshold])).toEqual([
-    ['age', 'KS', 0.05], ['country', 'CHI_SQUARED', 0.05], ['premium', 'CHI_SQUARED', 0.05],
+    ['age', 'KS', 0.05], ['country', 'CHI_SQUARED_GOODNESS_OF_FIT', 0.05], ['premium', 'CHI_SQUARED', 0.05],
   ]);
   expect(auto.features.map((f: any) => f.drifted)).toEqual([true, true, false]);
   expect(auto.features[2].pValue).toBeGreaterThan(0.5);
@@ -195,4 +198,81 @@ test('errors: side forms, windows without profiles, unknown features, method/dty
   expect(codeOf(await run({}, null))).toBe('UNAUTHENTICATED');
   const gone = Buffer.from('DatasetVersion:00000000-0000-4000-8000-000000000000').toString('base64url');
   expect(codeOf(await run({ reference: { datasetVersionId: gone } }))).toBe('NOT_FOUND');
+});
+
+test('reference values (scipy, see REFERENCE_SOURCE) through driftReport: a dataset version against merged production windows', async () => {
+  expect(REFERENCE_SOURCE).toContain('scipy');
+  const pick = <T extends { scenario: string; n: number }>(cases: T[], scenario: string, n: number) => {
+    const c = cases.find((x) => x.scenario === scenario && x.n === n);
+    if (!c) throw new Error(`no reference case ${scenario} at n = ${n}`);
+    return c;
+  };
+  const numeric = [pick(NUMERIC_CASES, 'identical', 500), pick(NUMERIC_CASES, 'shift-0.1sd', 5000), pick(NUMERIC_CASES, 'shift-1sd', 50),
+    pick(NUMERIC_CASES, 'variance', 500)];
+  const categorical = [pick(CATEGORICAL_CASES, 'truncated', 500), pick(CATEGORICAL_CASES, 'truncated', 5000),
+    pick(CATEGORICAL_CASES, 'new-category', 5000), pick(CATEGORICAL_CASES, 'binary', 500), pick(CATEGORICAL_CASES, 'few-values', 500)];
+  const name = (c: { scenario: string; n: number }) => `${c.scenario}_${c.n}`;
+  const hist = (h: { edges: number[]; counts: number[] }) => ({ edges: h.edges, counts: h.counts });
+  const col = (colName: string, c: ReferenceColumn) => ({
+    name: colName, dtype: c.dtype,
+    statistics: { count: c.count, nullCount: 0, topValues: c.topValues, ...(c.histogram ? { histogram: c.histogram } : {}) },
+  });
+  const reference = [
+    ...numeric.map((c) => ({ name: name(c), dtype: 'FLOAT', statistics: { count: c.n, nullCount: 0, stddev: c.reference.stddev, histogram: hist(c.reference) } })),
+    ...categorical.map((c) => col(name(c), c.reference)),
+  ];
+  const { datasetVersionId, modelVersionId } = await setup(reference);
+  // Two production windows: the truncated columns are split between them, each window with its own top 3.
+  const windows = [0, 1].map((w) => [
+    ...(w === 0 ? numeric.map((c) => ({ name: name(c), dtype: 'FLOAT', statistics: { count: c.n, nullCount: 0, histogram: hist(c.current) } })) : []),
+    ...categorical.flatMap((c) => (c.windows ? [col(name(c), c.windows[w])] : w === 0 ? [col(name(c), c.current)] : [])),
+  ]);
+  for (const [w, columns] of windows.entries()) {
+    await t.ok(RECORD, { input: { modelVersionId, from: H(w), to: H(w + 1), columns } });
+  }
+  const report = async (method: string) => {
+    const res = await t.ok(REPORT, { reference: { datasetVersionId }, current: { modelVersionId, from: H(0), to: H(2) }, method });
+    return new Map<string, any>(res.driftReport.features.map((f: any) => [f.name, f]));
+  };
+  const close = (actual: number, expected: number, what: string) => {
+    // Statistics and p-values within a relative 1e-9 of scipy's, as in the unit tests.
+    if (!(actual === expected || Math.abs(actual - expected) <= 1e-9 * Math.abs(expected) + 1e-300)) {
+      throw new Error(`${what}: server ${actual}, scipy ${expected}`);
+    }
+  };
+  const check = (f: any, what: string, e: { statistic: number; pValue: number | null; drifted: boolean }) => {
+    expect(f).toBeDefined();
+    close(f.statistic, Number.isFinite(e.statistic) ? e.statistic : Number.MAX_VALUE, `${what} statistic`);
+    if (e.pValue == null) expect(f.pValue).toBeNull();
+    else close(f.pValue, e.pValue, `${what} pValue`);
+    expect([what, f.drifted]).toEqual([what, e.drifted]);
+  };
+
+  const auto = await report('AUTO');
+  const byMethod = new Map<string, Map<string, any>>();
+  for (const method of ['PSI', 'JENSEN_SHANNON', 'KS', 'WASSERSTEIN', 'CHI_SQUARED', 'CHI_SQUARED_GOODNESS_OF_FIT']) byMethod.set(method, await report(method));
+  for (const c of numeric) {
+    const e = c.expected;
+    const rows: [string, number, number | null][] = [
+      ['PSI', e.psi, null], ['JENSEN_SHANNON', e.jensenShannon, null], ['KS', e.ks.statistic, e.ks.pValue], ['WASSERSTEIN', e.wasserstein, null],
+    ];
+    for (const [method, statistic, pValue] of rows) {
+      check(byMethod.get(method)!.get(name(c)), `${c.name} ${method}`, { statistic, pValue, drifted: e.drifted[method as keyof typeof e.drifted] });
+    }
+    expect([c.name, auto.get(name(c)).method, auto.get(name(c)).drifted]).toEqual([c.name, e.auto.method, e.auto.drifted]);
+  }
+  for (const c of categorical) {
+    const e = c.expected;
+    const rows: [string, number, number | null][] = [
+      ['PSI', e.psi, null], ['JENSEN_SHANNON', e.jensenShannon, null],
+      ['CHI_SQUARED', e.chiSquared.statistic, e.chiSquared.pValue], ['CHI_SQUARED_GOODNESS_OF_FIT', e.goodnessOfFit.statistic, e.goodnessOfFit.pValue],
+    ];
+    // The few-valued INT column is categorical under AUTO only; the chi-squared methods do not take it.
+    for (const [method, statistic, pValue] of c.reference.dtype === 'INT' ? rows.slice(0, 2) : rows) {
+      check(byMethod.get(method)!.get(name(c)), `${c.name} ${method}`, { statistic, pValue, drifted: e.drifted[method as keyof typeof e.drifted] });
+    }
+    expect([c.name, auto.get(name(c)).method, auto.get(name(c)).drifted]).toEqual([c.name, e.auto.method, e.auto.drifted]);
+    // Truncated lists merged over two windows: the verdicts of the full counts, which show no drift.
+    if (c.full) expect([c.name, auto.get(name(c)).drifted]).toEqual([c.name, false]);
+  }
 });

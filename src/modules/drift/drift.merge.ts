@@ -1,13 +1,14 @@
 import { badInput } from '../../core/graphql/errors';
 import { groupBy } from '../../core/util/group-by';
-import { ColumnStatistics, DatasetColumn, ValueCount } from '../dataset/dataset-version.entity';
-import { Hist, mergeHistograms } from './drift.stats';
+import { ColumnStatistics, DatasetColumn } from '../dataset/dataset-version.entity';
+import { Hist, mergeHistograms, mergeTopValueLists } from './drift.stats';
 
 /**
  * Several production profiles of one model version as one set of columns, the way one
  * profile of the whole window would read: counts add up, histograms with identical edges add
  * bin by bin (otherwise they are re-binned onto the union of their edges by linear
- * interpolation, see `rebin`), top values add up by value, mean and stddev are pooled and
+ * interpolation, see `rebin`), top values add up by value where every profile's count of the
+ * value is known (see `mergeTopValueLists`), mean and stddev are pooled and
  * min / max widen. A statistic is merged only when every profile that has the column
  * carries it; quantiles and distinctCount do not merge and are dropped when there are
  * several profiles. Columns keep the order in which they first appear.
@@ -41,11 +42,12 @@ function mergeStatistics(stats: ColumnStatistics[]): ColumnStatistics {
     nullCount,
     distinctCount: null,
     ...pooledMoments(stats),
-    min: mins ? Math.min(...mins) : null,
-    max: maxs ? Math.max(...maxs) : null,
+    // A loop, not Math.min(...mins): spreading passes every value as an argument.
+    min: mins ? mins.reduce((a, b) => Math.min(a, b)) : null,
+    max: maxs ? maxs.reduce((a, b) => Math.max(a, b)) : null,
     quantiles: null,
     histogram: hists ? mergeHistograms(hists as Hist[]) : null,
-    topValues: tops ? mergeTopValues(tops) : null,
+    topValues: tops ? mergeTopValueLists(stats.map((s, i) => ({ values: tops[i], nonNull: s.count - s.nullCount }))) : null,
   };
 }
 
@@ -58,12 +60,4 @@ function pooledMoments(stats: ColumnStatistics[]): { mean: number | null; stddev
   if (parts.some((p) => p.sd == null)) return { mean, stddev: null };
   const variance = parts.reduce((s, p) => s + p.n * (p.sd! ** 2 + (p.mean! - mean) ** 2), 0) / n;
   return { mean, stddev: Math.sqrt(variance) };
-}
-
-function mergeTopValues(lists: ValueCount[][]): ValueCount[] {
-  const counts = new Map<string, number>();
-  for (const list of lists) for (const v of list) counts.set(v.value, (counts.get(v.value) ?? 0) + v.count);
-  return [...counts.entries()]
-    .map(([value, count]) => ({ value, count }))
-    .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
 }

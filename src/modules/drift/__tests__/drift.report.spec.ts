@@ -39,6 +39,14 @@ describe('mergeProfiles', () => {
     expect(merged[2]).toEqual(b[2]);
   });
 
+  test('truncated top values merge without invented zeros: a value stays listed only where every profile knows its count', () => {
+    const merged = mergeProfiles([
+      [cat('c', { a: 30, b: 25, c: 20 }, { count: 100 })],
+      [cat('c', { a: 30, b: 25, d: 20 }, { count: 100 })],
+    ]);
+    expect(merged[0].statistics).toMatchObject({ count: 200, topValues: [{ value: 'a', count: 60 }, { value: 'b', count: 50 }] });
+  });
+
   test('a histogram missing from one profile is not merged; different edges are re-binned; dtype conflicts are refused', () => {
     const noHist = mergeProfiles([[num('x', [1])], [{ ...num('x', [1]), statistics: stats({ count: 1 }) }]]);
     expect(noHist[0].statistics!.histogram).toBeNull();
@@ -73,6 +81,27 @@ describe('driftReport', () => {
     expect(large.features[1].drifted).toBe(false);
     expect(large).toMatchObject({ driftedShare: 0.5, drifted: true });
     expect(driftReport({ ...base, ...sides, shareThreshold: 0.6 })).toMatchObject({ driftedShare: 0.5, drifted: false });
+  });
+
+  test('AUTO follows Evidently: goodness-of-fit for more than two categories, numeric columns with few values by value', () => {
+    const few = (name: string, top: Record<string, number>, extra = {}) => ({ ...cat(name, top, extra), dtype: DataType.INT });
+    const r = driftReport({
+      ...base,
+      reference: [cat('c', { a: 40, b: 30, c: 30 }), few('k', { 0: 50, 1: 30, 2: 20 }), few('t', { 0: 50, 1: 30, 2: 20 }, { count: 110 })],
+      current: [cat('c', { a: 40, b: 30, c: 30 }), few('k', { 0: 50, 1: 30, 2: 20 }), few('t', { 0: 50, 1: 30, 2: 20 }, { count: 110 })],
+    });
+    // 'k' lists every value on both sides: 3 distinct values, so categorical; 't' leaves values out and has no histogram.
+    expect(r.features.map((f) => [f.name, f.method, f.statistic, f.pValue])).toEqual([
+      ['c', 'CHI_SQUARED_GOODNESS_OF_FIT', 0, 1], ['k', 'CHI_SQUARED_GOODNESS_OF_FIT', 0, 1],
+    ]);
+    const six = Object.fromEntries([0, 1, 2, 3, 4, 5].map((v) => [v, 10]));
+    const many = driftReport({ ...base, reference: [few('k', six)], current: [few('k', six)] });
+    expect(many.features).toEqual([]);
+    const err = extOf(() => driftReport({ ...base, method: DriftMethod.KS, features: ['k'], reference: [few('k', { 0: 1 })], current: [few('k', { 0: 1 })] }));
+    expect(err?.message).toContain('no statistics.histogram');
+    // Over 1000 reference values the few-valued numeric column goes to Jensen-Shannon, like a categorical one.
+    const large = driftReport({ ...base, reference: [few('k', { 0: 600, 1: 600 })], current: [few('k', { 0: 600, 1: 600 })] });
+    expect(large.features.map((f) => f.method)).toEqual(['JENSEN_SHANNON']);
   });
 
   test('values outside topValues are pooled as "other"; nulls are left out', () => {
