@@ -93,6 +93,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxBodyBytes: int('MODELGRAPH_MAX_BODY_BYTES', 1048576, 1024, 1073741824),
       maxTokens: int('MODELGRAPH_MAX_TOKENS', 20000, 100, 10000000),
       maxInputDepth: int('MODELGRAPH_MAX_INPUT_DEPTH', 32, 2, 1000),
+      maxJsonBytes: int('MODELGRAPH_MAX_JSON_BYTES', 65536, 256, 1073741824),
     },
     session: {
       statementTimeoutMs: int('MODELGRAPH_STATEMENT_TIMEOUT_MS', 15000, 0, 3600000),

@@ -19,6 +19,7 @@ import type { Context } from '../core/graphql/context';
 import { makeFormatError, maskUnexpected } from '../core/graphql/errors';
 import { QueryLimits, checkCost, limitRules } from '../core/graphql/limits';
 import { checkInputs } from '../core/graphql/input-guard';
+import { boundJsonScalars } from '../core/graphql/scalars';
 import { createLoaders } from './loaders';
 import { getSchema } from './schema';
 import { jitGateway } from '../core/graphql/jit-executor';
@@ -124,6 +125,7 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
   }
 
   const schema = await getSchema();
+  boundJsonScalars(schema, config.limits.maxJsonBytes);
   const formatError = makeFormatError(log);
   const rules = limitRules(config.limits);
   const app = express();

@@ -88,6 +88,16 @@ function withPlace(error: GraphQLError, message: string, extensions: Record<stri
   return out;
 }
 
+/** Longest error message sent; graphql-js quotes the whole offending value into some. */
+const MAX_MESSAGE = 1000;
+
+/** "Variable "$x" got invalid value <echo>; <reason>" without the echo; any other message cut. */
+function shorten(message: string): string {
+  const m = /^(Variable "\$[\w]+" got invalid value) [\s\S]*?; ([^;]*)$/.exec(message);
+  if (m && m[2].length < MAX_MESSAGE) return `${m[1]}; ${m[2]}`;
+  return `${message.slice(0, MAX_MESSAGE)}…`;
+}
+
 /**
  * The single place where errors become what a client sees: validation failures become
  * BAD_USER_INPUT with the offending fields, our own codes pass through, and anything else is
@@ -108,6 +118,14 @@ export function makeFormatError(log: Logger) {
         extensions: { code: 'BAD_USER_INPUT', fields },
       };
     }
+    // A limit refused inside a scalar (maxJsonBytes) reaches here wrapped in the executor's
+    // "Variable $x got invalid value <the value>; <reason>" error: the limit it names becomes
+    // `extensions.limit` again, and a long echo of the client's own value is dropped.
+    const inner = error instanceof GraphQLError && error.originalError instanceof GraphQLError ? error.originalError.extensions : undefined;
+    if (inner && typeof inner.limit === 'string') Object.assign(ext, { limit: inner.limit, max: inner.max });
+    const named = /\(limit (\w+)\)/.exec(formatted.message);
+    if (named && !ext.limit) ext.limit = named[1];
+    if (formatted.message.length > MAX_MESSAGE) formatted = { ...formatted, message: shorten(formatted.message) };
     const code = typeof ext.code === 'string' ? ext.code : undefined;
     // maskUnexpected already logged the cause under this request id and wrote the message.
     const masked = code === 'INTERNAL_SERVER_ERROR' && typeof ext.requestId === 'string';
@@ -122,7 +140,7 @@ export function makeFormatError(log: Logger) {
     }
     if (error instanceof GraphQLError && error.originalError instanceof GraphQLError && !code) {
       // A scalar's parseValue rejection: a client mistake, with a message written for clients.
-      return { ...formatted, extensions: { code: 'BAD_USER_INPUT' } };
+      return { ...formatted, extensions: { ...(inner?.limit ? { limit: inner.limit, max: inner.max } : {}), code: 'BAD_USER_INPUT' } };
     }
     log.error({ err: original, path: formatted.path }, 'unexpected error');
     return {

@@ -13,6 +13,8 @@ export interface QueryLimits {
   maxTokens: number;
   /** Deepest nesting of objects and lists in one input value. */
   maxInputDepth: number;
+  /** Most bytes of JSON text in one JSON or JSONObject input value. */
+  maxJsonBytes: number;
 }
 
 const limitError = (limit: string, message: string, max: number, actual?: number) =>
