@@ -9,7 +9,11 @@ import { ModelLockHolder, rowKey } from './support/row-lock';
  */
 let t: TestServer;
 // Each round keeps up to two server transactions waiting on a lock, several rounds at a time.
-beforeAll(async () => { t = await startTestServer({ DATABASE_POOL_SIZE: '16' }); });
+// No lock or statement timeout: on a loaded machine a queue of waiters could outlast one, and
+// these tests are about deadlocks (which PostgreSQL detects whatever the timeouts).
+beforeAll(async () => {
+  t = await startTestServer({ DATABASE_POOL_SIZE: '16', MODELGRAPH_LOCK_TIMEOUT_MS: '0', MODELGRAPH_STATEMENT_TIMEOUT_MS: '0' });
+});
 afterAll(async () => { await t.stop(); });
 
 const POLICY = `mutation($input: SetAliasPolicyInput!) { setAliasPolicy(input: $input) { model { id } } }`;
@@ -103,6 +107,53 @@ test('50 request/approve pairs on one alias, queued in both orders: no deadlock,
   expect(audit.filter((a) => a.action === 'promotion.approve')).toHaveLength(ROUNDS / 2);
   const [{ n: applied }] = await db.query(`SELECT count(*)::int AS n FROM promotion_request WHERE model_id = $1 AND status = 'APPLIED'`, [rowKey(model.id)]);
   expect(applied).toBe(ROUNDS / 2);
+});
+
+test('50 request/approve pairs sent together on one alias, unforced: no deadlock, and every applied request is one move of the history and the audit log', async () => {
+  const project = await createProject(t, 'lock-free-run');
+  const model = await createModel(t, project.slug);
+  for (let i = 0; i < 3; i++) await createVersion(t, model.id);
+  const requester = await createKey(t, 'EDITOR', project.slug);
+  const approver = await createKey(t, 'EDITOR', project.slug);
+  await t.ok(POLICY, { input: { modelId: model.id, alias: 'production', requiredApprovals: 1, gates: [] } });
+  const request = (n: number) => t.gql(REQUEST, { input: { modelId: model.id, alias: 'production', versionNumber: n } }, requester);
+
+  // Each round sends the approval of the pending request together with the request that
+  // replaces it, and lets the server take them in whatever order it does.
+  let pending = (await request(3)).data.requestPromotion.promotionRequest;
+  const answers: GqlResponse[] = [];
+  const applied = new Map<string, number>();
+  for (let round = 0; round < 50; round++) {
+    const approving = pending;
+    const [requested, approved] = await Promise.all([request((round % 3) + 1), t.gql(APPROVE, { id: approving.id }, approver)]);
+    answers.push(requested, approved);
+    if (approved.data?.approvePromotion?.promotionRequest.status === 'APPLIED') applied.set(approving.id, approving.version.number);
+    pending = requested.data?.requestPromotion?.promotionRequest ?? (await request((round % 3) + 1)).data.requestPromotion.promotionRequest;
+  }
+  expect(failures(answers)).toEqual([]);
+  // An approval either applies its request or finds it replaced by the newer one.
+  const decisions = answers.filter((_, i) => i % 2 === 1)
+    .map((a) => a.data?.approvePromotion?.promotionRequest.status ?? `${a.errors?.[0].extensions.code} ${a.errors?.[0].extensions.status}`);
+  expect(decisions.filter((d) => d !== 'APPLIED' && d !== 'CONFLICT CANCELLED')).toEqual([]);
+
+  const db = t.server.db;
+  const events: { from: string | null; to: string; reason: string; number: number }[] = await db.query(
+    `SELECT e.from_version_id AS "from", e.to_version_id AS "to", e.reason, v.number
+       FROM alias_event e JOIN model_version v ON v.id = e.to_version_id
+      WHERE e.model_id = $1 AND e.alias = 'production' ORDER BY e.id`, [rowKey(model.id)],
+  );
+  events.forEach((e, i) => expect(e.from).toBe(i === 0 ? null : events[i - 1].to));
+  // Each move names the request it applied (its reason), which answered APPLIED, for its version.
+  const movedBy = events.map((e) => e.reason.replace(/^promotion /, ''));
+  expect(new Set(movedBy).size).toBe(events.length);
+  expect(events.map((e) => e.number)).toEqual(movedBy.map((id) => applied.get(id)));
+  const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM promotion_request WHERE model_id = $1 AND status = 'APPLIED'`, [rowKey(model.id)]);
+  expect(n).toBe(applied.size);
+  const sets: { details: { after: { versionNumber: number } } }[] = await db.query(
+    `SELECT details FROM audit_event WHERE target_id = $1 AND action = 'alias.set' ORDER BY id`, [model.id],
+  );
+  expect(sets.map((a) => a.details.after.versionNumber)).toEqual(events.map((e) => e.number));
+  expect((await t.ok(PRODUCTION, { id: model.id })).node.alias).toEqual(events.length ? { number: events[events.length - 1].number } : null);
 });
 
 test('a policy set while a direct move waits: whichever takes the model lock second sees the other (24 rounds, 6 at a time, both orders)', async () => {

@@ -1,7 +1,13 @@
 import { GqlResponse, TestServer, createKey, createModel, createProject, createVersion, startTestServer } from '../support/harness';
 
+/**
+ * Fifty writers race for one alias revision. The moves queue on the model's row lock, so the
+ * first to take it wins and every later one sees the new revision: no deadlock, no lost update.
+ * No lock or statement timeout here: on a loaded machine the queue could outlast one, and the
+ * test is about who wins, not how long the queue takes.
+ */
 let t: TestServer;
-beforeAll(async () => { t = await startTestServer(); });
+beforeAll(async () => { t = await startTestServer({ MODELGRAPH_LOCK_TIMEOUT_MS: '0', MODELGRAPH_STATEMENT_TIMEOUT_MS: '0' }); });
 afterAll(async () => { await t.stop(); });
 
 const SET = `mutation($input: SetModelAliasInput!) { setModelAlias(input: $input) { alias { revision version { number } } } }`;
