@@ -120,3 +120,27 @@ test('policies need ADMIN and valid gates; requests need EDITOR', async () => {
   expect((await t.gql(REQUEST, { input: { modelId: model.id, alias: 'production', versionNumber: pending.number } })).errors?.[0].extensions.code).toBe('BAD_USER_INPUT');
   expect((await t.gql(REQUEST, { input: { modelId: model.id, alias: 'production', versionNumber: 99 } })).errors?.[0].extensions.code).toBe('NOT_FOUND');
 });
+
+test('a protected alias is removed only with the authority that could move it: approvals need an ADMIN, gates alone do not', async () => {
+  const { slug, model, editors: [editor] } = await setup();
+  const REMOVE = `mutation($input: RemoveModelAliasInput!) { removeModelAlias(input: $input) { model { aliases { name } } } }`;
+  const STATE = `query($id: ID!) { node(id: $id) { ... on Model { aliases { name revision version { number } } aliasHistory { nodes { id } } } } }`;
+  await t.ok(SET, { input: { modelId: model.id, alias: 'production', versionNumber: 1 } });
+  await t.ok(SET, { input: { modelId: model.id, alias: 'canary', versionNumber: 2 } });
+  await t.ok(POLICY, { input: { modelId: model.id, alias: 'production', requiredApprovals: 1, gates: [] } });
+  await t.ok(POLICY, { input: { modelId: model.id, alias: 'canary', requiredApprovals: 0, gates: [{ metric: 'accuracy', gte: 0.9 }] } });
+  const before = await t.ok(STATE, { id: model.id });
+
+  // An EDITOR cannot move "production" directly, so cannot remove it either; nothing changes.
+  const refused = await t.gql(REMOVE, { input: { modelId: model.id, alias: 'production', reason: 'cleanup' } }, editor);
+  expect(refused.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', alias: 'production', requiredApprovals: 1 });
+  expect(await t.ok(STATE, { id: model.id })).toEqual(before);
+  const audit = await t.ok(`query($slug: String!) { project(slug: $slug) { auditEvents(filter: { action: "alias.remove" }) { nodes { id } } } }`, { slug });
+  expect(audit.project.auditEvents.nodes).toEqual([]);
+
+  // An ADMIN of the project may (it could as well lift the policy first).
+  const admin = await createKey(t, 'ADMIN', slug);
+  expect((await t.ok(REMOVE, { input: { modelId: model.id, alias: 'production' } }, admin)).removeModelAlias.model.aliases).toEqual([{ name: 'canary' }]);
+  // Gates only guard what an alias points to: an EDITOR may remove it.
+  expect((await t.ok(REMOVE, { input: { modelId: model.id, alias: 'canary' } }, editor)).removeModelAlias.model.aliases).toEqual([]);
+});

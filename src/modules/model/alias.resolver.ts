@@ -24,7 +24,11 @@ export class ModelAliasResolver {
   }
 
   @Allow(Role.EDITOR, fromId('input.modelId', 'Model'))
-  @Mutation(() => ModelPayload, { description: 'Removes an alias; its history stays. Needs EDITOR.' })
+  @Mutation(() => ModelPayload, {
+    description: 'Removes an alias; its history stays. Needs EDITOR. Removing a protected alias takes the authority that moving it takes: '
+      + 'when its policy (setAliasPolicy) requires approvals, only an ADMIN may remove it (FORBIDDEN otherwise, with `alias` and '
+      + '`requiredApprovals`); a policy of gates alone does not restrict removal. With expectedRevision, a concurrent move makes this CONFLICT.',
+  })
   async removeModelAlias(@Arg('input', { description: 'The model and the alias to remove.' }) input: RemoveModelAliasInput, @Ctx() ctx: Context): Promise<ModelPayload> {
     const model = await loadByGlobalId(ctx.loaders, Model, input.modelId, 'modelId');
     const { model: after } = await ctx.db.transaction((m) => removeModelAlias(m, ctx.principal!, model.id, input));

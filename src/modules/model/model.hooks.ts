@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { Hook } from '../../core/hooks';
 import type { Params } from '../../core/db/sql';
+import type { Principal } from '../../core/auth/principal';
 import type { CreateModelVersionInput, ModelVersionFilter } from './dto/model-version.input';
 
 /** What a version-created handler is told: the new row, and the input it was created from. */
@@ -25,10 +26,24 @@ export interface AliasMove {
 }
 
 /**
- * Runs before an alias is moved directly (setModelAlias), in the move's transaction: a handler
- * throws to refuse the move (a promotion policy asks for approvals, or a gate fails).
+ * Runs before an alias is moved directly (setModelAlias), in the move's transaction and under
+ * the model's row lock: a handler throws to refuse the move (a promotion policy asks for
+ * approvals, or a gate fails).
  */
 export const aliasMoving = new Hook<[EntityManager, AliasMove], Promise<void>>('model.aliasMoving');
+
+/** What an alias removal is about to do, and who asks for it. */
+export interface AliasRemoval {
+  modelId: string;
+  alias: string;
+  actor: Principal;
+}
+
+/**
+ * Runs before an alias is removed (removeModelAlias), in the removal's transaction and under
+ * the model's row lock: a handler throws to refuse it (a promotion policy protects the alias).
+ */
+export const aliasRemoving = new Hook<[EntityManager, AliasRemoval], Promise<void>>('model.aliasRemoving');
 
 /**
  * SQL conditions on `t` (a model_version row) for the parts of a ModelVersionFilter that

@@ -14,11 +14,19 @@ import { CreateModelVersionInput, UpdateModelVersionInput } from './dto/model-ve
 import { AliasEvent, ModelAlias } from './model-alias.entity';
 import { ModelVersion, ModelVersionStatus, StoredSource } from './model-version.entity';
 import { Model } from './model.entity';
-import { aliasMoving, versionCreated } from './model.hooks';
+import { aliasMoving, aliasRemoving, versionCreated } from './model.hooks';
 
-/** Locks the model row: every change to a model's versions and aliases is serialized on it. */
-async function lockModel(m: EntityManager, id: string): Promise<Model> {
-  const [model] = hydrate(m, Model, await m.query(`SELECT * FROM model WHERE id = $1 FOR UPDATE`, [id]));
+/**
+ * Locks the model row: every change to a model, its versions and aliases, and (in later
+ * modules) its alias policies and promotion requests is serialized on it. It is the first lock
+ * each of those writes takes, and every rule about them (a policy, a revision, a request's
+ * status) is read after it, so the checks and the change see one state and no two writers can
+ * wait on each other in opposite orders. FOR NO KEY UPDATE, the mode an UPDATE of the row
+ * takes anyway: it conflicts with every other writer of the model, but not with the key-share
+ * locks that inserts of rows referencing the model (versions, monitors, series) take.
+ */
+export async function lockModel(m: EntityManager, id: string): Promise<Model> {
+  const [model] = hydrate(m, Model, await m.query(`SELECT * FROM model WHERE id = $1 FOR NO KEY UPDATE`, [id]));
   if (!model) throw notFound('Model', toGlobalId('Model', id));
   return model;
 }
@@ -210,15 +218,25 @@ function checkRevision(current: ModelAlias | null, expected: number | null | und
   }
 }
 
+interface AliasMoveInput {
+  alias: string;
+  versionNumber: number;
+  expectedRevision?: number | null;
+  reason?: string | null;
+}
+
 /**
  * A move asked for directly (setModelAlias), not through a promotion: later modules may refuse
- * it first, in the same transaction (a protected alias needs approvals or passing gates).
+ * it (a protected alias needs approvals or passing gates). They are asked under the model's
+ * lock, so a policy committed while this move waited for the lock is the one it is checked
+ * against, and none can be committed between the check and the move.
  */
 export async function moveAliasDirectly(
-  m: EntityManager, actor: Principal, modelId: string, input: { alias: string; versionNumber: number; expectedRevision?: number | null; reason?: string | null },
+  m: EntityManager, actor: Principal, modelId: string, input: AliasMoveInput,
 ): Promise<{ alias: ModelAlias; moved: boolean; projectId: string }> {
+  const model = await lockModel(m, modelId);
   await aliasMoving.run(m, { modelId, alias: input.alias, versionNumber: input.versionNumber });
-  return setModelAlias(m, actor, modelId, input);
+  return moveAlias(m, actor, model, input);
 }
 
 /**
@@ -226,10 +244,16 @@ export async function moveAliasDirectly(
  * retried call is harmless; every real move is recorded as an AliasEvent.
  */
 export async function setModelAlias(
-  m: EntityManager, actor: Principal, modelId: string,
-  input: { alias: string; versionNumber: number; expectedRevision?: number | null; reason?: string | null },
+  m: EntityManager, actor: Principal, modelId: string, input: AliasMoveInput,
 ): Promise<{ alias: ModelAlias; moved: boolean; projectId: string }> {
-  const model = await lockModel(m, modelId);
+  return moveAlias(m, actor, await lockModel(m, modelId), input);
+}
+
+/** The move itself; the caller holds the model's lock. */
+async function moveAlias(
+  m: EntityManager, actor: Principal, model: Model, input: AliasMoveInput,
+): Promise<{ alias: ModelAlias; moved: boolean; projectId: string }> {
+  const modelId = model.id;
   const current = await m.findOneBy(ModelAlias, { modelId, name: input.alias });
   checkRevision(current, input.expectedRevision);
   const version = await m.findOneBy(ModelVersion, { modelId, number: input.versionNumber });
@@ -269,6 +293,8 @@ export async function removeModelAlias(
   const model = await lockModel(m, modelId);
   const current = await m.findOneBy(ModelAlias, { modelId, name: input.alias });
   if (!current?.versionId) throw new AppError('NOT_FOUND', `The model has no alias "${input.alias}"`, { field: 'alias' });
+  // Later modules may refuse, under the lock (a promotion policy protects the alias).
+  await aliasRemoving.run(m, { modelId, alias: input.alias, actor });
   checkRevision(current, input.expectedRevision);
   await m.query(
     `UPDATE model_alias SET version_id = NULL, revision = revision + 1, updated_at = now(), updated_by = $3 WHERE model_id = $1 AND name = $2`,

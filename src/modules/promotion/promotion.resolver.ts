@@ -30,7 +30,9 @@ async function loadRequest(ctx: Context, id: string): Promise<{ request: Promoti
 export class ModelPromotionResolver {
   @Allow(Role.ADMIN, fromId('input.modelId', 'Model'))
   @Mutation(() => ModelPayload, {
-    description: 'Protects an alias with evaluation gates and required approvals (no gates and 0 approvals removes the protection). Needs ADMIN.',
+    description: 'Protects an alias with evaluation gates and required approvals (no gates and 0 approvals removes the protection). '
+      + 'With approvals required, the alias moves only through requestPromotion and is removed only by an ADMIN; with gates alone, '
+      + 'a direct setModelAlias must pass them. Every move or removal that commits after the policy is checked against it. Needs ADMIN.',
   })
   async setAliasPolicy(@Arg('input', { description: 'The model, the alias and its policy.' }) input: SetAliasPolicyInput, @Ctx() ctx: Context): Promise<ModelPayload> {
     const model = await loadByGlobalId(ctx.loaders, Model, input.modelId, 'modelId');

@@ -6,11 +6,21 @@ import { recordAudit } from '../../core/events/audit';
 import { recordEvent } from '../../core/events/registry-events';
 import { RegistryEventType } from '../../core/events/registry-event-type';
 import { Principal } from '../../core/auth/principal';
+import { Role, roleAtLeast } from '../../core/auth/role';
 import { ModelVersion, ModelVersionStatus } from '../model/model-version.entity';
-import { setModelAlias } from '../model/model.service';
+import type { AliasRemoval } from '../model/model.hooks';
+import { lockModel, setModelAlias } from '../model/model.service';
 import { SetAliasPolicyInput } from './dto/promotion.input';
 import { AliasPolicy, PromotionRequest, PromotionStatus, StoredGate, StoredGateResult } from './promotion.entity';
 
+/**
+ * Lock order. Every write here takes the model's row lock first (`lockModel`), then the rows
+ * it changes (policies, requests, approvals), and reads the policy only after the model lock:
+ * the same order as the model module's alias moves, so no two of these writes can wait on each
+ * other in a cycle, and no move is checked against a policy that changes before it commits.
+ */
+
+/** The policy of one alias. Read it under the model's lock when a write depends on it. */
 export async function policyFor(m: EntityManager, modelId: string, alias: string): Promise<AliasPolicy | null> {
   return m.findOneBy(AliasPolicy, { modelId, alias });
 }
@@ -63,8 +73,13 @@ async function storedGates(m: EntityManager, projectId: string, input: SetAliasP
   return gates;
 }
 
-/** Sets (or, with no approvals and no gates, removes) the policy of one alias. */
+/**
+ * Sets (or, with no approvals and no gates, removes) the policy of one alias, under the
+ * model's lock: a move or promotion of the alias that waits for that lock sees the new policy,
+ * one that holds it commits first.
+ */
 export async function setAliasPolicy(m: EntityManager, actor: Principal, model: { id: string; projectId: string; nodeId: string }, input: SetAliasPolicyInput): Promise<void> {
+  await lockModel(m, model.id);
   const gates = await storedGates(m, model.projectId, input);
   const before = await policyFor(m, model.id, input.alias);
   if (input.requiredApprovals === 0 && gates.length === 0) {
@@ -87,6 +102,7 @@ export async function setAliasPolicy(m: EntityManager, actor: Principal, model: 
 /**
  * A direct setModelAlias on a protected alias is allowed only where the policy needs no
  * approvals and the version passes every gate; anything else goes through requestPromotion.
+ * The model module calls it (its `aliasMoving` hook) under the model's lock.
  */
 export async function assertDirectMove(m: EntityManager, modelId: string, alias: string, versionNumber: number): Promise<void> {
   const policy = await policyFor(m, modelId, alias);
@@ -105,7 +121,24 @@ export async function assertDirectMove(m: EntityManager, modelId: string, alias:
   }
 }
 
-/** Moves the alias for an approved request and marks it APPLIED. */
+/**
+ * Removing a protected alias takes the authority that moving it takes. Where the policy asks
+ * for approvals, no EDITOR can move the alias alone, so none may remove it alone either: only
+ * an ADMIN, who could as well lift the policy first (both leave an audit record). Gates alone
+ * do not restrict removal: they judge the version an alias points to, and a removed alias
+ * points to none. The model module calls it (its `aliasRemoving` hook) under the model's lock.
+ */
+export async function assertRemovable(m: EntityManager, removal: AliasRemoval): Promise<void> {
+  const policy = await policyFor(m, removal.modelId, removal.alias);
+  if (!policy || policy.requiredApprovals === 0 || roleAtLeast(removal.actor.role, Role.ADMIN)) return;
+  throw new AppError(
+    'FORBIDDEN',
+    `Alias "${removal.alias}" is protected: moving it needs ${policy.requiredApprovals} approval(s), so only an ADMIN can remove it`,
+    { alias: removal.alias, requiredApprovals: policy.requiredApprovals },
+  );
+}
+
+/** Moves the alias for an approved request and marks it APPLIED. The caller holds the model's lock. */
 async function apply(m: EntityManager, actor: Principal, projectId: string, request: PromotionRequest, versionNumber: number): Promise<void> {
   await setModelAlias(m, actor, request.modelId, { alias: request.alias, versionNumber, reason: request.reason ?? `promotion ${request.nodeId}` });
   await m.query(`UPDATE promotion_request SET status = 'APPLIED', decided_at = now() WHERE id = $1`, [request.id]);
@@ -119,7 +152,7 @@ export async function requestPromotion(
   m: EntityManager, actor: Principal, model: { id: string; projectId: string },
   input: { alias: string; versionNumber: number; reason?: string | null },
 ): Promise<PromotionRequest> {
-  await m.query(`SELECT 1 FROM model WHERE id = $1 FOR UPDATE`, [model.id]);
+  await lockModel(m, model.id);
   const version = await m.findOneBy(ModelVersion, { modelId: model.id, number: input.versionNumber });
   if (!version) throw new AppError('NOT_FOUND', `Version ${input.versionNumber} of this model does not exist`, { field: 'versionNumber' });
   if (version.status !== ModelVersionStatus.READY) {
@@ -153,9 +186,17 @@ export async function requestPromotion(
   return m.findOneByOrFail(PromotionRequest, { id: request.id });
 }
 
+/**
+ * Locks a request for a decision: its model first (a request never changes model, so reading
+ * that without a lock is safe), then the request, and checks it is still PENDING under both.
+ */
 async function lockPending(m: EntityManager, id: string): Promise<PromotionRequest> {
+  const notThere = () => notFound('PromotionRequest', toGlobalId('PromotionRequest', id));
+  const [owner]: { model_id: string }[] = await m.query(`SELECT model_id FROM promotion_request WHERE id = $1`, [id]);
+  if (!owner) throw notThere();
+  await lockModel(m, owner.model_id);
   const [request] = hydrate(m, PromotionRequest, await m.query(`SELECT * FROM promotion_request WHERE id = $1 FOR UPDATE`, [id]));
-  if (!request) throw notFound('PromotionRequest', toGlobalId('PromotionRequest', id));
+  if (!request) throw notThere();
   if (request.status !== PromotionStatus.PENDING) throw new AppError('CONFLICT', `The request is ${request.status}, not PENDING`, { status: request.status });
   return request;
 }
@@ -179,7 +220,6 @@ export async function approvePromotion(m: EntityManager, actor: Principal, proje
   const [{ n }] = await m.query(`SELECT count(*)::int AS n FROM promotion_approval WHERE request_id = $1`, [id]);
   const policy = await policyFor(m, request.modelId, request.alias);
   if (n >= (policy?.requiredApprovals ?? 0)) {
-    await m.query(`SELECT 1 FROM model WHERE id = $1 FOR UPDATE`, [request.modelId]);
     const version = await m.findOneByOrFail(ModelVersion, { id: request.versionId });
     const gateResults = await evaluateGates(m, version.id, policy?.gates ?? []);
     await m.query(`UPDATE promotion_request SET gate_results = $2 WHERE id = $1`, [id, JSON.stringify(gateResults)]);
