@@ -142,7 +142,7 @@ test('every mutation writes one audit event with actor, action, target and befor
 });
 
 test('keys of every project are audited too, outside any project', async () => {
-  // Such events belong to no project, so no project's auditEvents lists them; the table must hold them.
+  // Such events belong to no project, so no project's auditEvents lists them (Query.auditEvents does); the table must hold them.
   const key = await makeKey('VIEWER', null);
   await t.ok(M.revokeKey, { id: key.id });
   const rows: { project_id: string | null; actor: string; action: string; target_type: string; details: Event['details'] }[] =
@@ -154,6 +154,59 @@ test('keys of every project are audited too, outside any project', async () => {
     { project_id: null, actor: adminName, action: 'apiKey.revoke', target_type: 'ApiKey', details: { before: { revokedAt: null } } },
   ]);
   expect(JSON.stringify(rows)).not.toContain(key.secret);
+});
+
+const GLOBAL_EVENTS = `query($first: Int, $after: String, $filter: AuditEventFilter) {
+  auditEvents(first: $first, after: $after, filter: $filter) {
+    nodes { id actor action targetType targetId details }
+    pageInfo { hasNextPage hasPreviousPage endCursor }
+  }
+}`;
+
+test('global admins list the records of no project with Query.auditEvents: filtered, keyset-paged, newest first', async () => {
+  // Other test files share the database: this test's records are those of its own global admin.
+  const auditor = await makeKey('ADMIN', null);
+  const slug = (await createProject(t, 'audit-global')).slug;
+  const made = [];
+  for (const role of ['VIEWER', 'EDITOR', 'ADMIN']) {
+    made.push((await t.ok(M.createKey, { input: { name: unique('g'), role } }, auditor.secret)).createApiKey.apiKey.id as string);
+  }
+  await t.ok(M.revokeKey, { id: made[0] }, auditor.secret);
+  // A key of one project is that project's record, not a global one.
+  const scoped = (await t.ok(M.createKey, { input: { name: unique('p'), role: 'VIEWER', projectSlug: slug } }, auditor.secret)).createApiKey.apiKey.id;
+
+  const list = async (args: Record<string, unknown>, key = auditor.secret) => (await t.ok(GLOBAL_EVENTS, args, key)).auditEvents;
+  const mine = await list({ filter: { actor: auditor.name } });
+  expect(mine.nodes.map((e: Event) => [e.action, e.targetId])).toEqual([
+    ['apiKey.revoke', made[0]], ['apiKey.create', made[2]], ['apiKey.create', made[1]], ['apiKey.create', made[0]],
+  ]);
+  expect(mine.nodes.every((e: Event) => e.actor === auditor.name && e.targetType === 'ApiKey')).toBe(true);
+  expect(JSON.stringify(mine)).not.toContain(scoped);
+  expect((await events(slug, { actor: auditor.name })).map((e) => e.targetId)).toEqual([scoped]);
+
+  // Filters as on a project's log; pages walk the same records with no gap or repeat.
+  expect((await list({ filter: { actor: auditor.name, action: 'apiKey.revoke' } })).nodes.map((e: Event) => e.targetId)).toEqual([made[0]]);
+  expect((await list({ filter: { targetId: made[1] } })).nodes.map((e: Event) => e.action)).toEqual(['apiKey.create']);
+  const walked: string[] = [];
+  let after: string | null = null;
+  for (let i = 0; i < 10; i++) {
+    const p: { nodes: Event[]; pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; endCursor: string } } =
+      await list({ first: 1, after, filter: { actor: auditor.name } });
+    expect(p.pageInfo.hasPreviousPage).toBe(after !== null);
+    walked.push(...p.nodes.map((e) => e.id));
+    if (!p.pageInfo.hasNextPage) break;
+    after = p.pageInfo.endCursor;
+  }
+  expect(walked).toEqual(mine.nodes.map((e: Event) => e.id));
+  expect((await t.gql(GLOBAL_EVENTS, { after: 'garbage!' }, auditor.secret)).errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+  expect((await t.gql(GLOBAL_EVENTS, { first: 101 }, auditor.secret)).errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
+
+  // Only an ADMIN of every project reads them.
+  const refusedTo = async (role: string, projectSlug: string | null) => (await t.gql(GLOBAL_EVENTS, {}, (await makeKey(role, projectSlug)).secret)).errors?.[0].extensions.code;
+  expect({
+    globalEditor: await refusedTo('EDITOR', null), globalViewer: await refusedTo('VIEWER', null), projectAdmin: await refusedTo('ADMIN', slug),
+    anonymous: (await t.gql(GLOBAL_EVENTS, {}, null)).errors?.[0].extensions.code,
+  }).toEqual({ globalEditor: 'FORBIDDEN', globalViewer: 'FORBIDDEN', projectAdmin: 'FORBIDDEN', anonymous: 'UNAUTHENTICATED' });
 });
 
 describe('filters', () => {

@@ -159,7 +159,7 @@ test('AUTO picks Wasserstein and Jensen-Shannon for references over 1000 values;
   expect(half.driftReport.drifted).toBe(true);
 });
 
-test('errors: side forms, windows without profiles, unknown features, method/dtype mismatch, cross-project FORBIDDEN', async () => {
+test('errors: side forms, windows without profiles, unknown features, method/dtype mismatch, cross-project NOT_FOUND', async () => {
   const { project, datasetVersionId, modelVersionId } = await setup(TRAINING);
   await t.ok(RECORD, { input: { modelVersionId, from: H(0), to: H(1), columns: TRAINING } });
   const current = { modelVersionId, from: H(0), to: H(1) };
@@ -185,14 +185,15 @@ test('errors: side forms, windows without profiles, unknown features, method/dty
   await expectBad({ shareThreshold: 2 }, 'shareThreshold');
   expect(codeOf(await run({ method: 'NOPE' }))).toBe('BAD_USER_INPUT');
 
-  // A key of another project may not read either side.
+  // A key of another project may not read either side: to it they do not exist (NOT_FOUND).
   const other = await createProject(t, 'other');
   const otherViewer = await createKey(t, 'VIEWER', other.slug);
-  expect(codeOf(await run({}, otherViewer))).toBe('FORBIDDEN');
-  expect(codeOf(await run({ reference: current }, otherViewer))).toBe('FORBIDDEN');
+  expect(codeOf(await run({}, otherViewer))).toBe('NOT_FOUND');
+  expect(codeOf(await run({ reference: current }, otherViewer))).toBe('NOT_FOUND');
   const otherSide = await setup(TRAINING);
   const mixedKey = await createKey(t, 'VIEWER', project.slug);
-  expect(codeOf(await run({ reference: { datasetVersionId: otherSide.datasetVersionId } }, mixedKey))).toBe('FORBIDDEN');
+  expect((await run({ reference: { datasetVersionId: otherSide.datasetVersionId } }, mixedKey)).errors?.[0].extensions)
+    .toEqual({ code: 'NOT_FOUND', id: otherSide.datasetVersionId });
   // A VIEWER of the project reads; nobody unauthenticated does; a missing version is NOT_FOUND.
   expect((await run({}, mixedKey)).data?.driftReport.features).toHaveLength(3);
   expect(codeOf(await run({}, null))).toBe('UNAUTHENTICATED');

@@ -269,8 +269,9 @@ test('compareModelVersions: rows in id order, latest completed value per metric,
   const both = await t.ok(COMPARE, { ids: [a.id, second.versions[0].id], metrics: ['acc'] });
   expect(both.compareModelVersions.rows.map((r: any) => r.values)).toEqual([[0.75], [0.6]]);
   const scoped = await createKey(t, 'VIEWER', project.slug);
+  // Another project's version is NOT_FOUND, exactly as a missing one would be.
   const refused = await t.gql(COMPARE, { ids: [a.id, second.versions[0].id] }, scoped);
-  expect(refused.errors?.[0].extensions.code).toBe('FORBIDDEN');
+  expect(refused.errors?.[0].extensions).toEqual({ code: 'NOT_FOUND', id: second.versions[0].id });
   expect(refused.data).toBeNull();
   expect((await t.gql(COMPARE, { ids: [a.id] }, scoped)).data.compareModelVersions.rows).toHaveLength(1);
 });
@@ -298,14 +299,14 @@ test('version filters by metric, alone and inside `or`, in versions and searchMo
   expect(bad.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.or.0.metric.datasetVersionId' });
 });
 
-test('roles: VIEWER reads, EDITOR writes, other projects are FORBIDDEN; ModelVersion.evaluations filters', async () => {
+test('roles: VIEWER reads, EDITOR writes, other projects see nothing (NOT_FOUND, null); ModelVersion.evaluations filters', async () => {
   const { project, versions: [v] } = await setup();
   const viewer = await createKey(t, 'VIEWER', project.slug);
   const editor = await createKey(t, 'EDITOR', project.slug);
   const outsider = await createKey(t, 'EDITOR', (await createProject(t)).slug);
   const denied = await t.gql(CREATE, { input: { modelVersionId: v.id, name: 'x' } }, viewer);
   expect(denied.errors?.[0].extensions.code).toBe('FORBIDDEN');
-  expect((await t.gql(CREATE, { input: { modelVersionId: v.id, name: 'x' } }, outsider)).errors?.[0].extensions.code).toBe('FORBIDDEN');
+  expect((await t.gql(CREATE, { input: { modelVersionId: v.id, name: 'x' } }, outsider)).errors?.[0].extensions.code).toBe('NOT_FOUND');
   expect((await t.gql(CREATE, { input: { modelVersionId: v.id, name: 'x' } }, null)).errors?.[0].extensions.code).toBe('UNAUTHENTICATED');
   const first = await startEvaluation(v.id, [{ name: 'acc', value: 0.5 }], {}, editor);
   await tick();
@@ -321,9 +322,11 @@ test('roles: VIEWER reads, EDITOR writes, other projects are FORBIDDEN; ModelVer
   const read = await t.ok(`query($id: ID!) { node(id: $id) { id ... on Evaluation { name } } }`, { id: first.id }, viewer);
   expect(read.node).toEqual({ id: first.id, name: 'offline' });
   const hidden = await t.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: first.id }, outsider);
-  expect(hidden.errors?.[0].extensions.code).toBe('FORBIDDEN');
+  expect(hidden).toMatchObject({ data: { node: null } });
+  expect(hidden.errors).toBeUndefined();
   const board = await t.gql(BOARD, { s: project.slug, m: 'acc' }, outsider);
-  expect(board.errors?.[0].extensions.code).toBe('FORBIDDEN');
+  expect(board).toMatchObject({ data: { project: null } });
+  expect(board.errors).toBeUndefined();
 });
 
 const NESTED = `query($s: String!) { project(slug: $s) {

@@ -429,7 +429,7 @@ describe('model versions', () => {
 });
 
 describe('access', () => {
-  test('VIEWER reads but cannot write; keys of another project are FORBIDDEN; node(id) resolves', async () => {
+  test('VIEWER reads but cannot write; to keys of another project it does not exist; node(id) resolves', async () => {
     const p = await createProject(t);
     const other = await createProject(t);
     const viewer = await createKey(t, 'VIEWER', p.slug);
@@ -440,19 +440,20 @@ describe('access', () => {
 
     expect((await write(fs.id, row, undefined, editor)).data.writeFeatureValues.written).toBe(1);
     expect(codeOf(await write(fs.id, row, undefined, viewer))).toBe('FORBIDDEN');
-    expect(codeOf(await write(fs.id, row, undefined, outsider))).toBe('FORBIDDEN');
+    expect(codeOf(await write(fs.id, row, undefined, outsider))).toBe('NOT_FOUND');
     expect(codeOf(await write(fs.id, row, undefined, null))).toBe('UNAUTHENTICATED');
     const createAsViewer = await t.gql(CREATE, { input: { projectSlug: p.slug, name: unique('fs'), entityKey: 'id', features: [{ name: 'x', dtype: 'INT' }] } }, viewer);
     expect(codeOf(createAsViewer)).toBe('FORBIDDEN');
     const createElsewhere = await t.gql(CREATE, { input: { projectSlug: p.slug, name: unique('fs'), entityKey: 'id', features: [{ name: 'x', dtype: 'INT' }] } }, outsider);
-    expect(codeOf(createElsewhere)).toBe('FORBIDDEN');
+    expect(codeOf(createElsewhere)).toBe('NOT_FOUND');
 
     const read = await t.ok(ONLINE, { id: fs.id, keys: ['c1'], features: ['age'] }, viewer);
     expect(read.node.onlineFeatures[0].values[0].value).toBe(5);
     const node = await t.ok(`query($id: ID!) { node(id: $id) { __typename id ... on FeatureSet { name project { slug } } } }`, { id: fs.id }, viewer);
     expect(node.node).toEqual({ __typename: 'FeatureSet', id: fs.id, name: fs.name, project: { slug: p.slug } });
     const nodeElsewhere = await t.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: fs.id }, outsider);
-    expect(codeOf(nodeElsewhere)).toBe('FORBIDDEN');
+    expect(nodeElsewhere).toMatchObject({ data: { node: null } });
+    expect(nodeElsewhere.errors).toBeUndefined();
     const missing = await t.ok(`query($id: ID!) { node(id: $id) { id } }`, { id: Buffer.from('FeatureSet:00000000-0000-4000-8000-000000000000').toString('base64url') });
     expect(missing.node).toBeNull();
     const writeMissing = await write(Buffer.from('FeatureSet:00000000-0000-4000-8000-000000000000').toString('base64url'), row);

@@ -62,7 +62,7 @@ test('recording needs EDITOR on the version\'s project; it is audited without th
   expect((await t.gql(RECORD, { input: { modelVersionId: v.id, kind: 'THUMBS', value: 1 } }, viewer)).errors?.[0].extensions.code).toBe('FORBIDDEN');
   const other = await createProject(t);
   const outsider = await createKey(t, 'EDITOR', other.slug);
-  expect((await t.gql(RECORD, { input: { modelVersionId: v.id, kind: 'THUMBS', value: 1 } }, outsider)).errors?.[0].extensions.code).toBe('FORBIDDEN');
+  expect((await t.gql(RECORD, { input: { modelVersionId: v.id, kind: 'THUMBS', value: 1 } }, outsider)).errors?.[0].extensions.code).toBe('NOT_FOUND');
   const editor = await createKey(t, 'EDITOR', slug);
   await t.ok(RECORD, { input: { modelVersionId: v.id, kind: 'TEXT', comment: 'private words' } }, editor);
   const audit = await t.ok(`query($s: String!) { project(slug: $s) { auditEvents(filter: { action: "feedback.record" }) { nodes { targetId details } } } }`, { s: slug });

@@ -310,20 +310,20 @@ describe('registryEvents', () => {
     sub.stop();
   });
 
-  test('needs a key (UNAUTHENTICATED) of the project (FORBIDDEN); a bad cursor is BAD_USER_INPUT', async () => {
+  test('needs a key (UNAUTHENTICATED); another project is NOT_FOUND like a missing one; a bad cursor is BAD_USER_INPUT', async () => {
     const { slug } = await createProject(t, 'events');
     const other = await createProject(t, 'events');
     const otherViewer = await createKey(t, 'VIEWER', other.slug);
     const code = async (client: WsClient, vars: Record<string, unknown>) =>
       (await subscribe(client, EVENTS, vars).failure()).errors?.[0].extensions.code;
     expect(await code(t.ws(null), { s: slug })).toBe('UNAUTHENTICATED');
-    expect(await code(t.ws(otherViewer), { s: slug })).toBe('FORBIDDEN');
+    expect(await code(t.ws(otherViewer), { s: slug })).toBe('NOT_FOUND');
     expect(await code(t.ws(), { s: unique('nope') })).toBe('NOT_FOUND');
     for (const since of ['garbage!', encodeCursor(['p', '0', '0', '']), encodeCursor(['e', 'x']), Buffer.from('{').toString('base64url')]) {
       expect({ since, code: await code(t.ws(), { s: slug, since }) }).toEqual({ since, code: 'BAD_USER_INPUT' });
     }
     expect((await subscribe(t.ws(null), ALERTS, { s: slug }).failure()).errors?.[0].extensions.code).toBe('UNAUTHENTICATED');
-    expect((await subscribe(t.ws(otherViewer), POINTS, { s: slug, filter: {} }).failure()).errors?.[0].extensions.code).toBe('FORBIDDEN');
+    expect((await subscribe(t.ws(otherViewer), POINTS, { s: slug, filter: {} }).failure()).errors?.[0].extensions.code).toBe('NOT_FOUND');
   });
 
   test('a key revoked while subscribed gets UNAUTHENTICATED at the next change, and the stream ends', async () => {

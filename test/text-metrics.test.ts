@@ -206,7 +206,7 @@ test('roles: EDITOR of the project scores; VIEWER, other projects and no key may
   const other = await createProject(t, 'textm-keys');
   const otherEditor = await createKey(t, 'EDITOR', other.slug);
   expect((await t.gql(SCORE, { input }, viewer)).errors?.[0].extensions.code).toBe('FORBIDDEN');
-  expect((await t.gql(SCORE, { input }, otherEditor)).errors?.[0].extensions.code).toBe('FORBIDDEN');
+  expect((await t.gql(SCORE, { input }, otherEditor)).errors?.[0].extensions.code).toBe('NOT_FOUND');
   expect((await t.gql(SCORE, { input }, null)).errors?.[0].extensions.code).toBe('UNAUTHENTICATED');
   expect((await t.ok(READ, { id: evaluationId })).node.samples.nodes).toEqual([]);
   const data = await t.ok(SCORE, { input }, editor);

@@ -86,12 +86,24 @@ describe('the declared permission is enforced before the resolver', () => {
   const inB = model('00000000-0000-4000-8000-000000000002', PROJECT_B);
   const idOf = (m: Model) => toGlobalId('Model', m.id);
 
-  test('a key of another project, or with too low a role, is FORBIDDEN and the body never runs', async () => {
+  test('a key of another project gets NOT_FOUND as for a missing object, too low a role FORBIDDEN; the body never runs', async () => {
     const input = { id: idOf(inB), description: 'x' };
-    expect(await codeOf(run('Mutation', 'updateModel', { input }, contextFor(key(Role.ADMIN, PROJECT_A), [inB]))))
-      .toEqual({ code: 'FORBIDDEN' });
+    const missing = toGlobalId('Model', '00000000-0000-4000-8000-0000000000ff');
+    const admin = contextFor(key(Role.ADMIN, PROJECT_A), [inB]);
+    const notYours = await codeOf(run('Mutation', 'updateModel', { input }, admin));
+    const absent = await codeOf(run('Mutation', 'updateModel', { input: { ...input, id: missing } }, admin));
+    expect(notYours).toEqual({ code: 'NOT_FOUND', id: input.id });
+    expect(absent).toEqual({ code: 'NOT_FOUND', id: missing });
     const viewer = await codeOf(run('Mutation', 'updateModel', { input }, contextFor(key(Role.VIEWER, PROJECT_B), [inB])));
     expect(viewer.code).toBe('FORBIDDEN');
+  });
+
+  test('node(id) answers null for another project\'s node, as for a missing one, without running the body', async () => {
+    const ctx = contextFor(key(Role.ADMIN, PROJECT_A), [inB]);
+    (ctx as unknown as Record<string, unknown>).loaders = { modelById: { load: async (id: string) => (id === inB.id ? inB : null) } };
+    expect(await run('Query', 'node', { id: idOf(inB) }, ctx)).toBeNull();
+    const global = contextFor(key(Role.VIEWER, null), [inB]);
+    expect(await run('Query', 'node', { id: idOf(inB) }, global)).toBe(inB);
   });
 
   test('a missing object is NOT_FOUND and a malformed id BAD_USER_INPUT naming the field', async () => {
@@ -110,15 +122,20 @@ describe('the declared permission is enforced before the resolver', () => {
   test('a subscription is refused at subscribe time, before any stream starts', async () => {
     const ctx = contextFor(key(Role.ADMIN, PROJECT_A));
     (ctx.loaders as unknown as Record<string, unknown>).projectBySlug = { load: async () => ({ id: PROJECT_B, slug: 'b' }) };
-    expect(await codeOf(run('Subscription', 'registryEvents', { projectSlug: 'b' }, ctx))).toEqual({ code: 'FORBIDDEN' });
+    expect(await codeOf(run('Subscription', 'registryEvents', { projectSlug: 'b' }, ctx))).toEqual({ code: 'NOT_FOUND', id: 'b' });
+    const viewer = contextFor(key(Role.VIEWER, PROJECT_A));
+    (viewer.loaders as unknown as Record<string, unknown>).projectBySlug = { load: async () => ({ id: PROJECT_A, slug: 'a' }) };
+    expect(await codeOf(run('Mutation', 'createModel', { input: { projectSlug: 'a' } }, viewer))).toEqual({ code: 'FORBIDDEN' });
   });
 
-  test('nodes decides each entry alone: a refused one becomes its own error, the others resolve', async () => {
+  test('nodes decides each entry alone: another project\'s is null like a missing one, a bad id its own error', async () => {
     const ctx = contextFor(key(Role.VIEWER, PROJECT_A), [inA, inB]);
-    const result = (await run('Query', 'nodes', { ids: [idOf(inA), idOf(inB), 'nope'] }, ctx)) as unknown[];
+    const missing = toGlobalId('Model', '00000000-0000-4000-8000-0000000000ff');
+    const result = (await run('Query', 'nodes', { ids: [idOf(inA), idOf(inB), 'nope', missing] }, ctx)) as unknown[];
     expect(result[0]).toBe(inA);
-    expect(result[1]).toMatchObject({ extensions: { code: 'FORBIDDEN' } });
+    expect(result[1]).toBeNull();
     expect(result[2]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'id' } });
+    expect(result[3]).toBeNull();
   });
 });
 

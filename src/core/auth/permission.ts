@@ -1,5 +1,7 @@
 import { Extensions } from 'type-graphql';
-import { GraphQLField, GraphQLFieldResolver, GraphQLObjectType, GraphQLSchema, defaultFieldResolver } from 'graphql';
+import {
+  GraphQLField, GraphQLFieldResolver, GraphQLObjectType, GraphQLSchema, defaultFieldResolver, getNullableType, isListType, isNonNullType,
+} from 'graphql';
 import type { Context } from '../graphql/context';
 import { AppError } from '../graphql/errors';
 import type { Principal } from './principal';
@@ -16,6 +18,13 @@ export type Args = Record<string, unknown>;
 export interface Target {
   projectId: string | null;
   role?: Role;
+  /**
+   * What a key outside the target's project gets: the very answer the locator gives when nothing
+   * is there (its NOT_FOUND, or null: the field answers null), so that another project's object
+   * and a missing one look alike and ids and slugs reveal nothing. Unset, for targets that are no
+   * lookup (GLOBAL): FORBIDDEN. A key with too low a role in its own scope is FORBIDDEN either way.
+   */
+  unseen?: Error | null;
 }
 
 /**
@@ -35,6 +44,11 @@ export interface Locator {
   readonly perEntry?: boolean;
   /** Checks, when the schema is built, what the declaration names (a node type that exists). */
   readonly verify?: () => void;
+  /**
+   * Whether it can locate nothing, or a target with `unseen: null`, so that the field (for a
+   * per-entry locator: the entry) answers null; the schema build checks that null is allowed there.
+   */
+  readonly answersNull?: boolean;
   /** Looks up through `ctx.loaders`, so the resolver's own load of the same row is a cache hit. */
   locate(args: Args, ctx: Context): Promise<Located[]>;
 }
@@ -91,14 +105,22 @@ export function permissionOf<C>(field: GraphQLField<unknown, C>): Permission | u
 
 const unauthenticated = () => new AppError('UNAUTHENTICATED', 'Send an API key: Authorization: Bearer <secret>');
 
-/** Why `p` may not act with `role` on `t` (FORBIDDEN), or null when it may. */
-function refusal(p: Principal, t: Target, role: Role): AppError | null {
-  const need = t.role && roleAtLeast(t.role, role) ? t.role : role;
-  if (t.projectId === null) {
-    if (p.projectId !== null) return new AppError('FORBIDDEN', 'This needs a key that is not scoped to one project');
-  } else if (p.projectId !== null && p.projectId !== t.projectId) {
-    return new AppError('FORBIDDEN', 'This API key is not valid for that project');
+/** A refusal that answers null, as for an object that is not there (see `Target.unseen`). */
+const UNSEEN = Symbol('unseen');
+/** What a located entry comes to: an error, UNSEEN (answer null), or null: it may go on. */
+type Verdict = Error | typeof UNSEEN | null;
+
+/**
+ * Why `p` may not act with `role` on `t`, or null when it may. Outside the key's scope: what the
+ * locator answers for nothing there. Inside it, with too low a role: FORBIDDEN (that tells the
+ * key nothing it cannot read already).
+ */
+function refusal(p: Principal, t: Target, role: Role): Verdict {
+  if (p.projectId !== null && p.projectId !== t.projectId) {
+    if (t.unseen !== undefined) return t.unseen ?? UNSEEN;
+    return new AppError('FORBIDDEN', t.projectId === null ? 'This needs a key that is not scoped to one project' : 'This API key is not valid for that project');
   }
+  const need = t.role && roleAtLeast(t.role, role) ? t.role : role;
   if (!roleAtLeast(p.role, need)) return new AppError('FORBIDDEN', `This needs the ${need} role; the key has ${p.role}`);
   return null;
 }
@@ -107,24 +129,28 @@ function refusal(p: Principal, t: Target, role: Role): AppError | null {
  * Applies a permission: UNAUTHENTICATED without a key; then every locator's entries in declared
  * order, so the first error (BAD_USER_INPUT, NOT_FOUND, FORBIDDEN) is the same whatever the
  * timing of the loads. The locators run together, so their loads share the loaders' batches.
- * Returns the per-entry verdicts of a per-entry locator, else null (everything passed).
+ * Returns the per-entry verdicts of a per-entry locator; UNSEEN when the field is to answer
+ * null without running; else null (everything passed).
  */
-async function authorize(perm: Permission, args: Args, ctx: Context): Promise<(Error | null)[] | null> {
+async function authorize(perm: Permission, args: Args, ctx: Context): Promise<Verdict[] | typeof UNSEEN | null> {
   const p = ctx.principal;
   if (!p) throw unauthenticated();
   if (perm.role === AUTHENTICATED) return null;
   const role = perm.role;
   const results = await Promise.allSettled(perm.scopes.map((s) => s.locate(args, ctx)));
-  const verdict = (e: Located) => (e instanceof Error ? e : e ? refusal(p, e, role) : null);
+  const verdict = (e: Located): Verdict => (e instanceof Error ? e : e ? refusal(p, e, role) : null);
+  // An unseen entry answers null only once the other entries passed, as a missing one would.
+  let unseen = false;
   for (const [i, r] of results.entries()) {
     if (r.status === 'rejected') throw r.reason;
     if (perm.scopes[i].perEntry) return r.value.map(verdict);
     for (const e of r.value) {
       const refused = verdict(e);
-      if (refused) throw refused;
+      if (refused === UNSEEN) unseen = true;
+      else if (refused) throw refused;
     }
   }
-  return null;
+  return unseen ? UNSEEN : null;
 }
 
 /** Every field of a root type, with the type's name for messages. */
@@ -149,22 +175,32 @@ export function enforcePermissions(schema: GraphQLSchema): void {
     }
   };
   const guardResolve = (field: GraphQLField<unknown, Context>, perm: Permission) => {
+    for (const s of perm.scopes.filter((scope) => scope.answersNull)) {
+      // What answers null must be nullable: the field, or for a per-entry locator its entries.
+      const at = s.perEntry ? getNullableType(field.type) : field.type;
+      const nullable = s.perEntry ? isListType(at) && !isNonNullType(at.ofType) : !isNonNullType(at);
+      if (!nullable) throw new Error(`${field.name}: ${s.describe} answers null, which the field's type ${String(field.type)} does not allow`);
+    }
     const resolve: GraphQLFieldResolver<unknown, Context> = field.resolve ?? defaultFieldResolver;
     field.resolve = async (source, args, ctx, info) => {
       const verdicts = await authorize(perm, args, ctx);
+      if (verdicts === UNSEEN) return null;
       const result = await resolve(source, args, ctx, info);
       // graphql-js turns an Error in a list into that entry's error, leaving the others.
-      return verdicts && Array.isArray(result) ? result.map((r, i) => verdicts[i] ?? r) : result;
+      return verdicts && Array.isArray(result)
+        ? result.map((r, i) => (verdicts[i] === UNSEEN ? null : verdicts[i] ?? r))
+        : result;
     };
   };
   each(schema.getQueryType(), guardResolve);
   each(schema.getMutationType(), guardResolve);
   each(schema.getSubscriptionType(), (field, perm) => {
     if (perm.scopes.some((s) => s.perEntry)) throw new Error(`Subscription.${field.name}: a stream cannot refuse per entry`);
+    if (perm.scopes.some((s) => s.answersNull)) throw new Error(`Subscription.${field.name}: a stream cannot answer null`);
     const subscribe = field.subscribe;
     if (!subscribe) throw new Error(`Subscription.${field.name} has no subscribe function`);
     field.subscribe = async (source, args, ctx, info) => {
-      await authorize(perm, args, ctx);
+      await authorize(perm, args, ctx); // never UNSEEN: no locator here answers null
       return subscribe(source, args, ctx, info);
     };
   });

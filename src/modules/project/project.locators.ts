@@ -12,16 +12,18 @@ export async function loadProjectBySlug(loaders: Loaders, slug: string): Promise
 
 /**
  * The project a slug argument names, for `@Allow`. A missing project is NOT_FOUND, or with
- * `orNull` nothing to guard: the field answers null for it (`project(slug:)`).
+ * `orNull` nothing to guard: the field answers null for it (`project(slug:)`). Another project
+ * than the key's answers the same, so slugs cannot be probed.
  */
 export function fromSlug(path: string, opts: { orNull?: boolean } = {}): Locator {
   return {
     describe: `Project at ${path}`,
+    answersNull: opts.orNull,
     async locate(args, ctx) {
       const slug = argAt(args, path) as string;
       const project = await ctx.loaders.projectBySlug.load(slug);
-      if (project) return [{ projectId: project.id }];
-      return [opts.orNull ? null : notFound('Project', slug)];
+      const absent = opts.orNull ? null : notFound('Project', slug);
+      return [project ? { projectId: project.id, unseen: absent } : absent];
     },
   };
 }
