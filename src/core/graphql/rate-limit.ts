@@ -96,11 +96,12 @@ export class RateLimiter {
     let row: { tokens: number; granted: boolean };
     try {
       this.statements++;
-      // Named: each connection parses and plans it once (0.8 ms a call here instead of 2 ms).
+      // Named: each connection parses and plans it once (measured 0.8 ms a call instead of 2 ms).
       ({ rows: [row] } = await this.pool.query({ name: 'modelgraph_rate_spend', text: SPEND, values: [keyId, this.limits.burst, this.perSecond, price] }));
     } catch (err) {
       const transient = transientFailure(err);
-      if (transient) throw new AppError(transient.code, transient.message, { retryable: true });
+      // Before the operation runs Apollo would answer 500; the database, not the server, failed.
+      if (transient) throw new AppError(transient.code, transient.message, { retryable: true, http: { status: 503 } });
       throw err;
     }
     this.seen.set(keyId, { tokens: row.tokens, at });
