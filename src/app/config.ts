@@ -1,8 +1,9 @@
 import path from 'node:path';
 import type { QueryLimits } from '../core/graphql/limits';
 import type { SessionLimits } from '../core/db/data-source';
+import type { RateLimits } from '../core/graphql/rate-limit';
 
-export type { QueryLimits };
+export type { QueryLimits, RateLimits };
 
 /** Everything the server reads from its environment, parsed and validated once at start-up. */
 export interface Config {
@@ -16,6 +17,8 @@ export interface Config {
   adminKey: string | null;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   limits: QueryLimits;
+  /** The token bucket of each API key, shared by every server on the database. */
+  rateLimit: RateLimits;
   /** Timeouts of every database session the server's pool opens. */
   session: SessionLimits;
   shutdownTimeoutMs: number;
@@ -78,6 +81,8 @@ export function loadConfig(env: Env = process.env): Config {
   const levels = ['debug', 'info', 'warn', 'error', 'silent'];
   if (!levels.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${levels.join(', ')}, got "${logLevel}"`);
 
+  const ratePerMinute = int('MODELGRAPH_RATE_LIMIT_PER_MINUTE', 6000, 0, 1_000_000_000);
+
   const config: Config = {
     port: int('PORT', 4000, 0, 65535),
     host: str('HOST') ?? '127.0.0.1',
@@ -94,6 +99,11 @@ export function loadConfig(env: Env = process.env): Config {
       maxTokens: int('MODELGRAPH_MAX_TOKENS', 20000, 100, 10000000),
       maxInputDepth: int('MODELGRAPH_MAX_INPUT_DEPTH', 32, 2, 1000),
       maxJsonBytes: int('MODELGRAPH_MAX_JSON_BYTES', 65536, 256, 1073741824),
+    },
+    rateLimit: {
+      perMinute: ratePerMinute,
+      burst: int('MODELGRAPH_RATE_LIMIT_BURST', Math.max(1, ratePerMinute), 1, 1_000_000_000),
+      costPerToken: int('MODELGRAPH_RATE_LIMIT_COST_PER_TOKEN', 100, 1, 100_000_000),
     },
     session: {
       statementTimeoutMs: int('MODELGRAPH_STATEMENT_TIMEOUT_MS', 15000, 0, 3600000),

@@ -12,7 +12,7 @@ import { ExecutionArgs, GraphQLError, GraphQLFormattedError, GraphQLSchema, pars
 import pino, { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import type { Config } from './config';
-import { SqlStatementCounter, migrate, migrationsApplied } from '../core/db/data-source';
+import { SqlStatementCounter, migrate, migrationsApplied, sessionOptions } from '../core/db/data-source';
 import { createDataSource } from './database';
 import { EmbeddedDatabase, startEmbeddedPostgres } from '../core/db/embedded-postgres';
 import type { Context } from '../core/graphql/context';
@@ -20,6 +20,7 @@ import { makeFormatError, maskUnexpected } from '../core/graphql/errors';
 import { QueryLimits, checkCost, limitRules } from '../core/graphql/limits';
 import { checkInputs } from '../core/graphql/input-guard';
 import { boundJsonScalars } from '../core/graphql/scalars';
+import { RateLimiter } from '../core/graphql/rate-limit';
 import { createLoaders } from './loaders';
 import { getSchema } from './schema';
 import { jitGateway } from '../core/graphql/jit-executor';
@@ -37,6 +38,8 @@ export interface RunningServer {
   log: Logger;
   /** The LISTEN connection and its subscriptions. */
   events: EventHub;
+  /** The per-key token buckets; null when the rate limit is off. */
+  rateLimiter: RateLimiter | null;
   /** Stops accepting, finishes in-flight requests, closes sockets, then the database. */
   stop(): Promise<void>;
 }
@@ -61,12 +64,15 @@ async function principalFrom(db: DataSource, authorization: unknown, keys: Princ
   return { principal, invalid: !principal };
 }
 
-/** The cost check (and the refusal of subscriptions) as an Apollo plugin, after the operation is known and before it runs. */
-function costPlugin(schema: GraphQLSchema, limits: QueryLimits): ApolloServerPlugin<Context> {
+/**
+ * The cost check, the rate limit (which charges by that cost) and the refusal of subscriptions,
+ * as an Apollo plugin, after the operation is known and before it runs.
+ */
+function costPlugin(schema: GraphQLSchema, limits: QueryLimits, rateLimiter: RateLimiter | null): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ document, request, operation }) {
+        async didResolveOperation({ document, request, operation, contextValue }) {
           // Subscriptions are served over graphql-ws on the same path; HTTP has no way to stream them.
           if (operation?.operation === 'subscription') {
             throw new GraphQLError('Subscriptions are served over WebSocket (graphql-ws protocol) at this path, not over HTTP', {
@@ -74,7 +80,8 @@ function costPlugin(schema: GraphQLSchema, limits: QueryLimits): ApolloServerPlu
             });
           }
           checkInputs(document, request.variables, limits);
-          checkCost(schema, document, request.variables, request.operationName ?? undefined, limits.maxCost);
+          const cost = checkCost(schema, document, request.variables, request.operationName ?? undefined, limits.maxCost);
+          if (rateLimiter && contextValue.principal) await rateLimiter.spend(contextValue.principal.keyId, cost);
         },
       };
     },
@@ -124,6 +131,10 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
     throw err;
   }
 
+  const rateLimiter = config.rateLimit.perMinute > 0
+    ? new RateLimiter(RateLimiter.pool(url, sessionOptions(config.session), log.child({ component: 'rate-limit' })), config.rateLimit)
+    : null;
+
   const schema = await getSchema();
   boundJsonScalars(schema, config.limits.maxJsonBytes);
   const formatError = makeFormatError(log);
@@ -162,6 +173,11 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
         // parsing, and a key revoked while the socket is open stops working at once, as over HTTP.
         const contextValue = await makeContext(ctx.connectionParams?.authorization, randomUUID(), { connectionId: ctx.extra.connectionId ?? '' });
         if (!contextValue.principal) return [unauthenticated()];
+        try {
+          rateLimiter?.precheck(contextValue.principal.keyId);
+        } catch (err) {
+          return [err as GraphQLError];
+        }
         let document;
         try {
           document = parse(payload.query, { maxTokens: config.limits.maxTokens });
@@ -171,18 +187,21 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
         // `validate` runs only the rules it is given: the standard ones must be passed along with ours.
         const errors = validate(schema, document, [...specifiedRules, ...rules]);
         if (errors.length) return errors.map((e) => (e.extensions.code ? e : new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } })));
+        if (!getOperationAST(document, payload.operationName)) {
+          return [new GraphQLError('No operation to run', { extensions: { code: 'BAD_USER_INPUT' } })];
+        }
         try {
           checkInputs(document, payload.variables, config.limits);
-          checkCost(schema, document, payload.variables ?? undefined, payload.operationName ?? undefined, config.limits.maxCost);
+          const cost = checkCost(schema, document, payload.variables ?? undefined, payload.operationName ?? undefined, config.limits.maxCost);
+          // A subscription pays once, when it starts; its events are bounded by the subscription limits.
+          await rateLimiter?.spend(contextValue.principal.keyId, cost);
         } catch (err) {
-          return [err as GraphQLError];
+          if (err instanceof GraphQLError) return [err];
+          return maskUnexpected([new GraphQLError('unexpected error', { originalError: err as Error })], contextValue);
         }
         const args: ExecutionArgs = {
           schema, document, contextValue, variableValues: payload.variables, operationName: payload.operationName,
         };
-        if (!getOperationAST(document, payload.operationName)) {
-          return [new GraphQLError('No operation to run', { extensions: { code: 'BAD_USER_INPUT' } })];
-        }
         return args;
       },
       onNext: (_ctx, _id, _payload, args, result) => {
@@ -208,7 +227,7 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
     stringifyResult: (result) => JSON.stringify(result),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }),
-      costPlugin(schema, config.limits),
+      costPlugin(schema, config.limits, rateLimiter),
       // Cache hints are unused (answers are per key, never cached); without this plugin Apollo
       // wraps every field resolver to collect them, a cost paid on each of thousands of fields.
       ApolloServerPluginCacheControlDisabled(),
@@ -250,6 +269,8 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
       context: async ({ req }) => {
         const ctx = await makeContext(req.headers.authorization, String(req.headers['x-request-id'] ?? randomUUID()));
         if (!ctx.principal) throw unauthenticated(401);
+        // A key known to be out of tokens is refused (429) before its document is parsed.
+        rateLimiter?.precheck(ctx.principal.keyId);
         return ctx;
       },
     }),
@@ -272,10 +293,12 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
     sql,
     log,
     events,
+    rateLimiter,
     stop: () => {
       stopping ??= (async () => {
         await apollo.stop();
         await events.stop();
+        await rateLimiter?.close();
         if (db.isInitialized) await db.destroy();
         await embedded?.stop();
       })();

@@ -33,3 +33,19 @@ describe('loadConfig', () => {
     expect(c).toMatchObject({ port: 8080, databaseUrl: 'postgres://u@h:5432/d', logLevel: 'debug', batchLoads: false, limits: { maxCost: 500 } });
   });
 });
+
+describe('loadConfig: rate limit', () => {
+  test('on by default; the burst defaults to a minute of refill', () => {
+    expect(loadConfig({}).rateLimit).toEqual({ perMinute: 6000, burst: 6000, costPerToken: 100 });
+    expect(loadConfig({ MODELGRAPH_RATE_LIMIT_PER_MINUTE: '120' }).rateLimit).toEqual({ perMinute: 120, burst: 120, costPerToken: 100 });
+    expect(loadConfig({ MODELGRAPH_RATE_LIMIT_PER_MINUTE: '120', MODELGRAPH_RATE_LIMIT_BURST: '10', MODELGRAPH_RATE_LIMIT_COST_PER_TOKEN: '1000' }).rateLimit)
+      .toEqual({ perMinute: 120, burst: 10, costPerToken: 1000 });
+  });
+
+  test('0 turns it off; negative or fractional values are refused', () => {
+    expect(loadConfig({ MODELGRAPH_RATE_LIMIT_PER_MINUTE: '0' }).rateLimit.perMinute).toBe(0);
+    expect(() => loadConfig({ MODELGRAPH_RATE_LIMIT_PER_MINUTE: '-1' })).toThrow(/MODELGRAPH_RATE_LIMIT_PER_MINUTE/);
+    expect(() => loadConfig({ MODELGRAPH_RATE_LIMIT_BURST: '0' })).toThrow(/MODELGRAPH_RATE_LIMIT_BURST/);
+    expect(() => loadConfig({ MODELGRAPH_RATE_LIMIT_COST_PER_TOKEN: '1.5' })).toThrow(/MODELGRAPH_RATE_LIMIT_COST_PER_TOKEN/);
+  });
+});

@@ -49,9 +49,10 @@ export function limitRules(limits: QueryLimits): ValidationRule[] {
 
 /**
  * The cost check needs the operation's variables (`first: $n`), which validation rules do not
- * see, so it runs once the operation is resolved; it throws BAD_USER_INPUT over the limit.
+ * see, so it runs once the operation is resolved; it throws BAD_USER_INPUT over the limit and
+ * returns the cost otherwise (what the rate limit charges for).
  */
-export function checkCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined, maxCost: number): void {
+export function checkCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined, maxCost: number): number {
   let cost: number;
   try {
     cost = getComplexity({
@@ -68,4 +69,5 @@ export function checkCost(schema: GraphQLSchema, document: DocumentNode, variabl
     (err.extensions as Record<string, unknown>).http = { status: 400 };
     throw err;
   }
+  return cost;
 }
