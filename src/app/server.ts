@@ -16,7 +16,7 @@ import { SqlStatementCounter, migrate, migrationsApplied } from '../core/db/data
 import { createDataSource } from './database';
 import { EmbeddedDatabase, startEmbeddedPostgres } from '../core/db/embedded-postgres';
 import type { Context } from '../core/graphql/context';
-import { makeFormatError, maskUnexpected } from '../core/graphql/errors';
+import { makeFormatError, maskUnexpected, retryableOutside } from '../core/graphql/errors';
 import { QueryLimits, checkCost, limitRules } from '../core/graphql/limits';
 import { checkInputs } from '../core/graphql/input-guard';
 import { createLoaders } from './loaders';
@@ -150,7 +150,16 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
       schema,
       // A bad key closes the socket (4403); no key at all is allowed and every operation is then UNAUTHENTICATED.
       onConnect: async (ctx) => {
-        const { invalid } = await principalFrom(db, ctx.connectionParams?.authorization, keys);
+        let invalid: boolean;
+        try {
+          ({ invalid } = await principalFrom(db, ctx.connectionParams?.authorization, keys));
+        } catch (err) {
+          const retryable = retryableOutside(err, { log, requestId: randomUUID() });
+          if (!retryable) throw err;
+          // 1013 Try Again Later: graphql-ws clients reconnect on it, where 4403 would call the key bad.
+          ctx.extra.socket.close(1013, retryable.message);
+          return false;
+        }
         if (invalid) return false;
         ctx.extra.connectionId = randomUUID();
         return true;
@@ -158,7 +167,16 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
       onSubscribe: async (ctx, _id, payload) => {
         // Authenticated first, and again per operation: a caller without a valid key costs no
         // parsing, and a key revoked while the socket is open stops working at once, as over HTTP.
-        const contextValue = await makeContext(ctx.connectionParams?.authorization, randomUUID(), { connectionId: ctx.extra.connectionId ?? '' });
+        const requestId = randomUUID();
+        let contextValue: Context;
+        try {
+          contextValue = await makeContext(ctx.connectionParams?.authorization, requestId, { connectionId: ctx.extra.connectionId ?? '' });
+        } catch (err) {
+          // Answered on this operation alone: thrown, it would close the socket and every other subscription on it.
+          const retryable = retryableOutside(err, { log, requestId });
+          if (!retryable) throw err;
+          return [retryable];
+        }
         if (!contextValue.principal) return [unauthenticated()];
         let document;
         try {
@@ -246,7 +264,14 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
       // Apollo builds the context before it parses: a request without a valid key is refused
       // here, so an anonymous caller cannot make the server parse and validate anything.
       context: async ({ req }) => {
-        const ctx = await makeContext(req.headers.authorization, String(req.headers['x-request-id'] ?? randomUUID()));
+        const requestId = String(req.headers['x-request-id'] ?? randomUUID());
+        let ctx: Context;
+        try {
+          ctx = await makeContext(req.headers.authorization, requestId);
+        } catch (err) {
+          // Outside the executor, so maskUnexpected does not see it: an outage would answer 500.
+          throw retryableOutside(err, { log, requestId }, true) ?? err;
+        }
         if (!ctx.principal) throw unauthenticated(401);
         return ctx;
       },
