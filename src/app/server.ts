@@ -3,7 +3,6 @@ import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import express, { NextFunction, Request, Response } from 'express';
 import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { WebSocketServer } from 'ws';
@@ -26,6 +25,7 @@ import { authenticate, bootstrapAdminKey } from '../modules/auth/api-key.service
 import { Principal } from '../core/auth/principal';
 import { PrincipalCache } from '../core/auth/principal-cache';
 import { EventHub } from '../core/events/event-hub';
+import { Drain } from './drain';
 
 export interface RunningServer {
   url: string;
@@ -128,6 +128,7 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
   const rules = limitRules(config.limits);
   const app = express();
   const httpServer = http.createServer(app);
+  const drain = new Drain(httpServer);
   const wss = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.limits.maxBodyBytes });
 
   /** One per HTTP request and per WebSocket operation: the caller is looked up every time. */
@@ -150,6 +151,10 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
       schema,
       // A bad key closes the socket (4403); no key at all is allowed and every operation is then UNAUTHENTICATED.
       onConnect: async (ctx) => {
+        if (drain.draining) {
+          ctx.extra.socket.close(1001, 'Going away');
+          return false;
+        }
         let invalid: boolean;
         try {
           ({ invalid } = await principalFrom(db, ctx.connectionParams?.authorization, keys));
@@ -164,7 +169,8 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
         ctx.extra.connectionId = randomUUID();
         return true;
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
+        if (drain.draining) return [new GraphQLError('The server is shutting down; retry', { extensions: { code: 'UNAVAILABLE', retryable: true } })];
         // Authenticated first, and again per operation: a caller without a valid key costs no
         // parsing, and a key revoked while the socket is open stops working at once, as over HTTP.
         const requestId = randomUUID();
@@ -196,11 +202,16 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
         const args: ExecutionArgs = {
           schema, document, contextValue, variableValues: payload.variables, operationName: payload.operationName,
         };
-        if (!getOperationAST(document, payload.operationName)) {
+        const operation = getOperationAST(document, payload.operationName);
+        if (!operation) {
           return [new GraphQLError('No operation to run', { extensions: { code: 'BAD_USER_INPUT' } })];
         }
+        // A stop waits for queries and mutations to answer (subscriptions it ends).
+        if (operation.operation !== 'subscription') drain.operationStarted(`${ctx.extra.connectionId}:${id}`);
         return args;
       },
+      onComplete: (ctx, id) => drain.operationEnded(`${ctx.extra.connectionId}:${id}`),
+      onClose: (ctx) => drain.connectionClosed(`${ctx.extra.connectionId}:`),
       onNext: (_ctx, _id, _payload, args, result) => {
         if (!('errors' in result) || !result.errors?.length) return result;
         const errors = maskUnexpected(result.errors, args.contextValue as Context);
@@ -223,12 +234,10 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
     // Compact JSON: Apollo pretty-prints by default, which costs time and bytes on every answer.
     stringifyResult: (result) => JSON.stringify(result),
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }),
       costPlugin(schema, config.limits),
       // Cache hints are unused (answers are per key, never cached); without this plugin Apollo
       // wraps every field resolver to collect them, a cost paid on each of thousands of fields.
       ApolloServerPluginCacheControlDisabled(),
-      { async serverWillStart() { return { async drainServer() { await wsServer.dispose(); } }; } },
     ],
   });
   await apollo.start();
@@ -297,6 +306,14 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
     events,
     stop: () => {
       stopping ??= (async () => {
+        // Requests and WebSocket operations in flight answer (within the grace period) before Apollo stops.
+        await drain.stop(
+          config.shutdownTimeoutMs,
+          async () => { await wsServer.dispose(); },
+          // Past the grace period: the pool's sessions end (a transaction still open rolls back)
+          // before the sockets of the requests that are still running are closed.
+          async () => { if (db.isInitialized) await db.destroy(); },
+        );
         await apollo.stop();
         await events.stop();
         if (db.isInitialized) await db.destroy();
