@@ -245,6 +245,7 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
   let ready = false;
   app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
   app.get('/readyz', async (_req, res) => {
+    if (drain.draining) { res.status(503).json({ status: 'shutting down' }); return; }
     try {
       await db.query('SELECT 1');
       // Once the migrations are known applied they stay applied for this process.
@@ -257,6 +258,13 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
   });
   app.use(
     '/graphql',
+    (_req: Request, res: Response, next: NextFunction) => {
+      if (!drain.draining) { next(); return; }
+      // Sent after SIGTERM on a connection kept alive from before: refused, not run, since the
+      // connection may be closed before an answer could be written.
+      res.setHeader('connection', 'close');
+      res.status(503).json({ errors: [{ message: 'The server is shutting down; retry', extensions: { code: 'UNAVAILABLE', retryable: true } }] });
+    },
     express.json({ limit: config.limits.maxBodyBytes }),
     (err: Error & { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction) => {
       if (err.type === 'entity.too.large') {

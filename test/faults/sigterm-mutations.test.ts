@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import WebSocket from 'ws';
@@ -44,6 +45,21 @@ function wsMutation(client: WsClient, query: string, variables: Record<string, u
       complete: () => settle(result ?? { kind: 'network', error: 'completed without a result' }),
     });
   });
+}
+
+/** An HTTP/1.1 connection written by hand and kept alive: a second request can follow the first on it. */
+function keptAlive(port: number, key: string) {
+  const socket = net.connect(port, '127.0.0.1');
+  let text = '';
+  socket.on('data', (chunk) => { text += chunk; });
+  socket.on('error', () => undefined);
+  const closed = new Promise<string>((resolve) => {
+    const timer = setTimeout(() => { socket.destroy(); }, 60_000);
+    socket.once('close', () => { clearTimeout(timer); resolve(text); });
+  });
+  const request = (body: string) => socket.write(`POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n`
+    + `Authorization: Bearer ${key}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  return { request, closed };
 }
 
 describe('SIGTERM during in-flight mutations', () => {
@@ -102,7 +118,7 @@ describe('SIGTERM during in-flight mutations', () => {
     }
     await until(`${IN_FLIGHT} mutations to wait on the lock`, async () => (await waitersOn(db, pid)) === IN_FLIGHT);
     const release = () => blocker.query('ROLLBACK');
-    return { server, modelId, sent, send, release };
+    return { server, modelId, sent, send, release, blockerPid: pid as number };
   }
 
   /** The answered versions against the stored ones: equal sets, or the test fails. */
@@ -117,7 +133,12 @@ describe('SIGTERM during in-flight mutations', () => {
   }
 
   test('within the grace period: every in-flight mutation, over HTTP or WebSocket, commits and is answered; later ones are refused; exit code 0', async () => {
-    const { server, modelId, sent, send, release } = await inFlight({ MODELGRAPH_SHUTDOWN_TIMEOUT_MS: '30000' }, 4);
+    const { server, modelId, sent, send, release, blockerPid } = await inFlight({ MODELGRAPH_SHUTDOWN_TIMEOUT_MS: '30000' }, 4);
+    // One more, on a connection kept alive by hand, so that a request can follow it there after the signal.
+    const kept = keptAlive(server.port, adminKey);
+    const [early, late] = [`s3://faults/early-${unique('v')}`, `s3://faults/kept-${unique('v')}`];
+    kept.request(JSON.stringify({ query: CREATE_VERSION, variables: { m: modelId, uri: early } }));
+    await until('the request on the kept-alive connection to wait on the lock too', async () => (await waitersOn(db, blockerPid)) === IN_FLIGHT + 1);
     server.child.kill('SIGTERM');
     await until('the server to stop accepting connections', async () => {
       try {
@@ -128,12 +149,21 @@ describe('SIGTERM during in-flight mutations', () => {
       }
     });
     for (let i = 0; i < 4; i++) send(`s3://faults/late-${unique('v')}`);
+    kept.request(JSON.stringify({ query: CREATE_VERSION, variables: { m: modelId, uri: late } }));
     await release();
     const result = await compare(modelId, sent);
     expect(await server.exited).toEqual({ code: 0, signal: null });
+    // The kept-alive connection: the first request answered and stored; the one sent after the signal refused, retryably, and not run.
+    const keptAnswers = await kept.closed;
+    expect([...keptAnswers.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => m[1])).toEqual(['200', '503']);
+    expect(keptAnswers).toMatch(/"code":"UNAVAILABLE","retryable":true/);
+    expect(result.stored).toContain(early);
+    expect(result.stored).not.toContain(late);
+    result.stored = result.stored.filter((u) => u !== early);
+    result.storedNotAnswered = result.storedNotAnswered.filter((u) => u !== early);
 
-    console.log(`SIGTERM within the grace period: ${IN_FLIGHT} mutations in flight (4 over WebSocket) and 4 sent after the signal; `
-      + `${result.answered.length} answered and stored, ${result.storedNotAnswered.length} stored unanswered, ${result.answeredNotStored.length} answered unstored`);
+    console.log(`SIGTERM within the grace period: ${IN_FLIGHT + 1} mutations in flight (4 over WebSocket) and 5 sent after the signal; `
+      + `${result.answered.length + 1} answered and stored, ${result.storedNotAnswered.length} stored unanswered, ${result.answeredNotStored.length} answered unstored`);
     expect(result.answeredNotStored).toEqual([]);
     expect(result.storedNotAnswered).toEqual([]);
     expect(result.answered).toHaveLength(IN_FLIGHT);
