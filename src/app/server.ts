@@ -3,7 +3,6 @@ import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import express, { NextFunction, Request, Response } from 'express';
 import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { WebSocketServer } from 'ws';
@@ -16,7 +15,7 @@ import { SqlStatementCounter, migrate, migrationsApplied, sessionOptions } from 
 import { createDataSource } from './database';
 import { EmbeddedDatabase, startEmbeddedPostgres } from '../core/db/embedded-postgres';
 import type { Context } from '../core/graphql/context';
-import { makeFormatError, maskUnexpected } from '../core/graphql/errors';
+import { makeFormatError, maskUnexpected, retryableOutside } from '../core/graphql/errors';
 import { QueryLimits, checkCost, limitRules } from '../core/graphql/limits';
 import { checkInputs } from '../core/graphql/input-guard';
 import { boundJsonScalars } from '../core/graphql/scalars';
@@ -28,6 +27,7 @@ import { authenticate, bootstrapAdminKey } from '../modules/auth/api-key.service
 import { Principal } from '../core/auth/principal';
 import { PrincipalCache } from '../core/auth/principal-cache';
 import { EventHub } from '../core/events/event-hub';
+import { Drain } from './drain';
 
 export interface RunningServer {
   url: string;
@@ -141,6 +141,7 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
   const rules = limitRules(config.limits);
   const app = express();
   const httpServer = http.createServer(app);
+  const drain = new Drain(httpServer);
   const wss = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.limits.maxBodyBytes });
 
   /** One per HTTP request and per WebSocket operation: the caller is looked up every time. */
@@ -163,15 +164,38 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
       schema,
       // A bad key closes the socket (4403); no key at all is allowed and every operation is then UNAUTHENTICATED.
       onConnect: async (ctx) => {
-        const { invalid } = await principalFrom(db, ctx.connectionParams?.authorization, keys);
+        if (drain.draining) {
+          ctx.extra.socket.close(1001, 'Going away');
+          return false;
+        }
+        let invalid: boolean;
+        try {
+          ({ invalid } = await principalFrom(db, ctx.connectionParams?.authorization, keys));
+        } catch (err) {
+          const retryable = retryableOutside(err, { log, requestId: randomUUID() });
+          if (!retryable) throw err;
+          // 1013 Try Again Later: graphql-ws clients reconnect on it, where 4403 would call the key bad.
+          ctx.extra.socket.close(1013, retryable.message);
+          return false;
+        }
         if (invalid) return false;
         ctx.extra.connectionId = randomUUID();
         return true;
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
+        if (drain.draining) return [new GraphQLError('The server is shutting down; retry', { extensions: { code: 'UNAVAILABLE', retryable: true } })];
         // Authenticated first, and again per operation: a caller without a valid key costs no
         // parsing, and a key revoked while the socket is open stops working at once, as over HTTP.
-        const contextValue = await makeContext(ctx.connectionParams?.authorization, randomUUID(), { connectionId: ctx.extra.connectionId ?? '' });
+        const requestId = randomUUID();
+        let contextValue: Context;
+        try {
+          contextValue = await makeContext(ctx.connectionParams?.authorization, requestId, { connectionId: ctx.extra.connectionId ?? '' });
+        } catch (err) {
+          // Answered on this operation alone: thrown, it would close the socket and every other subscription on it.
+          const retryable = retryableOutside(err, { log, requestId });
+          if (!retryable) throw err;
+          return [retryable];
+        }
         if (!contextValue.principal) return [unauthenticated()];
         try {
           rateLimiter?.precheck(contextValue.principal.keyId);
@@ -202,8 +226,12 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
         const args: ExecutionArgs = {
           schema, document, contextValue, variableValues: payload.variables, operationName: payload.operationName,
         };
+        // A stop waits for queries and mutations to answer (subscriptions it ends).
+        if (getOperationAST(document, payload.operationName)?.operation !== 'subscription') drain.operationStarted(`${ctx.extra.connectionId}:${id}`);
         return args;
       },
+      onComplete: (ctx, id) => drain.operationEnded(`${ctx.extra.connectionId}:${id}`),
+      onClose: (ctx) => drain.connectionClosed(`${ctx.extra.connectionId}:`),
       onNext: (_ctx, _id, _payload, args, result) => {
         if (!('errors' in result) || !result.errors?.length) return result;
         const errors = maskUnexpected(result.errors, args.contextValue as Context);
@@ -226,12 +254,10 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
     // Compact JSON: Apollo pretty-prints by default, which costs time and bytes on every answer.
     stringifyResult: (result) => JSON.stringify(result),
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }),
       costPlugin(schema, config.limits, rateLimiter),
       // Cache hints are unused (answers are per key, never cached); without this plugin Apollo
       // wraps every field resolver to collect them, a cost paid on each of thousands of fields.
       ApolloServerPluginCacheControlDisabled(),
-      { async serverWillStart() { return { async drainServer() { await wsServer.dispose(); } }; } },
     ],
   });
   await apollo.start();
@@ -239,6 +265,7 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
   let ready = false;
   app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
   app.get('/readyz', async (_req, res) => {
+    if (drain.draining) { res.status(503).json({ status: 'shutting down' }); return; }
     try {
       await db.query('SELECT 1');
       // Once the migrations are known applied they stay applied for this process.
@@ -251,6 +278,13 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
   });
   app.use(
     '/graphql',
+    (_req: Request, res: Response, next: NextFunction) => {
+      if (!drain.draining) { next(); return; }
+      // Sent after SIGTERM on a connection kept alive from before: refused, not run, since the
+      // connection may be closed before an answer could be written.
+      res.setHeader('connection', 'close');
+      res.status(503).json({ errors: [{ message: 'The server is shutting down; retry', extensions: { code: 'UNAVAILABLE', retryable: true } }] });
+    },
     express.json({ limit: config.limits.maxBodyBytes }),
     (err: Error & { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction) => {
       if (err.type === 'entity.too.large') {
@@ -267,7 +301,14 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
       // Apollo builds the context before it parses: a request without a valid key is refused
       // here, so an anonymous caller cannot make the server parse and validate anything.
       context: async ({ req }) => {
-        const ctx = await makeContext(req.headers.authorization, String(req.headers['x-request-id'] ?? randomUUID()));
+        const requestId = String(req.headers['x-request-id'] ?? randomUUID());
+        let ctx: Context;
+        try {
+          ctx = await makeContext(req.headers.authorization, requestId);
+        } catch (err) {
+          // Outside the executor, so maskUnexpected does not see it: an outage would answer 500.
+          throw retryableOutside(err, { log, requestId }, true) ?? err;
+        }
         if (!ctx.principal) throw unauthenticated(401);
         // A key known to be out of tokens is refused (429) before its document is parsed.
         rateLimiter?.precheck(ctx.principal.keyId);
@@ -296,6 +337,14 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
     rateLimiter,
     stop: () => {
       stopping ??= (async () => {
+        // Requests and WebSocket operations in flight answer (within the grace period) before Apollo stops.
+        await drain.stop(
+          config.shutdownTimeoutMs,
+          async () => { await wsServer.dispose(); },
+          // Past the grace period: the pool's sessions end (a transaction still open rolls back)
+          // before the sockets of the requests that are still running are closed.
+          async () => { if (db.isInitialized) await db.destroy(); },
+        );
         await apollo.stop();
         await events.stop();
         await rateLimiter?.close();

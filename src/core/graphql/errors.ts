@@ -81,6 +81,20 @@ export function maskUnexpected(errors: readonly GraphQLError[], ctx: { log: Logg
   });
 }
 
+/**
+ * The answer to a database failure met outside the executor, while authenticating the caller
+ * or building the request's context, where maskUnexpected does not run: an outage or timeout
+ * answers its retryable code (HTTP 503 when `http`), as it would inside; null for anything else.
+ */
+export function retryableOutside(err: unknown, ctx: { log: Logger; requestId: string }, http = false): GraphQLError | null {
+  const transient = transientFailure(err);
+  if (!transient) return null;
+  ctx.log.warn({ err, requestId: ctx.requestId }, 'database failure answered as retryable');
+  return new GraphQLError(transient.message, {
+    extensions: { code: transient.code, retryable: true, requestId: ctx.requestId, ...(http ? { http: { status: 503 } } : {}) },
+  });
+}
+
 /** A new error with the old one's path and locations. */
 function withPlace(error: GraphQLError, message: string, extensions: Record<string, unknown>): GraphQLError {
   const out = new GraphQLError(message, { path: error.path, extensions });
