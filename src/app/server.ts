@@ -12,7 +12,7 @@ import { ExecutionArgs, GraphQLError, GraphQLFormattedError, GraphQLSchema, pars
 import pino, { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import type { Config } from './config';
-import { SqlStatementCounter, migrate, migrationsApplied } from '../core/db/data-source';
+import { SqlStatementCounter, authenticating, migrate, migrationsApplied } from '../core/db/data-source';
 import { createDataSource } from './database';
 import { EmbeddedDatabase, startEmbeddedPostgres } from '../core/db/embedded-postgres';
 import type { Context } from '../core/graphql/context';
@@ -56,7 +56,7 @@ async function principalFrom(db: DataSource, authorization: unknown, keys: Princ
   if (authorization.trim() === '') return { principal: null, invalid: false };
   const m = BEARER.exec(authorization.trim());
   if (!m) return { principal: null, invalid: true };
-  const principal = await authenticate(db.manager, m[1], keys);
+  const principal = await authenticating(db, (manager) => authenticate(manager, m[1], keys));
   return { principal, invalid: !principal };
 }
 
