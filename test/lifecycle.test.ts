@@ -182,7 +182,13 @@ test('the tenancy keys migrate existing rows: down and up keep every row, and an
   }
 });
 
-/** Starts `node dist/src/app/main.js` with `env`; resolves with its port once it serves. */
+/** The server's output with API key secrets masked, for messages that print it. */
+const masked = (out: string) => out.replace(/\bmg_[A-Za-z0-9_-]{8,}/g, 'mg_<secret>');
+
+/**
+ * Starts `node dist/src/app/main.js` with `env`; resolves with its port once it serves. Its
+ * output is captured, never inherited: the first start prints a real ADMIN key.
+ */
 async function spawnServer(env: Record<string, string>): Promise<{ child: ChildProcess; port: number; output: () => string; exited: Promise<number | null> }> {
   const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'app', 'main.js')], {
     env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'info', ...env },
@@ -197,7 +203,7 @@ async function spawnServer(env: Record<string, string>): Promise<{ child: ChildP
       const m = /serving http:\/\/127\.0\.0\.1:(\d+)\/graphql/.exec(out);
       if (m) { clearInterval(timer); resolve(Number(m[1])); }
     }, 50);
-    exited.then((code) => { clearInterval(timer); reject(new Error(`server exited early (${code}): ${out}`)); });
+    exited.then((code) => { clearInterval(timer); reject(new Error(`server exited early (${code}): ${masked(out)}`)); });
   });
   return { child, port, output: () => out, exited };
 }
@@ -214,7 +220,8 @@ test('with no DATABASE_URL the embedded PostgreSQL keeps data and the admin key 
   let key: string;
   try {
     key = readFileSync(path.join(dataDir, 'admin-key'), 'utf8').trim();
-    expect(first.output()).toContain(key); // printed once, on the first start
+    // Printed once, on the first start (booleans: a failure must not print the secret).
+    expect(first.output().includes(key)).toBe(true);
     const created = await ask(first.port, key, `mutation { createProject(input: { slug: "kept", name: "Kept" }) { project { slug } } }`);
     expect(created).toEqual({ data: { createProject: { project: { slug: 'kept' } } } });
   } finally {
@@ -224,7 +231,7 @@ test('with no DATABASE_URL the embedded PostgreSQL keeps data and the admin key 
 
   const second = await spawnServer({ MODELGRAPH_DATA_DIR: dataDir });
   try {
-    expect(second.output()).not.toContain(key);
+    expect(second.output().includes(key)).toBe(false);
     expect(await ask(second.port, key, `{ project(slug: "kept") { name } }`)).toEqual({ data: { project: { name: 'Kept' } } });
   } finally {
     second.child.kill('SIGTERM');

@@ -80,11 +80,22 @@ function costPlugin(schema: GraphQLSchema, limits: QueryLimits): ApolloServerPlu
   };
 }
 
+/** Prints the first ADMIN key once, on purpose to stdout and not through the logger, so it is not shipped to log storage. */
+function printAdminKey(secret: string, file: string): void {
+  process.stdout.write(`\nModelGraph created the first ADMIN API key (also written to ${file}):\n\n  ${secret}\n\n`);
+}
+
+export interface StartOptions {
+  log?: Logger;
+  /** Tells the operator the ADMIN key made on first start; prints it to stdout unless given (tests keep it out of their output). */
+  announceAdminKey?: (secret: string, file: string) => void;
+}
+
 /**
  * Builds and starts the whole server: database (embedded when no URL is configured),
  * migrations, the first admin key, GraphQL over HTTP and WebSocket on one port.
  */
-export async function startServer(config: Config, opts: { log?: Logger } = {}): Promise<RunningServer> {
+export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const log = opts.log ?? pino({ level: config.logLevel });
   let embedded: EmbeddedDatabase | null = null;
   let url = config.databaseUrl;
@@ -101,10 +112,7 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
     await bootstrapAdminKey(db, {
       adminKey: config.adminKey,
       dataDir: config.dataDir,
-      announce: (secret, file) => {
-        // Printed once, on purpose to stdout and not through the logger, so it is not shipped to log storage.
-        process.stdout.write(`\nModelGraph created the first ADMIN API key (also written to ${file}):\n\n  ${secret}\n\n`);
-      },
+      announce: opts.announceAdminKey ?? printAdminKey,
     });
   } catch (err) {
     if (db.isInitialized) await db.destroy();
