@@ -244,8 +244,9 @@ describe('API keys', () => {
     const mine = listed.data.apiKeys.find((k: Key) => k.id === apiKey.id);
     expect(mine).toMatchObject({ name, prefix: apiKey.prefix, revokedAt: null });
     expect(mine.lastUsedAt).toEqual(expect.any(String));
-    expect(JSON.stringify(listed)).not.toContain(secret);
-    expect(JSON.stringify(await t.gql(API_KEYS, {}))).not.toContain(secret);
+    // Booleans, so that a failure does not print the secret.
+    expect(JSON.stringify(listed).includes(secret)).toBe(false);
+    expect(JSON.stringify(await t.gql(API_KEYS, {})).includes(secret)).toBe(false);
 
     // Nothing in the schema can return a secret again.
     const type = await t.ok(`{ __type(name: "ApiKey") { fields { name } } }`);
@@ -325,6 +326,10 @@ describe('the first ADMIN key', () => {
         expect(statSync(file).mode & 0o777).toBe(0o600);
         const secret = readFileSync(file, 'utf8').trim();
         expect(secret.length).toBeGreaterThanOrEqual(32);
+        // Announced once, with the file (compared, never printed: a failing match would echo the secret).
+        expect(first.announced.length).toBe(1);
+        expect(first.announced[0].secret === secret).toBe(true);
+        expect(first.announced[0].file).toBe(file);
         expect((await first.ok(VIEWER_Q, {}, secret)).viewer).toEqual({ name: 'admin', role: 'ADMIN' });
         // ADMIN of every project: it may list every key, which only such a key can.
         const keys = await first.ok(`{ apiKeys { name role project { id } } }`, {}, secret);
@@ -336,6 +341,7 @@ describe('the first ADMIN key', () => {
       const again = await startTestServer({ DATABASE_URL: url, MODELGRAPH_ADMIN_KEY: '' });
       try {
         expect(existsSync(path.join(again.config.dataDir, 'admin-key'))).toBe(false);
+        expect(again.announced).toEqual([]);
         const [{ n }] = await again.server.db.query(`SELECT count(*)::int AS n FROM api_key WHERE created_by = 'bootstrap'`);
         expect(n).toBe(1);
       } finally {
@@ -351,6 +357,7 @@ describe('the first ADMIN key', () => {
       try {
         expect((await s.ok(VIEWER_Q, {}, secret)).viewer).toEqual({ name: 'admin', role: 'ADMIN' });
         expect(existsSync(path.join(s.config.dataDir, 'admin-key'))).toBe(false);
+        expect(s.announced).toEqual([]);
         const slug = unique('bootstrapped');
         expect((await s.ok(CREATE_PROJECT, { slug }, secret)).createProject.project.slug).toBe(slug);
       } finally {

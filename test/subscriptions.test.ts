@@ -94,6 +94,19 @@ async function projectId(slug: string): Promise<string> {
   return id;
 }
 
+/**
+ * Waits (bounded) until the server holds a stream of `channel` back for transaction `xid`:
+ * the stream has met the open transaction and waits for it to end. A stream that ran ahead of
+ * it instead (and so would skip or reorder its rows) never gets here, and the test fails.
+ */
+async function heldBack(server: TestServer, channel: string, xid: string) {
+  const deadline = Date.now() + WAIT_MS;
+  while (!server.server.events.waitingFor(channel as never).includes(xid)) {
+    if (Date.now() > deadline) throw new Error(`no ${channel} stream waited for the open transaction ${xid}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 /** A transaction on its own connection that records an event and stays open until told. */
 async function heldEvent(slug: string, modelId: string) {
   const c = new PgClient({ connectionString: testDatabaseUrl() });
@@ -101,6 +114,7 @@ async function heldEvent(slug: string, modelId: string) {
   await c.query('BEGIN');
   // As a service does: a write first (the transaction takes its xid), then the event.
   await c.query(`UPDATE model SET updated_at = now() WHERE id = (SELECT id FROM model WHERE project_id = (SELECT id FROM project WHERE slug = $1) LIMIT 1)`, [slug]);
+  const [{ xid }] = (await c.query(`SELECT pg_current_xact_id()::text AS xid`)).rows;
   const modelKey = Buffer.from(modelId, 'base64url').toString().split(':')[1];
   const [{ id }] = (await c.query(
     `WITH e AS (INSERT INTO registry_event (project_id, type, actor, subject_type, subject_id)
@@ -110,6 +124,7 @@ async function heldEvent(slug: string, modelId: string) {
   )).rows;
   return {
     id: BigInt(id),
+    xid: xid as string,
     commit: async () => { await c.query('COMMIT'); await c.end(); },
     rollback: async () => { await c.query('ROLLBACK'); await c.end(); },
   };
@@ -209,6 +224,7 @@ describe('registryEvents', () => {
     const later = await createModel(t, slug);
     const laterId = (await t.server.db.query(`SELECT max(id)::text AS id FROM registry_event WHERE project_id = $1`, [await projectId(slug)]))[0].id;
     expect(BigInt(laterId)).toBeGreaterThan(held.id);
+    await heldBack(t, EVENTS_CHANNEL, held.xid);
     await held.commit();
     const got = events(await sub.take(2));
     expect(got.map((e) => [idOf(e.cursor), e.actor])).toEqual([[held.id, 'held'], [BigInt(laterId), expect.any(String)]]);
@@ -216,6 +232,7 @@ describe('registryEvents', () => {
 
     const aborted = await heldEvent(slug, first.id);
     const third = await createModel(t, slug);
+    await heldBack(t, EVENTS_CHANNEL, aborted.xid);
     await aborted.rollback();
     const next = events(await sub.take(1));
     expect(next.map((e) => e.subject.id)).toEqual([third.id]);
@@ -238,8 +255,9 @@ describe('registryEvents', () => {
     const held = await heldEvent(slug, model.id);
     const b = subscribe(t.ws(), EVENTS, { s: slug, since: resumeAt });
     await Promise.all(Array.from({ length: 8 }, () => createModel(t, slug)));
-    // Time for a stream that ran ahead of the open transaction to do so (and then miss it).
-    await new Promise((r) => setTimeout(r, 200));
+    // The 8 are committed and the stream has met the open transaction: it must wait for it,
+    // where one that ran ahead would deliver the 8 now and miss the held event.
+    await heldBack(t, EVENTS_CHANNEL, held.xid);
     await held.commit();
     const sentinel = await createModel(t, slug, unique('sentinel'));
 
@@ -469,9 +487,11 @@ describe('metricPoints', () => {
         `UPDATE metric_series SET last_value = 100 WHERE project_id = (SELECT id FROM project WHERE slug = $1) AND name = 'a' RETURNING id, project_id`, [slug],
       )).rows;
       await c.query(`INSERT INTO metric_point (project_id, series_id, ts, value) VALUES ($1, $2, now(), 100)`, [projectId, seriesA]);
+      const [{ xid }] = (await c.query(`SELECT pg_current_xact_id()::text AS xid`)).rows;
       await c.query(`SELECT pg_notify('${POINTS_CHANNEL}', (SELECT id::text FROM project WHERE slug = $1))`, [slug]);
       await t.ok(RECORD, { input: { projectSlug: slug, points: [{ name: 'b', value: 200 }] } });
-      await new Promise((r) => setTimeout(r, 200));
+      // Woken by the later commit, the stream has met the open ingestion and waits for it.
+      await heldBack(t, POINTS_CHANNEL, xid);
       await c.query('COMMIT');
     } finally {
       await c.end();

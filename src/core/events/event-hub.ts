@@ -59,6 +59,8 @@ export class EventHub {
   private readonly signals = new Map<string, Set<Signal>>();
   private readonly queued = new Map<StreamChannel, Promise<string>>();
   private readonly live = new Map<string, number>();
+  /** Per channel, the snapshots whose in-progress transactions a horizon is waiting for. */
+  private readonly waits = new Map<StreamChannel, Set<string>>();
   private stopped = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private retryDelay = 100;
@@ -116,6 +118,15 @@ export class EventHub {
     return this.live.get(`${channel}:${projectId}`) ?? 0;
   }
 
+  /**
+   * The transactions (xid8, as text) that a horizon of `channel` is waiting for right now:
+   * subscribers of the channel are held back until they end. Tests wait on it to know that a
+   * stream has met a transaction they hold open, instead of sleeping.
+   */
+  waitingFor(channel: StreamChannel): string[] {
+    return [...(this.waits.get(channel) ?? [])].flatMap((snap) => snap.split(':')[2].split(',').filter(Boolean));
+  }
+
   /** The largest id of the channel's table below which every row is final (see the class comment). */
   horizon(channel: StreamChannel): Promise<string> {
     let p = this.queued.get(channel);
@@ -134,9 +145,18 @@ export class EventHub {
       `SELECT pg_current_snapshot()::text AS snap, coalesce(max(id), 0)::text AS bound FROM ${TABLE[channel]}`,
     );
     let delay = 2;
-    while (!this.stopped && !(await this.ended(snap))) {
-      await sleep(delay);
-      delay = Math.min(delay * 2, 100);
+    let waits: Set<string> | undefined;
+    try {
+      while (!this.stopped && !(await this.ended(snap))) {
+        if (!waits) {
+          waits = this.waits.get(channel) ?? new Set();
+          this.waits.set(channel, waits.add(snap));
+        }
+        await sleep(delay);
+        delay = Math.min(delay * 2, 100);
+      }
+    } finally {
+      waits?.delete(snap);
     }
     return bound;
   }

@@ -93,6 +93,77 @@ export function rowLoader<T extends ObjectLiteral>(
   );
 }
 
+/** A loader of rows by key that other loaders of the same request fill with the rows they read. */
+export type FilledLoader<T> = DataLoader<string, T | null> & {
+  /** Puts rows another loader read into this one, so loading them costs no statement. */
+  fill(rows: T[]): void;
+  /** Declares `loader` as one that fills this one (its statements return rows of this kind); returns it. */
+  fedBy<L extends { load(key: never): Promise<unknown> }>(loader: L): L;
+};
+
+/**
+ * A rowLoader that its sibling loaders fill: a page of versions fills versions-by-id, so
+ * `baseVersion` under it costs nothing. Filling from a sibling is a race, though: a load
+ * dispatched while the sibling statement that returns its row is still running reads the row
+ * a second time, one dispatched after it does not, so the same request would cost one
+ * statement more or less depending on which of two concurrent statements answered first.
+ * So a load here waits until the loaders that feed this one (`fedBy`) have no load in
+ * flight, and then reads only the keys they did not bring. The wait costs nothing in time:
+ * the request cannot answer before those statements do anyway. Loaders that feed each other
+ * would wait for each other, so the feeders must not be filled loaders fed (directly or not)
+ * by this one. Without batching nothing is cached or filled: it is a plain rowLoader.
+ */
+export function filledRowLoader<T extends ObjectLiteral>(
+  db: DataSource,
+  cls: { new (): T },
+  batch: boolean,
+  sql: (keysParam: string) => string,
+  keyOf: (row: T) => string,
+): FilledLoader<T> {
+  const known = new Map<string, T>();
+  const inFlight = new Set<Promise<unknown>>();
+  /** Resolves once no feeding load is in flight, including loads that finishing ones set off. */
+  const quiet = async () => {
+    do {
+      // After the promise jobs of what just finished: resolvers it woke have made their loads.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (inFlight.size) await Promise.allSettled([...inFlight]);
+    } while (inFlight.size);
+  };
+  const loader = new DataLoader<string, T | null>(
+    async (keys) => {
+      const missing = keys.filter((k) => !known.has(k));
+      if (missing.length) {
+        for (const row of hydrate(db, cls, await db.query(sql('$1'), [missing]))) known.set(keyOf(row), row);
+      }
+      return keys.map((k) => known.get(k) ?? null);
+    },
+    { batch, cache: batch, ...(batch ? { batchScheduleFn: (dispatch: () => void) => { void quiet().then(dispatch); } } : {}) },
+  );
+  return Object.assign(loader, {
+    fill(rows: T[]) {
+      if (!batch) return;
+      for (const row of rows) {
+        const key = keyOf(row);
+        known.set(key, row);
+        loader.prime(key, row);
+      }
+    },
+    fedBy<L extends { load(key: never): Promise<unknown> }>(feeder: L): L {
+      if (!batch) return feeder;
+      const load = feeder.load.bind(feeder);
+      feeder.load = ((key: never) => {
+        const p = load(key);
+        inFlight.add(p);
+        const done = () => { inFlight.delete(p); };
+        p.then(done, done);
+        return p;
+      }) as L['load'];
+      return feeder;
+    },
+  });
+}
+
 /**
  * A loader keyed by pairs such as (project, name) or (model, number); `sql` takes the two key
  * columns as arrays $1 and $2. Answers in key order; `onRows` primes other caches.

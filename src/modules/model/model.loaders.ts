@@ -1,39 +1,41 @@
 import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
 import { hydrate } from '../../core/db/sql';
-import { pageLoader, pairLoader, rowLoader } from '../../core/graphql/page-loader';
+import { filledRowLoader, pageLoader, pairLoader, rowLoader } from '../../core/graphql/page-loader';
 import { groupBy } from '../../core/util/group-by';
 import { AliasEvent, ModelAlias } from './model-alias.entity';
 import { ModelVersion } from './model-version.entity';
 import { Model } from './model.entity';
 
 export function modelLoaders(db: DataSource, batch: boolean) {
-  const modelById = rowLoader(db, Model, batch, (ids) => `SELECT * FROM model WHERE id = ANY(${ids}::uuid[])`, (m) => m.id);
-  const modelVersionById = rowLoader(db, ModelVersion, batch,
-    (ids) => `SELECT * FROM model_version WHERE id = ANY(${ids}::uuid[])`, (v) => v.id);
   // Rows read by any other loader fill the by-id caches, so `baseVersion`, `alias.version`
-  // and `model` find most rows already loaded instead of reading them again.
-  const primeModels = (rows: Model[]) => { for (const m of rows) modelById.prime(m.id, m); };
-  const primeVersions = (rows: ModelVersion[]) => { for (const v of rows) modelVersionById.prime(v.id, v); };
+  // and `model` find most rows already loaded instead of reading them again; a by-id load
+  // waits for the loaders that feed it (fedBy), so what it finds does not depend on which
+  // statement answered first (filledRowLoader).
+  const modelById = filledRowLoader(db, Model, batch, (ids) => `SELECT * FROM model WHERE id = ANY(${ids}::uuid[])`, (m) => m.id);
+  const modelVersionById = filledRowLoader(db, ModelVersion, batch,
+    (ids) => `SELECT * FROM model_version WHERE id = ANY(${ids}::uuid[])`, (v) => v.id);
+  const primeModels = (rows: Model[]) => modelById.fill(rows);
+  const primeVersions = (rows: ModelVersion[]) => modelVersionById.fill(rows);
   return {
     modelById,
-    modelByProjectAndName: pairLoader(db, Model, batch,
+    modelByProjectAndName: modelById.fedBy(pairLoader(db, Model, batch,
       `SELECT m.* FROM unnest($1::uuid[], $2::text[]) k(p, n) JOIN model m ON m.project_id = k.p AND m.name = k.n`,
-      (m) => [m.projectId, m.name], primeModels),
+      (m) => [m.projectId, m.name], primeModels)),
     modelVersionById,
-    modelVersionByNumber: pairLoader(db, ModelVersion, batch,
+    modelVersionByNumber: modelVersionById.fedBy(pairLoader(db, ModelVersion, batch,
       `SELECT v.* FROM unnest($1::uuid[], $2::int[]) k(m, n) JOIN model_version v ON v.model_id = k.m AND v.number = k.n`,
-      (v) => [v.modelId, String(v.number)], primeVersions),
-    latestVersionByModel: rowLoader(db, ModelVersion, batch,
+      (v) => [v.modelId, String(v.number)], primeVersions)),
+    latestVersionByModel: modelVersionById.fedBy(rowLoader(db, ModelVersion, batch,
       (ids) => `SELECT DISTINCT ON (model_id) * FROM model_version WHERE model_id = ANY(${ids}::uuid[]) ORDER BY model_id, number DESC`,
-      (v) => v.modelId, primeVersions),
+      (v) => v.modelId, primeVersions)),
     /** Aliases currently set on each model, by name. */
     /**
      * Aliases currently set on each model, by name. The statement also returns the version each
      * points to and primes modelVersionById with it, so `alias.version` never costs a statement
      * of its own (and the count stays the same whichever batch answers first).
      */
-    aliasesByModel: new DataLoader<string, ModelAlias[]>(
+    aliasesByModel: modelVersionById.fedBy(new DataLoader<string, ModelAlias[]>(
       async (ids) => {
         const rows: Record<string, unknown>[] = await db.query(
           `SELECT v.*, a.name AS alias_name, a.revision AS alias_revision, a.updated_at AS alias_updated_at,
@@ -52,7 +54,7 @@ export function modelLoaders(db: DataSource, batch: boolean) {
         return ids.map((id) => byModel.get(id) ?? []);
       },
       { batch, cache: batch },
-    ),
+    )),
     /** The version an alias pointed to at a time: its last move at or before then. */
     aliasAsOf: new DataLoader<[string, string, Date], string | null, string>(
       async (keys) => {
@@ -71,8 +73,8 @@ export function modelLoaders(db: DataSource, batch: boolean) {
     ),
     aliasEventById: rowLoader(db, AliasEvent, batch,
       (ids) => `SELECT * FROM alias_event WHERE id = ANY(${ids}::bigint[])`, (e) => String(e.id)),
-    modelPages: pageLoader(db, Model, batch, primeModels),
-    versionPages: pageLoader(db, ModelVersion, batch, primeVersions),
+    modelPages: modelById.fedBy(pageLoader(db, Model, batch, primeModels)),
+    versionPages: modelVersionById.fedBy(pageLoader(db, ModelVersion, batch, primeVersions)),
     aliasEventPages: pageLoader(db, AliasEvent, batch),
   };
 }
