@@ -8,7 +8,9 @@ import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/di
 import { expressMiddleware } from '@as-integrations/express5';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { ExecutionArgs, GraphQLError, GraphQLFormattedError, GraphQLSchema, parse, specifiedRules, validate, getOperationAST } from 'graphql';
+import {
+  ExecutionArgs, GraphQLError, GraphQLFormattedError, GraphQLSchema, parse, specifiedRules, subscribe, validate, getOperationAST,
+} from 'graphql';
 import pino, { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import type { Config } from './config';
@@ -19,6 +21,7 @@ import type { Context } from '../core/graphql/context';
 import { makeFormatError, maskUnexpected } from '../core/graphql/errors';
 import { QueryLimits, checkCost, limitRules } from '../core/graphql/limits';
 import { checkInputs } from '../core/graphql/input-guard';
+import { SubscriptionRegistry, releaseWhenDone } from '../core/graphql/subscription-limits';
 import { createLoaders } from './loaders';
 import { getSchema } from './schema';
 import { jitGateway } from '../core/graphql/jit-executor';
@@ -36,6 +39,8 @@ export interface RunningServer {
   log: Logger;
   /** The LISTEN connection and its subscriptions. */
   events: EventHub;
+  /** The subscriptions being served, counted against their limits. */
+  subscriptions: SubscriptionRegistry;
   /** Stops accepting, finishes in-flight requests, closes sockets, then the database. */
   stop(): Promise<void>;
 }
@@ -145,9 +150,23 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
     };
   };
 
+  const subscriptions = new SubscriptionRegistry(config.subscriptions);
+  // The slot a subscription took in onSubscribe, until `subscribe` ties its release to the stream.
+  const slots = new WeakMap<Context, () => void>();
+
   const wsServer = useServer<Record<string, unknown> | undefined, { connectionId: string }>(
     {
       schema,
+      subscribe: async (args) => {
+        const release = slots.get(args.contextValue as Context) ?? (() => undefined);
+        slots.delete(args.contextValue as Context);
+        try {
+          return releaseWhenDone(await subscribe(args), release);
+        } catch (err) {
+          release();
+          throw err;
+        }
+      },
       // A bad key closes the socket (4403); no key at all is allowed and every operation is then UNAUTHENTICATED.
       onConnect: async (ctx) => {
         const { invalid } = await principalFrom(db, ctx.connectionParams?.authorization, keys);
@@ -178,8 +197,16 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
         const args: ExecutionArgs = {
           schema, document, contextValue, variableValues: payload.variables, operationName: payload.operationName,
         };
-        if (!getOperationAST(document, payload.operationName)) {
+        const operation = getOperationAST(document, payload.operationName);
+        if (!operation) {
           return [new GraphQLError('No operation to run', { extensions: { code: 'BAD_USER_INPUT' } })];
+        }
+        if (operation.operation === 'subscription') {
+          try {
+            slots.set(contextValue, subscriptions.acquire(ctx.extra.connectionId ?? '', contextValue.principal.keyId));
+          } catch (err) {
+            return [err as GraphQLError];
+          }
         }
         return args;
       },
@@ -270,6 +297,7 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
     sql,
     log,
     events,
+    subscriptions,
     stop: () => {
       stopping ??= (async () => {
         await apollo.stop();
