@@ -96,8 +96,6 @@ export async function scoreGenerations(
     throw new AppError('BAD_USER_INPUT', `The outputs and references of one call may have at most ${MAX_GENERATION_CHARS_PER_CALL} characters `
       + `together; these have ${chars}. Score them in several calls.`, { field: 'generations', max: MAX_GENERATION_CHARS_PER_CALL });
   }
-  // Checked again under the lock; here so that a finished evaluation costs no scoring.
-  requireRunning(current, 'metrics or samples');
   const slices = new Slices();
   const generations: TokenizedGeneration[] = [];
   for (const g of req.generations) {
@@ -108,6 +106,8 @@ export async function scoreGenerations(
   const metrics = uniqueMetrics(req.metrics);
   const problem = textMetricsProblem(generations, metrics);
   if (problem) throw badInput(problem, 'metrics');
+  // Checked again under the lock; here so that a finished evaluation costs no scoring.
+  requireRunning(current, 'metrics or samples');
 
   let novelty = null;
   let noveltyCorpus: NoveltyCorpusUsage | null = null;
