@@ -179,7 +179,11 @@ interface PointPosition {
 
 /** Most points per statement and per event, live or replayed. */
 export const POINT_PAGE = 5000;
-/** Most parts of a cursor this server accepts: one more than it produces from a cursor of the limit is refused. */
+/**
+ * Most parts a cursor may have. A resume that splits a part hands out cursors with one part
+ * more, so this allows that many such resumes in a row; it also bounds the ranges a forged
+ * cursor can name (each is read in pages all the same).
+ */
 const MAX_CURSOR_PARTS = 16;
 
 const pointCursor = (p: PointPosition) =>
