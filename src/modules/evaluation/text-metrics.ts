@@ -43,8 +43,9 @@ export function ngrams(tokens: readonly string[], n: number): string[] {
 }
 
 /**
- * Numbers for tokens, so that a bigram is one number (`bigramKey`) rather than a new string:
- * sets and maps of numbers cost a fraction of those of concatenated strings.
+ * Numbers for tokens, so that a bigram is one number (`bigramKey`) rather than a new string.
+ * Bigram keys are kept in arrays and sorted typed arrays, not in sets or maps, whose keys
+ * above the small-integer range would each be a heap object for the garbage collector.
  */
 class Vocabulary {
   private readonly ids = new Map<string, number>();
@@ -70,6 +71,27 @@ class Vocabulary {
 const BIGRAM_BASE = 2 ** 26;
 const bigramKey = (a: number, b: number) => a * BIGRAM_BASE + b;
 
+/** The distinct values of `keys`, ascending. */
+function sortedUnique(keys: Float64Array): Float64Array {
+  const sorted = keys.sort();
+  let n = 0;
+  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[n++] = sorted[i];
+  return sorted.subarray(0, n);
+}
+
+/** Where `key` is in the ascending `keys`, or -1. */
+function indexIn(keys: Float64Array, key: number): number {
+  let lo = 0;
+  let hi = keys.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid] < key) lo = mid + 1;
+    else if (keys[mid] > key) hi = mid - 1;
+    else return mid;
+  }
+  return -1;
+}
+
 /**
  * Distinct-n (Li et al. 2016): distinct n-grams over all outputs divided by the n-gram
  * occurrences over all outputs; 0 when the outputs have no n-gram at all.
@@ -80,18 +102,22 @@ export function distinctN(outputs: readonly (readonly string[])[], n: number): n
 
 /** distinctN as steps, one per output. */
 export function* distinctNSteps(outputs: readonly (readonly string[])[], n: number): Steps<number> {
-  const seen = new Set<string | number>();
+  if (n === 2) {
+    const vocabulary = new Vocabulary();
+    const keys = new Float64Array(outputs.reduce((sum, tokens) => sum + Math.max(0, tokens.length - 1), 0));
+    let total = 0;
+    for (const tokens of outputs) {
+      for (let i = 0; i + 1 < tokens.length; i++) keys[total++] = bigramKey(vocabulary.id(tokens[i]), vocabulary.id(tokens[i + 1]));
+      yield;
+    }
+    return total === 0 ? 0 : sortedUnique(keys).length / total;
+  }
+  const seen = new Set<string>();
   let total = 0;
-  const vocabulary = new Vocabulary();
   for (const tokens of outputs) {
-    if (n === 2) {
-      for (let i = 0; i + 1 < tokens.length; i++) seen.add(bigramKey(vocabulary.id(tokens[i]), vocabulary.id(tokens[i + 1])));
-      total += Math.max(0, tokens.length - 1);
-    } else {
-      for (const g of ngrams(tokens, n)) {
-        seen.add(g);
-        total++;
-      }
+    for (const g of ngrams(tokens, n)) {
+      seen.add(g);
+      total++;
     }
     yield;
   }
@@ -198,8 +224,8 @@ export class NoveltyCorpus {
   /** The outputs' tokens: a corpus token that is not one of them can be in no output bigram. */
   private readonly vocabulary = new Vocabulary();
   private readonly outputBigrams: number[][] = [];
-  /** Each output bigram, and whether the corpus has it. */
-  private readonly found = new Map<number, boolean>();
+  /** Once the corpus is being read: every output bigram, ascending, and whether the corpus has it. */
+  private index: { keys: Float64Array; found: Uint8Array } | null = null;
   private corpusBigrams = 0;
 
   constructor(outputs: readonly (readonly string[])[] = []) {
@@ -208,23 +234,40 @@ export class NoveltyCorpus {
 
   /** Adds the next output whose novelty is measured; outputs come before any corpus text. */
   addOutput(tokens: readonly string[]): void {
-    const ids = tokens.map((t) => this.vocabulary.id(t));
-    const grams = ids.slice(1).map((id, i) => bigramKey(ids[i], id));
+    if (this.index) throw new Error('outputs come before the corpus');
+    const grams: number[] = [];
+    let prev = tokens.length ? this.vocabulary.id(tokens[0]) : -1;
+    for (let i = 1; i < tokens.length; i++) {
+      const id = this.vocabulary.id(tokens[i]);
+      grams.push(bigramKey(prev, id));
+      prev = id;
+    }
     this.outputBigrams.push(grams);
-    for (const g of grams) this.found.set(g, false);
+  }
+
+  private indexed(): { keys: Float64Array; found: Uint8Array } {
+    if (!this.index) {
+      const all = new Float64Array(this.outputBigrams.reduce((sum, grams) => sum + grams.length, 0));
+      let n = 0;
+      for (const grams of this.outputBigrams) for (const g of grams) all[n++] = g;
+      const keys = sortedUnique(all);
+      this.index = { keys, found: new Uint8Array(keys.length) };
+    }
+    return this.index;
   }
 
   /** Adds one corpus text; a text with fewer than two tokens adds nothing. */
   add(text: string): void {
     const tokens = tokenize(text);
     if (tokens.length < 2) return;
+    const { keys, found } = this.indexed();
     this.corpusBigrams += tokens.length - 1;
     let prev = this.vocabulary.find(tokens[0]);
     for (let i = 1; i < tokens.length; i++) {
       const id = this.vocabulary.find(tokens[i]);
       if (prev >= 0 && id >= 0) {
-        const g = bigramKey(prev, id);
-        if (this.found.get(g) === false) this.found.set(g, true);
+        const at = indexIn(keys, bigramKey(prev, id));
+        if (at >= 0) found[at] = 1;
       }
       prev = id;
     }
@@ -241,6 +284,7 @@ export class NoveltyCorpus {
 
   /** result() as steps, one per output. */
   *resultSteps(): Steps<NoveltyResult> {
+    const { keys, found } = this.indexed();
     let novel = 0;
     let total = 0;
     const perOutput: (number | null)[] = [];
@@ -250,7 +294,7 @@ export class NoveltyCorpus {
         continue;
       }
       let own = 0;
-      for (const g of grams) if (!this.found.get(g)) own++;
+      for (const g of grams) if (!found[indexIn(keys, g)]) own++;
       novel += own;
       total += grams.length;
       perOutput.push(own / grams.length);

@@ -174,6 +174,15 @@ describe('novelty', () => {
     corpus.add('some text');
     expect(corpus.result()).toEqual({ overall: 0, perOutput: [null, null] });
   });
+
+  test('outputs added one at a time, before the corpus', () => {
+    const corpus = new NoveltyCorpus();
+    for (const tokens of toks('a b c', 'c a b')) corpus.addOutput(tokens);
+    corpus.add('x a b y');
+    // "a b" twice known; "b c", "c a" novel
+    expect(corpus.result()).toEqual({ overall: 0.5, perOutput: [0.5, 0.5] });
+    expect(() => corpus.addOutput(['late', 'output'])).toThrow();
+  });
 });
 
 describe('scoreGenerations', () => {
