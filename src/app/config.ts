@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { QueryLimits } from '../core/graphql/limits';
 import type { SessionLimits } from '../core/db/data-source';
 import type { RateLimits } from '../core/graphql/rate-limit';
+import type { SubscriptionLimits } from '../core/graphql/subscription-limits';
 
 export type { QueryLimits, RateLimits };
 
@@ -21,6 +22,8 @@ export interface Config {
   rateLimit: RateLimits;
   /** Timeouts of every database session the server's pool opens. */
   session: SessionLimits;
+  /** Most subscriptions active at once per WebSocket, per API key and per process. */
+  subscriptions: SubscriptionLimits;
   shutdownTimeoutMs: number;
   /**
    * Batch and cache field loads through DataLoader. Only the benchmark turns this off, to
@@ -109,6 +112,11 @@ export function loadConfig(env: Env = process.env): Config {
       statementTimeoutMs: int('MODELGRAPH_STATEMENT_TIMEOUT_MS', 15000, 0, 3600000),
       lockTimeoutMs: int('MODELGRAPH_LOCK_TIMEOUT_MS', 5000, 0, 3600000),
       idleInTransactionTimeoutMs: int('MODELGRAPH_IDLE_IN_TRANSACTION_TIMEOUT_MS', 30000, 0, 3600000),
+    },
+    subscriptions: {
+      perSocket: int('MODELGRAPH_MAX_SUBSCRIPTIONS_PER_SOCKET', 100, 1, 1000000),
+      perKey: int('MODELGRAPH_MAX_SUBSCRIPTIONS_PER_KEY', 250, 1, 1000000),
+      perProcess: int('MODELGRAPH_MAX_SUBSCRIPTIONS', 1000, 1, 1000000),
     },
     shutdownTimeoutMs: int('MODELGRAPH_SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
     batchLoads: bool('MODELGRAPH_BATCH_LOADS', true),

@@ -7,7 +7,9 @@ import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/di
 import { expressMiddleware } from '@as-integrations/express5';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { ExecutionArgs, GraphQLError, GraphQLFormattedError, GraphQLSchema, parse, specifiedRules, validate, getOperationAST } from 'graphql';
+import {
+  ExecutionArgs, GraphQLError, GraphQLFormattedError, GraphQLSchema, parse, specifiedRules, subscribe, validate, getOperationAST,
+} from 'graphql';
 import pino, { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import type { Config } from './config';
@@ -20,6 +22,7 @@ import { QueryLimits, checkCost, limitRules } from '../core/graphql/limits';
 import { checkInputs } from '../core/graphql/input-guard';
 import { boundJsonScalars } from '../core/graphql/scalars';
 import { RateLimiter } from '../core/graphql/rate-limit';
+import { SubscriptionRegistry, releaseWhenDone } from '../core/graphql/subscription-limits';
 import { createLoaders } from './loaders';
 import { getSchema } from './schema';
 import { jitGateway } from '../core/graphql/jit-executor';
@@ -40,6 +43,8 @@ export interface RunningServer {
   events: EventHub;
   /** The per-key token buckets; null when the rate limit is off. */
   rateLimiter: RateLimiter | null;
+  /** The subscriptions being served, counted against their limits. */
+  subscriptions: SubscriptionRegistry;
   /** Stops accepting, finishes in-flight requests, closes sockets, then the database. */
   stop(): Promise<void>;
 }
@@ -167,9 +172,23 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     };
   };
 
+  const subscriptions = new SubscriptionRegistry(config.subscriptions);
+  // The slot a subscription took in onSubscribe, until `subscribe` ties its release to the stream.
+  const slots = new WeakMap<Context, () => void>();
+
   const wsServer = useServer<Record<string, unknown> | undefined, { connectionId: string }>(
     {
       schema,
+      subscribe: async (args) => {
+        const release = slots.get(args.contextValue as Context) ?? (() => undefined);
+        slots.delete(args.contextValue as Context);
+        try {
+          return releaseWhenDone(await subscribe(args), release);
+        } catch (err) {
+          release();
+          throw err;
+        }
+      },
       // A bad key closes the socket (4403); no key at all is allowed and every operation is then UNAUTHENTICATED.
       onConnect: async (ctx) => {
         if (drain.draining) {
@@ -234,8 +253,19 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         const args: ExecutionArgs = {
           schema, document, contextValue, variableValues: payload.variables, operationName: payload.operationName,
         };
+        const operation = getOperationAST(document, payload.operationName);
+        if (!operation) {
+          return [new GraphQLError('No operation to run', { extensions: { code: 'BAD_USER_INPUT' } })];
+        }
+        if (operation.operation === 'subscription') {
+          try {
+            slots.set(contextValue, subscriptions.acquire(ctx.extra.connectionId ?? '', contextValue.principal.keyId));
+          } catch (err) {
+            return [err as GraphQLError];
+          }
+        }
         // A stop waits for queries and mutations to answer (subscriptions it ends).
-        if (getOperationAST(document, payload.operationName)?.operation !== 'subscription') drain.operationStarted(`${ctx.extra.connectionId}:${id}`);
+        if (operation.operation !== 'subscription') drain.operationStarted(`${ctx.extra.connectionId}:${id}`);
         return args;
       },
       onComplete: (ctx, id) => drain.operationEnded(`${ctx.extra.connectionId}:${id}`),
@@ -343,6 +373,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     log,
     events,
     rateLimiter,
+    subscriptions,
     stop: () => {
       stopping ??= (async () => {
         // Requests and WebSocket operations in flight answer (within the grace period) before Apollo stops.

@@ -72,8 +72,8 @@ export function encodeCursor(key: unknown[]): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-/** Decodes a cursor whose key must have `arity` parts; anything else is BAD_USER_INPUT. */
-export function decodeCursor(cursor: string | null | undefined, arity: number, field = 'after'): unknown[] | null {
+/** Decodes a cursor whose key must have `arity` parts (or a number of parts `arity` accepts); anything else is BAD_USER_INPUT. */
+export function decodeCursor(cursor: string | null | undefined, arity: number | ((parts: number) => boolean), field = 'after'): unknown[] | null {
   if (cursor === null || cursor === undefined) return null;
   let key: unknown;
   try {
@@ -82,7 +82,8 @@ export function decodeCursor(cursor: string | null | undefined, arity: number, f
   } catch {
     throw badInput(`${field} is not a valid cursor`, field);
   }
-  if (!Array.isArray(key) || key.length !== arity || key.some((k) => typeof k !== 'string' && typeof k !== 'number')) {
+  const fits = typeof arity === 'number' ? (n: number) => n === arity : arity;
+  if (!Array.isArray(key) || !fits(key.length) || key.some((k) => typeof k !== 'string' && typeof k !== 'number')) {
     throw badInput(`${field} is not a valid cursor for this list`, field);
   }
   return key;

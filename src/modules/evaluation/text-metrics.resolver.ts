@@ -6,7 +6,7 @@ import { Allow } from '../../core/auth/permission';
 import { fromId } from '../../core/auth/locators';
 import { Role } from '../../core/auth/role';
 import { EvaluationPayload } from './dto/evaluation.input';
-import { ScoreGenerationsInput } from './dto/score-generations.input';
+import { MAX_GENERATIONS_PER_CALL, MAX_GENERATION_CHARS_PER_CALL, ScoreGenerationsInput } from './dto/score-generations.input';
 import { Evaluation } from './evaluation.entity';
 import { scoreGenerations } from './text-metrics.service';
 
@@ -14,9 +14,10 @@ import { scoreGenerations } from './text-metrics.service';
 export class TextMetricsResolver {
   @Allow(Role.EDITOR, fromId('input.evaluationId', 'Evaluation'))
   @Mutation(() => EvaluationPayload, {
-    description: 'Computes text metrics over up to 5,000 generations of a generative model and logs them to a RUNNING evaluation '
-      + '(names are the lowercase TextMetric values; a (name, slice) logged before gets the new value); each generation is stored '
-      + 'as a sample with its own scores. CONFLICT once the evaluation finished. Needs EDITOR.',
+    description: `Computes text metrics over up to ${MAX_GENERATIONS_PER_CALL.toLocaleString('en-US')} generations (`
+      + `${MAX_GENERATION_CHARS_PER_CALL.toLocaleString('en-US')} characters of outputs and references) of a generative `
+      + 'model and logs them to a RUNNING evaluation (names are the lowercase TextMetric values; a (name, slice) logged before gets the '
+      + 'new value); each generation is stored as a sample with its own scores. CONFLICT once the evaluation finished. Needs EDITOR.',
   })
   async scoreGenerations(@Arg('input', { description: 'The evaluation, the generations and the metrics to compute.' }) input: ScoreGenerationsInput, @Ctx() ctx: Context): Promise<EvaluationPayload> {
     const current = await loadByGlobalId(ctx.loaders, Evaluation, input.evaluationId, 'evaluationId');
@@ -30,9 +31,9 @@ export class TextMetricsResolver {
       }
       corpusDatasetVersionId = dv.id;
     }
-    const evaluation = await ctx.db.transaction((m) => scoreGenerations(m, ctx.principal!, current.id, {
+    // Not in a transaction: the scoring runs first, and the writes take their own.
+    return scoreGenerations(ctx.db.manager, ctx.principal!, current, {
       generations: input.generations, metrics: input.metrics, corpusDatasetVersionId,
-    }));
-    return { evaluation };
+    });
   }
 }

@@ -13,6 +13,8 @@
  * N-grams are consecutive tokens of one text; they never span two texts.
  */
 
+import { Steps, runNow } from '../../core/util/slices';
+
 export enum TextMetric {
   DISTINCT_1 = 'DISTINCT_1',
   DISTINCT_2 = 'DISTINCT_2',
@@ -41,10 +43,75 @@ export function ngrams(tokens: readonly string[], n: number): string[] {
 }
 
 /**
+ * Numbers for tokens, so that a bigram is one number (`bigramKey`) rather than a new string.
+ * Bigram keys are kept in arrays and sorted typed arrays, not in sets or maps, whose keys
+ * above the small-integer range would each be a heap object for the garbage collector.
+ */
+class Vocabulary {
+  private readonly ids = new Map<string, number>();
+
+  /** The token's id, given a new one when it is new. */
+  id(token: string): number {
+    let id = this.ids.get(token);
+    if (id === undefined) {
+      id = this.ids.size;
+      // bigramKey packs two ids into one safe integer; a call's input has far fewer tokens.
+      if (id >= BIGRAM_BASE) throw new RangeError('too many distinct tokens');
+      this.ids.set(token, id);
+    }
+    return id;
+  }
+
+  /** The token's id, or -1 when it has none. */
+  find(token: string): number {
+    return this.ids.get(token) ?? -1;
+  }
+}
+
+const BIGRAM_BASE = 2 ** 26;
+const bigramKey = (a: number, b: number) => a * BIGRAM_BASE + b;
+
+/** The distinct values of `keys`, ascending. */
+function sortedUnique(keys: Float64Array): Float64Array {
+  const sorted = keys.sort();
+  let n = 0;
+  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[n++] = sorted[i];
+  return sorted.subarray(0, n);
+}
+
+/** Where `key` is in the ascending `keys`, or -1. */
+function indexIn(keys: Float64Array, key: number): number {
+  let lo = 0;
+  let hi = keys.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid] < key) lo = mid + 1;
+    else if (keys[mid] > key) hi = mid - 1;
+    else return mid;
+  }
+  return -1;
+}
+
+/**
  * Distinct-n (Li et al. 2016): distinct n-grams over all outputs divided by the n-gram
  * occurrences over all outputs; 0 when the outputs have no n-gram at all.
  */
 export function distinctN(outputs: readonly (readonly string[])[], n: number): number {
+  return runNow(distinctNSteps(outputs, n));
+}
+
+/** distinctN as steps, one per output. */
+export function* distinctNSteps(outputs: readonly (readonly string[])[], n: number): Steps<number> {
+  if (n === 2) {
+    const vocabulary = new Vocabulary();
+    const keys = new Float64Array(outputs.reduce((sum, tokens) => sum + Math.max(0, tokens.length - 1), 0));
+    let total = 0;
+    for (const tokens of outputs) {
+      for (let i = 0; i + 1 < tokens.length; i++) keys[total++] = bigramKey(vocabulary.id(tokens[i]), vocabulary.id(tokens[i + 1]));
+      yield;
+    }
+    return total === 0 ? 0 : sortedUnique(keys).length / total;
+  }
   const seen = new Set<string>();
   let total = 0;
   for (const tokens of outputs) {
@@ -52,97 +119,62 @@ export function distinctN(outputs: readonly (readonly string[])[], n: number): n
       seen.add(g);
       total++;
     }
+    yield;
   }
   return total === 0 ? 0 : seen.size / total;
-}
-
-/** Outputs up to this many are compared pair by pair; more get SELF_SIMILARITY_SAMPLED_PAIRS random pairs. */
-export const SELF_SIMILARITY_MAX_EXHAUSTIVE = 1000;
-export const SELF_SIMILARITY_SAMPLED_PAIRS = 100_000;
-/** Fixed, so that the same outputs always get the same value. */
-export const SELF_SIMILARITY_SEED = 0x5eed;
-
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** A term-frequency vector: term ids ascending, their counts, and its Euclidean norm. */
-interface TfVector {
-  ids: Int32Array;
-  counts: Float64Array;
-  norm: number;
-}
-
-function tfVectors(outputs: readonly (readonly string[])[]): TfVector[] {
-  const termIds = new Map<string, number>();
-  return outputs.map((tokens) => {
-    const tf = new Map<number, number>();
-    for (const t of tokens) {
-      let id = termIds.get(t);
-      if (id === undefined) termIds.set(t, (id = termIds.size));
-      tf.set(id, (tf.get(id) ?? 0) + 1);
-    }
-    const ids = Int32Array.from(tf.keys()).sort();
-    const counts = Float64Array.from(ids, (id) => tf.get(id)!);
-    return { ids, counts, norm: Math.sqrt(counts.reduce((s, c) => s + c * c, 0)) };
-  });
-}
-
-/** Cosine of two term-frequency vectors; two empty texts are alike (1), an empty and a non-empty one are not (0). */
-function cosine(a: TfVector, b: TfVector): number {
-  if (a.norm === 0 || b.norm === 0) return a.norm === b.norm ? 1 : 0;
-  let dot = 0;
-  for (let i = 0, j = 0; i < a.ids.length && j < b.ids.length;) {
-    if (a.ids[i] === b.ids[j]) dot += a.counts[i++] * b.counts[j++];
-    else if (a.ids[i] < b.ids[j]) i++;
-    else j++;
-  }
-  return Math.min(1, dot / (a.norm * b.norm));
-}
-
-export interface SelfSimilarityOptions {
-  maxExhaustive?: number;
-  sampledPairs?: number;
-  seed?: number;
 }
 
 /**
  * Self-similarity: the mean cosine similarity of the term-frequency (unigram count) vectors of
  * every pair of distinct outputs; 1 when all outputs use the same words in the same
- * proportions, 0 when no two share a word. Like Self-BLEU, higher means less diverse. Up to
- * 1000 outputs every pair counts; beyond, 100,000 pairs drawn uniformly (with replacement) by a
- * PRNG with a fixed seed, so the value is an estimate that is the same on every run.
- * Needs at least two outputs.
+ * proportions, 0 when no two share a word. Like Self-BLEU, higher means less diverse. Two empty
+ * outputs are alike (1), an empty and a non-empty one are not (0). Needs at least two outputs.
+ *
+ * Exact for any number of outputs in time linear in their tokens: with u_i the unit vector of
+ * output i, the sum over pairs of u_i·u_j is, term by term, ((Σ_i u_it)² − Σ_i u_it²) / 2. A
+ * term used by one output adds exactly 0 that way, so outputs sharing no word give exactly 0.
  */
-export function selfSimilarity(outputs: readonly (readonly string[])[], opts: SelfSimilarityOptions = {}): number {
+export function selfSimilarity(outputs: readonly (readonly string[])[]): number {
+  return runNow(selfSimilaritySteps(outputs));
+}
+
+/** selfSimilarity as steps, one per output. */
+export function* selfSimilaritySteps(outputs: readonly (readonly string[])[]): Steps<number> {
   const n = outputs.length;
   if (n < 2) throw new RangeError('self-similarity needs at least two outputs');
-  const vectors = tfVectors(outputs);
-  const maxExhaustive = opts.maxExhaustive ?? SELF_SIMILARITY_MAX_EXHAUSTIVE;
-  let sum = 0;
-  let pairs = 0;
-  if (n <= maxExhaustive) {
-    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) sum += cosine(vectors[i], vectors[j]);
-    pairs = (n * (n - 1)) / 2;
-  } else {
-    const random = seededRandom(opts.seed ?? SELF_SIMILARITY_SEED);
-    pairs = opts.sampledPairs ?? SELF_SIMILARITY_SAMPLED_PAIRS;
-    for (let k = 0; k < pairs; k++) {
-      const i = Math.floor(random() * n);
-      let j = Math.floor(random() * (n - 1));
-      if (j >= i) j++;
-      sum += cosine(vectors[i], vectors[j]);
+  const termIds = new Map<string, number>();
+  // Per term: the sum of the outputs' unit-vector components, and of their squares.
+  const sums: number[] = [];
+  const squares: number[] = [];
+  let empty = 0;
+  for (const tokens of outputs) {
+    yield;
+    if (tokens.length === 0) {
+      empty++;
+      continue;
+    }
+    const tf = new Map<number, number>();
+    for (const t of tokens) {
+      let id = termIds.get(t);
+      if (id === undefined) {
+        termIds.set(t, (id = termIds.size));
+        sums.push(0);
+        squares.push(0);
+      }
+      tf.set(id, (tf.get(id) ?? 0) + 1);
+    }
+    let norm = 0;
+    for (const c of tf.values()) norm += c * c;
+    norm = Math.sqrt(norm);
+    for (const [id, c] of tf) {
+      const u = c / norm;
+      sums[id] += u;
+      squares[id] += u * u;
     }
   }
-  return sum / pairs;
+  let sum = (empty * (empty - 1)) / 2;
+  for (let id = 0; id < sums.length; id++) sum += (sums[id] * sums[id] - squares[id]) / 2;
+  return Math.min(1, Math.max(0, sum / ((n * (n - 1)) / 2)));
 }
 
 function counts(tokens: readonly string[]): Map<string, number> {
@@ -189,23 +221,55 @@ export interface NoveltyResult {
  * be streamed: memory holds the outputs' bigrams, never the corpus.
  */
 export class NoveltyCorpus {
-  private readonly outputBigrams: string[][];
-  /** Each output bigram, and whether the corpus has it. */
-  private readonly found = new Map<string, boolean>();
+  /** The outputs' tokens: a corpus token that is not one of them can be in no output bigram. */
+  private readonly vocabulary = new Vocabulary();
+  private readonly outputBigrams: number[][] = [];
+  /** Once the corpus is being read: every output bigram, ascending, and whether the corpus has it. */
+  private index: { keys: Float64Array; found: Uint8Array } | null = null;
   private corpusBigrams = 0;
 
-  constructor(outputs: readonly (readonly string[])[]) {
-    this.outputBigrams = outputs.map((tokens) => ngrams(tokens, 2));
-    for (const grams of this.outputBigrams) for (const g of grams) this.found.set(g, false);
+  constructor(outputs: readonly (readonly string[])[] = []) {
+    for (const tokens of outputs) this.addOutput(tokens);
+  }
+
+  /** Adds the next output whose novelty is measured; outputs come before any corpus text. */
+  addOutput(tokens: readonly string[]): void {
+    if (this.index) throw new Error('outputs come before the corpus');
+    const grams: number[] = [];
+    let prev = tokens.length ? this.vocabulary.id(tokens[0]) : -1;
+    for (let i = 1; i < tokens.length; i++) {
+      const id = this.vocabulary.id(tokens[i]);
+      grams.push(bigramKey(prev, id));
+      prev = id;
+    }
+    this.outputBigrams.push(grams);
+  }
+
+  private indexed(): { keys: Float64Array; found: Uint8Array } {
+    if (!this.index) {
+      const all = new Float64Array(this.outputBigrams.reduce((sum, grams) => sum + grams.length, 0));
+      let n = 0;
+      for (const grams of this.outputBigrams) for (const g of grams) all[n++] = g;
+      const keys = sortedUnique(all);
+      this.index = { keys, found: new Uint8Array(keys.length) };
+    }
+    return this.index;
   }
 
   /** Adds one corpus text; a text with fewer than two tokens adds nothing. */
   add(text: string): void {
     const tokens = tokenize(text);
-    for (let i = 0; i + 1 < tokens.length; i++) {
-      this.corpusBigrams++;
-      const g = `${tokens[i]} ${tokens[i + 1]}`;
-      if (this.found.get(g) === false) this.found.set(g, true);
+    if (tokens.length < 2) return;
+    const { keys, found } = this.indexed();
+    this.corpusBigrams += tokens.length - 1;
+    let prev = this.vocabulary.find(tokens[0]);
+    for (let i = 1; i < tokens.length; i++) {
+      const id = this.vocabulary.find(tokens[i]);
+      if (prev >= 0 && id >= 0) {
+        const at = indexIn(keys, bigramKey(prev, id));
+        if (at >= 0) found[at] = 1;
+      }
+      prev = id;
     }
   }
 
@@ -215,15 +279,27 @@ export class NoveltyCorpus {
   }
 
   result(): NoveltyResult {
+    return runNow(this.resultSteps());
+  }
+
+  /** result() as steps, one per output. */
+  *resultSteps(): Steps<NoveltyResult> {
+    const { keys, found } = this.indexed();
     let novel = 0;
     let total = 0;
-    const perOutput = this.outputBigrams.map((grams) => {
-      if (grams.length === 0) return null;
-      const own = grams.filter((g) => !this.found.get(g)).length;
+    const perOutput: (number | null)[] = [];
+    for (const grams of this.outputBigrams) {
+      if (grams.length === 0) {
+        perOutput.push(null);
+        continue;
+      }
+      let own = 0;
+      for (const g of grams) if (!found[indexIn(keys, g)]) own++;
       novel += own;
       total += grams.length;
-      return own / grams.length;
-    });
+      perOutput.push(own / grams.length);
+      yield;
+    }
     return { overall: total === 0 ? 0 : novel / total, perOutput };
   }
 }
@@ -295,6 +371,13 @@ export interface ScoredGenerations {
 export function scoreGenerations(
   generations: readonly TokenizedGeneration[], requested: readonly TextMetric[], novelty: NoveltyResult | null,
 ): ScoredGenerations {
+  return runNow(scoreGenerationSteps(generations, requested, novelty));
+}
+
+/** scoreGenerations as steps, about one per generation and metric, for a caller that runs it in slices. */
+export function* scoreGenerationSteps(
+  generations: readonly TokenizedGeneration[], requested: readonly TextMetric[], novelty: NoveltyResult | null,
+): Steps<ScoredGenerations> {
   const problem = textMetricsProblem(generations, requested);
   if (problem) throw new RangeError(problem);
   const outputs = generations.map((g) => g.output);
@@ -307,13 +390,13 @@ export function scoreGenerations(
     const name = metricName(metric);
     switch (metric) {
       case TextMetric.DISTINCT_1:
-        log(metric, distinctN(outputs, 1));
+        log(metric, yield* distinctNSteps(outputs, 1));
         break;
       case TextMetric.DISTINCT_2:
-        log(metric, distinctN(outputs, 2));
+        log(metric, yield* distinctNSteps(outputs, 2));
         break;
       case TextMetric.SELF_SIMILARITY:
-        log(metric, selfSimilarity(outputs));
+        log(metric, yield* selfSimilaritySteps(outputs));
         break;
       case TextMetric.NOVELTY: {
         if (!novelty || novelty.perOutput.length !== generations.length) throw new RangeError('NOVELTY needs the corpus result of these outputs');
@@ -324,13 +407,15 @@ export function scoreGenerations(
       case TextMetric.REFERENCE_OVERLAP: {
         let sum = 0;
         let n = 0;
-        generations.forEach((g, i) => {
-          if (g.reference === null) return;
+        for (let i = 0; i < generations.length; i++) {
+          const g = generations[i];
+          if (g.reference === null) continue;
           const f1 = tokenF1(g.output, g.reference);
           scores[i][name] = f1;
           sum += f1;
           n++;
-        });
+          yield;
+        }
         log(metric, sum / n);
         break;
       }

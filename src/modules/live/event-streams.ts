@@ -12,7 +12,6 @@ import { RegistryEventType } from '../../core/events/registry-event-type';
 import { Stream } from './stream';
 
 const EVENT_PAGE = 500;
-const POINT_PAGE = 5000;
 const maxId = (a: string, b: string) => (BigInt(a) >= BigInt(b) ? a : b);
 
 export interface StreamDeps {
@@ -104,8 +103,13 @@ export async function registryEventStream(
 ): Promise<Stream<RegistryEventItem | Revoked>> {
   const wanted = types?.length ? new Set(types) : null;
   let last = sinceId ?? '0';
-  // Without a cursor the stream starts at the horizon: what commits from now on.
-  const init = async () => { if (sinceId === null) last = await deps.hub.horizon(EVENTS_CHANNEL); };
+  const init = async () => {
+    const now = await deps.hub.horizon(EVENTS_CHANNEL);
+    // Without a cursor the stream starts at the horizon: what commits from now on.
+    if (sinceId === null) last = now;
+    // A cursor above the horizon was never handed out (horizons only grow): resuming from it would skip what commits below it.
+    else if (BigInt(sinceId) > BigInt(now)) throw badInput('since names a position this stream has not reached', 'since');
+  };
   return startStream<RegistryEventItem>(deps, EVENTS_CHANNEL, projectId, init, async (stream) => {
     const bound = await deps.hub.horizon(EVENTS_CHANNEL);
     for (;;) {
@@ -154,28 +158,67 @@ export interface MetricPointsItem {
 }
 
 /**
- * Where a metric stream stands: every matching point with id <= lo was delivered, and of the
- * points in (lo, hi] the series up to `afterSeries` (in series id order). Points are delivered
- * in rounds of an id range, one event per series, so an event's cursor names the range and
- * the last series delivered; the last event of a round names just `hi`.
+ * Where a metric stream stands. Every matching point with id <= `lo` was delivered. Above it,
+ * `parts` split the ids into consecutive ranges, the first (lo, parts[0].hi], the next
+ * (parts[0].hi, parts[1].hi] and so on: of the points of a range, those of the series up to
+ * its `after` (in series id order; '' for none) were delivered. Nothing above the last part's
+ * `hi` was. Points are delivered in pages of an id range, one event per series in series id
+ * order, so the cursor of an event inside a page names the page's range and its series, and
+ * the last event of a page names just the page's end.
+ *
+ * A live stream needs at most one part. A resumed stream pages the rest of the first part
+ * like a live round, at most POINT_PAGE points per statement and per event: when the rest
+ * holds more points than that (a forged cursor, or a filter that matches more now than when
+ * the cursor was made, as an alias that moved), the part splits at the last point of the page,
+ * and that page's cursors have one part more than the cursor resumed from.
  */
 interface PointPosition {
   lo: string;
-  hi: string;
-  afterSeries: string;
+  parts: { hi: string; after: string }[];
 }
 
-const pointCursor = (p: PointPosition) => encodeCursor(['p', p.lo, p.hi, p.afterSeries]);
+/** Most points per statement and per event, live or replayed. */
+export const POINT_PAGE = 5000;
+/**
+ * Most parts a cursor may have. A resume that splits a part hands out cursors with one part
+ * more, so this allows that many such resumes in a row; it also bounds the ranges a forged
+ * cursor can name (each is read in pages all the same).
+ */
+const MAX_CURSOR_PARTS = 16;
+
+const pointCursor = (p: PointPosition) =>
+  encodeCursor(['p', p.lo, ...(p.parts.length ? p.parts.flatMap((x) => [x.hi, x.after]) : [p.lo, ''])]);
+
+/** Drops the parts that name nothing: empty ranges, and trailing ones with nothing delivered. */
+function normalize(pos: PointPosition): PointPosition {
+  const parts: PointPosition['parts'] = [];
+  let prev = BigInt(pos.lo);
+  for (const part of pos.parts) {
+    if (BigInt(part.hi) > prev) parts.push(part);
+    prev = BigInt(part.hi);
+  }
+  while (parts.length && parts[parts.length - 1].after === '') parts.pop();
+  return { lo: pos.lo, parts };
+}
+
+/** The highest id a position names. */
+const positionEnd = (p: PointPosition) => (p.parts.length ? p.parts[p.parts.length - 1].hi : p.lo);
 
 export function parsePointCursor(since: string): PointPosition {
-  const key = decodeCursor(since, 4, 'since')!;
+  const key = decodeCursor(since, (n) => n >= 4 && n % 2 === 0 && n <= 2 + 2 * MAX_CURSOR_PARTS, 'since')!;
   if (key[0] !== 'p') throw badInput('since is not a cursor of this stream', 'since');
-  checkCursorValues([key[1], key[2]], ['bigint', 'bigint'], 'since');
-  const [lo, hi, afterSeries] = [String(key[1]), String(key[2]), String(key[3])];
-  if (BigInt(lo) < 0n || BigInt(hi) < BigInt(lo) || (afterSeries !== '' && !UUID_PATTERN.test(afterSeries))) {
-    throw badInput('since is not a valid cursor', 'since');
+  const ids = key.filter((_, i) => i === 1 || (i >= 2 && i % 2 === 0));
+  checkCursorValues(ids, ids.map(() => 'bigint'), 'since');
+  const lo = String(key[1]);
+  const parts: PointPosition['parts'] = [];
+  for (let i = 2; i < key.length; i += 2) parts.push({ hi: String(key[i]), after: String(key[i + 1]) });
+  let prev = BigInt(lo);
+  for (const part of parts) {
+    if (BigInt(part.hi) < prev || (part.after !== '' && !UUID_PATTERN.test(part.after))) throw badInput('since is not a valid cursor', 'since');
+    prev = BigInt(part.hi);
   }
-  return { lo, hi, afterSeries };
+  if (BigInt(lo) < 0n) throw badInput('since is not a valid cursor', 'since');
+  return normalize({ lo, parts });
 }
 
 function filterSql(f: PointFilter, p: Params): string {
@@ -192,22 +235,26 @@ function filterSql(f: PointFilter, p: Params): string {
   return where.map((w) => ` AND ${w}`).join('');
 }
 
-/** The matching points of the project with lo < id <= hi, at most `limit`, in id order. */
-async function readPoints(db: DataSource, projectId: string, f: PointFilter, lo: string, hi: string, limit: number | null) {
+/** The matching points of the project with lo < id <= hi of the series after `after` ('' for all), at most POINT_PAGE, in id order. */
+async function readPoints(db: DataSource, projectId: string, f: PointFilter, lo: string, hi: string, after: string) {
   const p = new Params();
   const sql = `SELECT p.id::text AS id, p.series_id, p.ts, p.value FROM metric_point p JOIN metric_series s ON s.id = p.series_id
-     WHERE p.id > ${p.add(lo)} AND p.id <= ${p.add(hi)} AND s.project_id = ${p.add(projectId)}${filterSql(f, p)}
-     ORDER BY p.id${limit ? ` LIMIT ${limit}` : ''}`;
+     WHERE p.id > ${p.add(lo)} AND p.id <= ${p.add(hi)} AND s.project_id = ${p.add(projectId)}${after ? ` AND s.id > ${p.add(after)}` : ''}${filterSql(f, p)}
+     ORDER BY p.id LIMIT ${POINT_PAGE}`;
   return db.query(sql, p.values) as Promise<{ id: string; series_id: string; ts: Date; value: number }[]>;
 }
 
-/** Pushes one event per series of a round, in series id order, skipping those up to `after`. */
-function pushRound(stream: Stream<MetricPointsItem>, rows: { series_id: string; ts: Date; value: number }[], lo: string, hi: string, after: string) {
+/**
+ * Pushes the points of one page, (lo, hi] of the series after those already delivered, one
+ * event per series in series id order; `rest` are the parts above the page.
+ */
+function pushPage(stream: Stream<MetricPointsItem>, rows: { series_id: string; ts: Date; value: number }[], lo: string, hi: string, rest: PointPosition['parts']) {
   const bySeries = groupBy(rows, (r) => r.series_id);
-  const ids = [...bySeries.keys()].filter((id) => after === '' || id > after).sort();
+  const ids = [...bySeries.keys()].sort();
   ids.forEach((seriesId, i) => {
     const last = i === ids.length - 1;
-    stream.push({ cursor: pointCursor(last ? { lo: hi, hi, afterSeries: '' } : { lo, hi, afterSeries: seriesId }), seriesId,
+    const at = last ? { lo: hi, parts: rest } : { lo, parts: [{ hi, after: seriesId }, ...rest] };
+    stream.push({ cursor: pointCursor(at), seriesId,
       points: bySeries.get(seriesId)!.map((r): StreamedPoint => ({ timestamp: r.ts, value: r.value, min: r.value, max: r.value, count: 1 })) });
   });
 }
@@ -216,28 +263,30 @@ function pushRound(stream: Stream<MetricPointsItem>, rows: { series_id: string; 
 export async function metricPointStream(
   deps: StreamDeps, projectId: string, filter: PointFilter, since: PointPosition | null,
 ): Promise<Stream<MetricPointsItem | Revoked>> {
-  let pos: PointPosition = since ?? { lo: '0', hi: '0', afterSeries: '' };
+  let pos: PointPosition = since ?? { lo: '0', parts: [] };
   const init = async () => {
-    if (since !== null) return;
     const now = await deps.hub.horizon(POINTS_CHANNEL);
-    pos = { lo: now, hi: now, afterSeries: '' };
+    if (since === null) {
+      pos = { lo: now, parts: [] };
+    } else if (BigInt(positionEnd(since)) > BigInt(now)) {
+      // Every position this server hands out is at or below a horizon, and horizons only grow.
+      throw badInput('since names a position this stream has not reached', 'since');
+    }
   };
   return startStream<MetricPointsItem>(deps, POINTS_CHANNEL, projectId, init, async (stream) => {
     const bound = await deps.hub.horizon(POINTS_CHANNEL);
-    if (pos.afterSeries !== '') {
-      // Resuming inside a round: the rest of its series, then on from its end.
-      const rows = await readPoints(deps.db, projectId, filter, pos.lo, pos.hi, null);
-      pushRound(stream, rows, pos.lo, pos.hi, pos.afterSeries);
-      pos = { lo: pos.hi, hi: pos.hi, afterSeries: '' };
-    }
-    for (;;) {
-      const rows = await readPoints(deps.db, projectId, filter, pos.lo, bound, POINT_PAGE);
+    while (!stream.closed) {
+      // The first part left of a resumed position, or else a live round up to the horizon.
+      const part = pos.parts[0] ?? (BigInt(bound) > BigInt(pos.lo) ? { hi: bound, after: '' } : null);
+      if (!part) return;
+      const rows = await readPoints(deps.db, projectId, filter, pos.lo, part.hi, part.after);
       const full = rows.length === POINT_PAGE;
-      const hi = full ? rows[rows.length - 1].id : maxId(pos.lo, bound);
-      pushRound(stream, rows, pos.lo, hi, '');
-      pos = { lo: hi, hi, afterSeries: '' };
+      const hi = full ? rows[rows.length - 1].id : part.hi;
+      // A full page that ends below the part's end splits it: the rest of the part keeps its `after`.
+      const rest = normalize({ lo: hi, parts: [...(hi === part.hi ? [] : [part]), ...pos.parts.slice(1)] }).parts;
+      pushPage(stream, rows, pos.lo, hi, rest);
+      pos = { lo: hi, parts: rest };
       await stream.drained();
-      if (!full || stream.closed) return;
     }
   });
 }

@@ -12,7 +12,7 @@ import { MetricPoint, MetricSeries } from '../monitoring/metric-series.entity';
 import { checkLabels } from '../monitoring/labels';
 import { Alert } from '../monitoring/monitor.entity';
 import {
-  MetricPointsItem, PointFilter, RegistryEventItem, Revoked, StreamDeps, metricPointStream, parseEventCursor, parsePointCursor,
+  MetricPointsItem, POINT_PAGE, PointFilter, RegistryEventItem, Revoked, StreamDeps, metricPointStream, parseEventCursor, parsePointCursor,
   registryEventCursor, registryEventStream,
 } from './event-streams';
 import { RegistryEventType } from '../../core/events/registry-event-type';
@@ -108,6 +108,10 @@ async function pointFilter(ctx: Context, projectId: string, f: MetricStreamFilte
   return { versionId, modelId, alias: f.alias ?? null, names: f.names ?? null, labels };
 }
 
+/** Said of every subscription: how many may run at once is limited (server.ts, SubscriptionRegistry). */
+const LIMITED = ' Concurrent subscriptions are limited per connection, per API key and per server; one over a limit is refused with '
+  + 'RATE_LIMITED, `extensions.limit` naming the limit and `max` its value.';
+
 /** Every subscription follows one project, named by slug; its VIEWERs may subscribe. */
 const PROJECT_SLUG = { description: 'The project to follow.' };
 
@@ -116,7 +120,8 @@ export class SubscriptionResolver {
   @Allow(Role.VIEWER, fromSlug('projectSlug'))
   @Subscription(() => RegistryEvent, {
     description: 'Changes in a project as they commit, in order. With `since` (the cursor of an earlier event) the stream first ' +
-      'replays every event after it, then goes live, with nothing missed and nothing twice. Only `types`, when given. Needs VIEWER.',
+      'replays every event after it, then goes live, with nothing missed and nothing twice; a malformed cursor, or one past the ' +
+      'stream\'s end, is BAD_USER_INPUT. Only `types`, when given. Needs VIEWER.' + LIMITED,
     subscribe: ({ args, context }) => subscribeRegistryEvents(context, args, (args.types as RegistryEventType[] | null) ?? null),
   })
   registryEvents(
@@ -131,7 +136,7 @@ export class SubscriptionResolver {
 
   @Allow(Role.VIEWER, fromSlug('projectSlug'))
   @Subscription(() => Alert, {
-    description: 'Alerts of the project\'s monitors as they open and as they resolve (the alert as it is when delivered). Needs VIEWER.',
+    description: 'Alerts of the project\'s monitors as they open and as they resolve (the alert as it is when delivered). Needs VIEWER.' + LIMITED,
     subscribe: ({ args, context }) => subscribeRegistryEvents(context, { projectSlug: args.projectSlug }, [
       RegistryEventType.ALERT_OPENED, RegistryEventType.ALERT_RESOLVED,
     ]),
@@ -144,8 +149,10 @@ export class SubscriptionResolver {
 
   @Allow(Role.VIEWER, fromSlug('projectSlug'))
   @Subscription(() => MetricPointsEvent, {
-    description: 'New points of the series that match, one event per series and batch. With `since` (a cursor from an earlier ' +
-      'event) the stream first replays every point stored after it, then goes live. Needs VIEWER.',
+    description: `New points of the series that match, one event per series and batch, at most ${POINT_PAGE.toLocaleString('en-US')} points ` +
+      'per event (a larger batch comes as several). With `since` (a cursor from an earlier event) the stream first replays every ' +
+      'point stored after it, in the same pages, then goes live; a malformed cursor, or one past the stream\'s end, is BAD_USER_INPUT. Needs VIEWER.'
+      + LIMITED,
     subscribe: async ({ args, context }) => {
       const since = (args.since as string | null | undefined) ?? null;
       const position = since === null ? null : parsePointCursor(since);

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { validate } from 'class-validator';
 import { GenerationInput, MAX_GENERATIONS_PER_CALL, ScoreGenerationsInput } from '../dto/score-generations.input';
 import {
-  NoveltyCorpus, TextMetric, distinctN, ngrams, percentile, scoreGenerations, seededRandom, selfSimilarity, textMetricsProblem,
+  NoveltyCorpus, TextMetric, distinctN, ngrams, percentile, scoreGenerations, selfSimilarity, textMetricsProblem,
   tokenF1, tokenize, tokenizeGeneration, uniqueMetrics,
 } from '../text-metrics';
 
@@ -81,32 +81,29 @@ describe('self-similarity (mean pairwise cosine of term frequencies)', () => {
     expect(() => selfSimilarity(toks('a'))).toThrow(RangeError);
   });
 
-  test('above the exhaustive limit: a seeded, repeatable estimate over sampled pairs', () => {
+  test('exact for many outputs: the mean of every pairwise cosine', () => {
     const outputs = [...Array(20).fill('a b'), ...Array(20).fill('c d')].map(tokenize);
-    const exact = (2 * 190) / 780; // same-group pairs / all pairs
-    expect(selfSimilarity(outputs)).toBeCloseTo(exact, 12);
-    const sampled = selfSimilarity(outputs, { maxExhaustive: 10, sampledPairs: 20_000 });
-    expect(sampled).not.toBe(exact);
-    expect(Math.abs(sampled - exact)).toBeLessThan(0.02);
-    expect(selfSimilarity(outputs, { maxExhaustive: 10, sampledPairs: 20_000 })).toBe(sampled);
-    expect(selfSimilarity(outputs, { maxExhaustive: 10, sampledPairs: 20_000, seed: 7 })).not.toBe(sampled);
-  });
+    expect(selfSimilarity(outputs)).toBeCloseTo((2 * 190) / 780, 12); // same-group pairs / all pairs
+    const halves = Array.from({ length: 1001 }, (_, i) => tokenize(i % 2 ? 'x y' : 'p q'));
+    expect(selfSimilarity(halves)).toBeCloseTo((2 * (501 * 500) / 2 - 500) / ((1001 * 1000) / 2), 12); // C(501,2) + C(500,2) over C(1001,2)
 
-  test('the default limit: 1001 outputs are sampled', () => {
-    const outputs = Array.from({ length: 1001 }, (_, i) => tokenize(i % 2 ? 'x y' : 'p q'));
-    const exact = (2 * (501 * 500) / 2 - 500) / ((1001 * 1000) / 2); // C(501,2) + C(500,2) over C(1001,2)
-    const sampled = selfSimilarity(outputs);
-    expect(Math.abs(sampled - exact)).toBeLessThan(0.01);
-    expect(selfSimilarity(outputs)).toBe(sampled);
-  });
-
-  test('the PRNG is seeded and uniform-ish', () => {
-    const a = seededRandom(1);
-    const b = seededRandom(1);
-    const xs = Array.from({ length: 1000 }, () => a());
-    expect(xs).toEqual(Array.from({ length: 1000 }, () => b()));
-    expect(xs.every((x) => x >= 0 && x < 1)).toBe(true);
-    expect(xs.reduce((s, x) => s + x, 0) / xs.length).toBeGreaterThan(0.45);
+    // Against the definition, pair by pair, on varied texts with repeats and empty ones.
+    const words = ['the', 'cat', 'sat', 'on', 'a', 'mat', 'dog', 'ran', 'far', 'away'];
+    let seed = 7;
+    const next = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    const texts = Array.from({ length: 300 }, (_, i) => (i % 37 === 0 ? [] : Array.from({ length: 1 + Math.floor(next() * 12) }, () => words[Math.floor(next() * words.length)])));
+    const tf = (tokens: string[]) => { const m = new Map<string, number>(); for (const w of tokens) m.set(w, (m.get(w) ?? 0) + 1); return m; };
+    const cosine = (a: string[], b: string[]) => {
+      if (!a.length || !b.length) return a.length === b.length ? 1 : 0;
+      const [x, y] = [tf(a), tf(b)];
+      let dot = 0;
+      for (const [w, c] of x) dot += c * (y.get(w) ?? 0);
+      const norm = (m: Map<string, number>) => Math.sqrt([...m.values()].reduce((s, c) => s + c * c, 0));
+      return dot / (norm(x) * norm(y));
+    };
+    let sum = 0;
+    for (let i = 0; i < texts.length; i++) for (let j = i + 1; j < texts.length; j++) sum += cosine(texts[i], texts[j]);
+    expect(selfSimilarity(texts)).toBeCloseTo(sum / ((300 * 299) / 2), 12);
   });
 });
 
@@ -176,6 +173,15 @@ describe('novelty', () => {
     const corpus = new NoveltyCorpus(toks('', 'one'));
     corpus.add('some text');
     expect(corpus.result()).toEqual({ overall: 0, perOutput: [null, null] });
+  });
+
+  test('outputs added one at a time, before the corpus', () => {
+    const corpus = new NoveltyCorpus();
+    for (const tokens of toks('a b c', 'c a b')) corpus.addOutput(tokens);
+    corpus.add('x a b y');
+    // "a b" twice known; "b c", "c a" novel
+    expect(corpus.result()).toEqual({ overall: 0.5, perOutput: [0.5, 0.5] });
+    expect(() => corpus.addOutput(['late', 'output'])).toThrow();
   });
 });
 

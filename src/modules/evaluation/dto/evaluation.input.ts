@@ -4,6 +4,7 @@ import {
 import { Field, Float, ID, InputType, ObjectType } from 'type-graphql';
 import { GraphQLJSON, GraphQLJSONObject } from 'graphql-scalars';
 import { Evaluation, EvaluationStatus } from '../evaluation.entity';
+import { NoveltyCorpusUsage } from './score-generations.input';
 import {
   EVAL_METRIC_NAME, EVAL_METRIC_NAME_RULE, EVALUATION_NAME, IsScores, MAX_METRICS_PER_CALL, MAX_SAMPLES_PER_CALL, SLICE, SLICE_RULE,
 } from '../evaluation.rules';
@@ -129,4 +130,7 @@ export class EvaluationFilter {
 export class EvaluationPayload {
   @Field(() => Evaluation, { description: 'The evaluation after the change.' })
   evaluation: Evaluation;
+
+  @Field(() => NoveltyCorpusUsage, { nullable: true, description: 'Only from scoreGenerations with NOVELTY: the corpus it measured against; null otherwise.' })
+  noveltyCorpus?: NoveltyCorpusUsage | null;
 }

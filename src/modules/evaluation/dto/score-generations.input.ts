@@ -1,10 +1,18 @@
 import { ArrayMaxSize, ArrayMinSize, IsEnum, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
-import { Field, ID, InputType, registerEnumType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLJSON } from 'graphql-scalars';
 import { TextMetric } from '../text-metrics';
 
 export const MAX_GENERATIONS_PER_CALL = 5000;
 export const MAX_GENERATION_CHARS = 100_000;
+/** Outputs and references together: what one call may make the server tokenize and score. */
+export const MAX_GENERATION_CHARS_PER_CALL = 1_000_000;
+/** The dataset part of the NOVELTY corpus: at most this many samples, the most recent first ... */
+export const NOVELTY_CORPUS_MAX_SAMPLES = 2000;
+/** ... and at most this many characters of their texts. */
+export const NOVELTY_CORPUS_MAX_CHARS = 1_000_000;
+
+const n = (x: number) => x.toLocaleString('en-US');
 
 const TOKENS = 'Texts are split into lowercase word tokens: NFKC-normalized, a token is a run of letters, marks and digits '
   + "(inner apostrophes kept), each Han/Hiragana/Katakana character is one token; n-grams never span two texts.";
@@ -20,15 +28,18 @@ registerEnumType(TextMetric, {
       description: 'Distinct bigrams over all outputs divided by all bigram occurrences over all outputs (Li et al. 2016); 0 when the outputs have no bigram. Higher is better.',
     },
     SELF_SIMILARITY: {
-      description: 'Mean cosine similarity between the unigram term-frequency vectors of every pair of outputs (two empty outputs: 1, one empty: 0). '
-        + 'Self-BLEU-like: higher means less diverse, so higherIsBetter is false. Above 1000 outputs, an estimate over 100,000 pairs drawn '
-        + 'with a fixed seed (the same outputs always give the same value). Needs at least two generations.',
+      description: 'Mean cosine similarity between the unigram term-frequency vectors of every pair of outputs (two empty outputs: 1, one empty: 0), '
+        + 'exact for any number of generations (computed in time linear in their tokens, not pair by pair). '
+        + 'Self-BLEU-like: higher means less diverse, so higherIsBetter is false. Needs at least two generations.',
     },
     NOVELTY: {
       description: 'Share of output bigram occurrences (all outputs together) absent from the reference corpus; per generation, the share of its own '
         + "bigrams (omitted when it has none); 0 when the outputs have no bigram. The corpus: every generation's reference, plus, with "
-        + 'noveltyReferenceDatasetVersionId, the input, output and reference of the samples of the other evaluations on that dataset version, '
-        + 'each when it is a JSON string (strings nested in objects are not read). BAD_USER_INPUT when the corpus has no bigram. Higher is better.',
+        + 'noveltyReferenceDatasetVersionId, the input, output and reference of samples of the other evaluations on that dataset version, '
+        + 'each when it is a JSON string (strings nested in objects are not read): a sample of them, the most recently logged first, at most '
+        + `${n(NOVELTY_CORPUS_MAX_SAMPLES)} samples and ${n(NOVELTY_CORPUS_MAX_CHARS)} characters (the text that crosses that is cut there); `
+        + 'the payload\'s noveltyCorpus says how many were taken and whether that was all. BAD_USER_INPUT when the corpus has no bigram. '
+        + 'Higher is better.',
     },
     REFERENCE_OVERLAP: {
       description: 'Mean over the generations with a reference of the SQuAD-style unigram F1 between output and reference (shared tokens counted '
@@ -67,7 +78,8 @@ export class ScoreGenerationsInput {
   evaluationId: string;
 
   @Field(() => [GenerationInput], {
-    description: `1 to ${MAX_GENERATIONS_PER_CALL.toLocaleString('en-US')} generations; each is stored as a sample, in the order given, with its per-generation scores.`,
+    description: `1 to ${n(MAX_GENERATIONS_PER_CALL)} generations, of at most ${n(MAX_GENERATION_CHARS_PER_CALL)} characters of outputs and `
+      + 'references together (above: BAD_USER_INPUT, field "generations"); each is stored as a sample, in the order given, with its per-generation scores.',
   })
   @ArrayMinSize(1) @ArrayMaxSize(MAX_GENERATIONS_PER_CALL) @ValidateNested({ each: true })
   generations: GenerationInput[];
@@ -82,4 +94,19 @@ export class ScoreGenerationsInput {
   })
   @IsOptional() @IsString()
   noveltyReferenceDatasetVersionId?: string | null;
+}
+
+@ObjectType({ description: 'The reference corpus scoreGenerations measured NOVELTY against.' })
+export class NoveltyCorpusUsage {
+  @Field(() => Int, { description: 'Generations of the call whose reference joined the corpus.' })
+  references: number;
+
+  @Field(() => Int, {
+    description: 'Evaluation samples of noveltyReferenceDatasetVersionId that joined the corpus (0 without it): the most recently logged, '
+      + `at most ${n(NOVELTY_CORPUS_MAX_SAMPLES)}, with at most ${n(NOVELTY_CORPUS_MAX_CHARS)} characters of text in all.`,
+  })
+  datasetSamples: number;
+
+  @Field({ description: 'True when the dataset version had more samples or text than those limits let in: its part of the corpus is a sample.' })
+  datasetSampled: boolean;
 }
