@@ -77,38 +77,6 @@ test('the count leaves out authentication, which the key cache makes come and go
   expect([fresh.count, dropped.count]).toEqual([warm.count, warm.count]);
 });
 
-test('the count does not depend on which concurrent statement answers first', async () => {
-  // A model's latestVersion, aliases and versions are read concurrently with its aliasHistory,
-  // and all of them but the history return versions that fill modelVersionById, which
-  // aliasHistory.toVersion then loads. Here the version reads are sent only once the history
-  // has answered, so toVersion is loaded while they are still running: it must wait for them
-  // rather than read the version a second time.
-  const slug = await seed(5);
-  const usual = await statementsFor(slug);
-  const db = t.server.db;
-  let historyAnswered!: () => void;
-  const history = new Promise<void>((resolve) => { historyAnswered = resolve; });
-  let held = 0;
-  const query = db.query.bind(db);
-  db.query = (async (sql: string, parameters?: unknown[]) => {
-    if (/\bFROM alias_event\b/.test(sql)) {
-      try { return await query(sql, parameters); } finally { historyAnswered(); }
-    }
-    if (/\bmodel_version\b/.test(sql)) {
-      held++;
-      await history;
-    }
-    return query(sql, parameters);
-  }) as typeof db.query;
-  try {
-    const reordered = await statementsFor(slug);
-    expect(held).toBeGreaterThanOrEqual(3);
-    expect(reordered.count).toBe(usual.count);
-  } finally {
-    delete (db as { query?: unknown }).query;
-  }
-});
-
 test('the read returns what was seeded', async () => {
   const slug = await seed(2);
   const data = await t.ok(NESTED, { s: slug });
