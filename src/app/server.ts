@@ -65,7 +65,7 @@ function costPlugin(schema: GraphQLSchema, limits: QueryLimits): ApolloServerPlu
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ document, request, operation }) {
+        async didResolveOperation({ document, request, operation, contextValue }) {
           // Subscriptions are served over graphql-ws on the same path; HTTP has no way to stream them.
           if (operation?.operation === 'subscription') {
             throw new GraphQLError('Subscriptions are served over WebSocket (graphql-ws protocol) at this path, not over HTTP', {
@@ -73,7 +73,8 @@ function costPlugin(schema: GraphQLSchema, limits: QueryLimits): ApolloServerPlu
             });
           }
           checkInputs(document, request.variables, limits);
-          checkCost(schema, document, request.variables, request.operationName ?? undefined, limits.maxCost);
+          const cost = checkCost(schema, document, request.variables, request.operationName ?? undefined, limits.maxCost, contextValue.limits);
+          contextValue.cost = { max: limits.maxCost, spent: cost };
         },
       };
     },
@@ -142,6 +143,7 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
       freshLoaders: () => createLoaders(db, config.batchLoads),
       events,
       keys,
+      limits: config.work,
     };
   };
 
@@ -171,7 +173,8 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
         if (errors.length) return errors.map((e) => (e.extensions.code ? e : new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } })));
         try {
           checkInputs(document, payload.variables, config.limits);
-          checkCost(schema, document, payload.variables ?? undefined, payload.operationName ?? undefined, config.limits.maxCost);
+          const cost = checkCost(schema, document, payload.variables ?? undefined, payload.operationName ?? undefined, config.limits.maxCost, contextValue.limits);
+          contextValue.cost = { max: config.limits.maxCost, spent: cost };
         } catch (err) {
           return [err as GraphQLError];
         }

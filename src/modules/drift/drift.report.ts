@@ -34,6 +34,8 @@ export interface DriftRequest {
   /** null: every column both sides have that the method can compare. */
   features: string[] | null;
   shareThreshold: number;
+  /** Told how many features will be compared, before any is. */
+  compared?: (count: number) => void;
 }
 
 /** Why a column cannot be compared with a method, or null when it can. */
@@ -135,6 +137,7 @@ export function driftReport(req: DriftRequest): DriftReport {
       .filter((ref) => curByName.has(ref.name) && !unusable(ref, curByName.get(ref.name)!, req.method))
       .map((ref) => [ref.name, ref, curByName.get(ref.name)!]);
   }
+  req.compared?.(pairs.length);
   const features = pairs.map(([name, ref, cur]) => compare(name, ref, cur, req.method));
   const driftedShare = features.length ? features.filter((f) => f.drifted).length / features.length : 0;
   return { features, driftedShare, drifted: features.length > 0 && driftedShare >= req.shareThreshold };

@@ -5,6 +5,8 @@ import { TextMetric } from '../text-metrics';
 
 export const MAX_GENERATIONS_PER_CALL = 5000;
 export const MAX_GENERATION_CHARS = 100_000;
+/** Metrics one call may list; there are few, so more only repeats them. */
+export const MAX_TEXT_METRICS_LISTED = 100;
 
 const TOKENS = 'Texts are split into lowercase word tokens: NFKC-normalized, a token is a run of letters, marks and digits '
   + "(inner apostrophes kept), each Han/Hiragana/Katakana character is one token; n-grams never span two texts.";
@@ -72,8 +74,8 @@ export class ScoreGenerationsInput {
   @ArrayMinSize(1) @ArrayMaxSize(MAX_GENERATIONS_PER_CALL) @ValidateNested({ each: true })
   generations: GenerationInput[];
 
-  @Field(() => [TextMetric], { description: 'The metrics to compute, at least one; repeats count once.' })
-  @ArrayMinSize(1) @IsEnum(TextMetric, { each: true })
+  @Field(() => [TextMetric], { description: `The metrics to compute, 1 to ${MAX_TEXT_METRICS_LISTED} listed; repeats count once.` })
+  @ArrayMinSize(1) @ArrayMaxSize(MAX_TEXT_METRICS_LISTED) @IsEnum(TextMetric, { each: true })
   metrics: TextMetric[];
 
   @Field(() => ID, {
