@@ -1,3 +1,4 @@
+import { registryEventCursor } from '../src/modules/live/event-streams';
 import {
   GqlResponse, TestServer, createModel, createProject, createVersion, startTestServer, unique, wsRequest,
 } from './support/harness';
@@ -81,6 +82,25 @@ describe('feature reads', () => {
     // Fewer keys, or the features named, fit.
     expect((await t.ok(ONLINE(1), { id: wide, keys: keys(20) })).node.a0[0].values).toHaveLength(60);
     expect((await t.ok(ONLINE(1), { id: wide, keys: keys(200), features: ['c1', 'c2'] })).node.a0).toHaveLength(200);
+
+    // Each event of a subscription is its own execution: charges do not add up across events.
+    // Every event below charges 59 x 100 x 1 = 5,900; four of them would pass 20,000 together.
+    const model = await createModel(t, slug);
+    for (let i = 0; i < 4; i++) await createVersion(t, model.id, { featureSetIds: [wide] });
+    const events = await new Promise<GqlResponse[]>((resolve, reject) => {
+      const got: GqlResponse[] = [];
+      const stop = t.ws().subscribe({
+        query: `subscription($s: String!, $since: String, $keys: [String!]!) { registryEvents(projectSlug: $s, types: [MODEL_VERSION_CREATED], since: $since) {
+          subject { ... on ModelVersion { featureSets { onlineFeatures(entityKeys: $keys) { values { value } } } } } } }`,
+        variables: { s: slug, since: registryEventCursor('0'), keys: keys(100) },
+      }, {
+        next: (r) => { got.push({ status: 0, data: r.data, errors: r.errors as GqlResponse['errors'] }); if (got.length === 4) { stop(); resolve(got); } },
+        error: reject,
+        complete: () => reject(new Error(`ended after ${got.length} events`)),
+      });
+    });
+    expect(events.map((e) => e.errors)).toEqual([undefined, undefined, undefined, undefined]);
+    expect(events[3].data.registryEvents.subject.featureSets[0].onlineFeatures).toHaveLength(100);
   });
 });
 

@@ -74,7 +74,7 @@ function costPlugin(schema: GraphQLSchema, limits: QueryLimits): ApolloServerPlu
           }
           checkInputs(document, request.variables, limits);
           const cost = checkCost(schema, document, request.variables, request.operationName ?? undefined, limits.maxCost, contextValue.limits);
-          contextValue.cost = { max: limits.maxCost, spent: cost };
+          contextValue.cost = { max: limits.maxCost, estimated: cost, spent: cost };
         },
       };
     },
@@ -174,7 +174,7 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
         try {
           checkInputs(document, payload.variables, config.limits);
           const cost = checkCost(schema, document, payload.variables ?? undefined, payload.operationName ?? undefined, config.limits.maxCost, contextValue.limits);
-          contextValue.cost = { max: config.limits.maxCost, spent: cost };
+          contextValue.cost = { max: config.limits.maxCost, estimated: cost, spent: cost };
         } catch (err) {
           return [err as GraphQLError];
         }
@@ -187,6 +187,9 @@ export async function startServer(config: Config, opts: { log?: Logger } = {}): 
         return args;
       },
       onNext: (_ctx, _id, _payload, args, result) => {
+        // Each event of a subscription is one execution: what its resolvers charged does not carry over to the next.
+        const cost = (args.contextValue as Context).cost;
+        if (cost) cost.spent = cost.estimated;
         if (!('errors' in result) || !result.errors?.length) return result;
         const errors = maskUnexpected(result.errors, args.contextValue as Context);
         return { ...result, errors: errors.map((e) => formatError(e.toJSON() as GraphQLFormattedError, e) as GraphQLError) };

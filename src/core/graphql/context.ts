@@ -23,6 +23,8 @@ export interface WorkLimits {}
 /** What the operation may still spend: the cost estimate's total, plus what resolvers charged since (see `chargeSize`). */
 export interface CostBudget {
   max: number;
+  /** The estimate made before the operation ran. */
+  estimated: number;
   spent: number;
 }
 

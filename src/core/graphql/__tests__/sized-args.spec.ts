@@ -127,7 +127,7 @@ describe('the cost estimate counts list arguments', () => {
 
 describe('around the resolver', () => {
   const run = async (query: string, budget?: number) =>
-    execute({ schema, document: parse(query), contextValue: (budget === undefined ? {} : { cost: { max: budget, spent: cost(query) } }) as Context });
+    execute({ schema, document: parse(query), contextValue: (budget === undefined ? {} : { cost: { max: budget, estimated: cost(query), spent: cost(query) } }) as Context });
 
   test('repeats are removed before the resolver runs; errors name the positions the client sent', async () => {
     seen.length = 0;
