@@ -2,7 +2,7 @@ import { Extensions } from 'type-graphql';
 import {
   DocumentNode, FieldNode, FragmentDefinitionNode, GraphQLError, GraphQLField, GraphQLFieldResolver, GraphQLResolveInfo,
   GraphQLSchema, Kind, defaultFieldResolver, OperationDefinitionNode, SelectionSetNode, TypeInfo, getArgumentValues, getNamedType, getNullableType,
-  getOperationAST, getVariableValues, isInputObjectType, isListType, isObjectType, visit, visitWithTypeInfo, GraphQLInputType,
+  getOperationAST, isInputObjectType, isInputType, typeFromAST, valueFromAST, isListType, isObjectType, visit, visitWithTypeInfo, GraphQLInputType,
 } from 'graphql';
 import type { ComplexityEstimator } from 'graphql-query-complexity';
 import type { Context, WorkLimits } from './context';
@@ -144,9 +144,18 @@ export function planSizes(
   const factors = new Map<FieldNode, number>();
   const operation = getOperationAST(document, operationName);
   if (!operation) return factors;
-  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {});
-  // Variables that do not fit their types are reported by the cost estimate, which runs next.
-  if (coerced.errors) return factors;
+  // The variables as sent, with the operation's defaults for those left out: coercing them all
+  // (10,000 metric points) would cost as much again as the cost estimate's own coercion, and
+  // sizes, repeats and tree shapes read the same in the raw JSON. Values that do not fit their
+  // types are refused by the estimate, which runs next.
+  const values: Record<string, unknown> = { ...variables };
+  for (const v of operation.variableDefinitions ?? []) {
+    const name = v.variable.name.value;
+    if (values[name] === undefined && v.defaultValue) {
+      const type = typeFromAST(schema, v.type);
+      if (type && isInputType(type)) values[name] = valueFromAST(v.defaultValue, type);
+    }
+  }
   const fragments: Fragments = {};
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
 
@@ -171,7 +180,7 @@ export function planSizes(
         const rules = def && sizeRulesOf(def as GraphQLField<unknown, unknown>);
         const checks = def?.extensions?.[CHECKS_EXTENSION] as Record<string, ArgCheck> | undefined;
         if (!def || (!rules && !checks)) return;
-        const args = getArgumentValues(def, node, coerced.coerced);
+        const args = getArgumentValues(def, node, values);
         if (checks && limits) for (const [name, check] of Object.entries(checks)) if (args[name] != null) check(args[name], limits);
         if (!rules) return;
         const local = new Map<FieldNode, number>();

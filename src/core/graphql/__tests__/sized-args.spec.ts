@@ -106,6 +106,9 @@ describe('the cost estimate counts list arguments', () => {
     expect(cost('{ compare(ids: ["1", "2", "3"], metrics: ["x", "y"]) { metrics rows { id values } } }')).toBe((1 + 2) + (1 + 3 * (1 + (1 + 2))) + 1);
     expect(cost('{ points(maxPoints: 50) { t v } }')).toBe(1 + 50 * 2);
     expect(cost('{ points { t v } }')).toBe(1 + 10 * 2);
+    // A variable left out takes the operation's default, not the argument's.
+    expect(cost('query($n: Int = 50) { points(maxPoints: $n) { t v } }')).toBe(1 + 50 * 2);
+    expect(refusal(() => cost('query($n: Int = 500) { points(maxPoints: $n) { t } }'))).toMatchObject({ field: 'maxPoints', max: 100 });
   });
 
   test('aliases add up: the amplification the issue found is now over the limit', () => {
