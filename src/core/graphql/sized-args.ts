@@ -1,13 +1,12 @@
 import { Extensions } from 'type-graphql';
 import {
-  DocumentNode, FieldNode, FragmentDefinitionNode, GraphQLError, GraphQLField, GraphQLFieldResolver, GraphQLResolveInfo,
-  GraphQLSchema, Kind, defaultFieldResolver, OperationDefinitionNode, SelectionSetNode, TypeInfo, getArgumentValues, getNamedType, getNullableType,
-  getOperationAST, isInputObjectType, isInputType, typeFromAST, valueFromAST, isListType, isObjectType, visit, visitWithTypeInfo, GraphQLInputType,
+  DocumentNode, FieldNode, FragmentDefinitionNode, GraphQLError, GraphQLField, GraphQLFieldResolver, GraphQLInputType, GraphQLResolveInfo,
+  GraphQLSchema, Kind, OperationDefinitionNode, SelectionSetNode, TypeInfo, defaultFieldResolver, getArgumentValues, getNamedType,
+  getNullableType, getOperationAST, isInputObjectType, isInputType, isListType, isObjectType, typeFromAST, valueFromAST, visit,
+  visitWithTypeInfo,
 } from 'graphql';
 import type { ComplexityEstimator } from 'graphql-query-complexity';
 import type { Context, WorkLimits } from './context';
-
-export type { CostBudget } from './context';
 
 /**
  * How one argument bounds the work of its field: the most it may hold, what happens to repeats,
@@ -75,18 +74,10 @@ export function sizeRulesOf(field: GraphQLField<unknown, unknown>): SizeRules | 
 const refuse = (message: string, extensions: Record<string, unknown>) =>
   new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', ...extensions } });
 
-/** An element's identity for removing repeats: the value itself, or its JSON for input objects. */
-const identity = (v: unknown): unknown => (v !== null && typeof v === 'object' && !(v instanceof Date) ? JSON.stringify(v) : v instanceof Date ? v.getTime() : v);
-
-/** The list without repeats, first occurrences in order. */
-export function withoutRepeats<T>(list: readonly T[]): T[] {
-  const seen = new Set<unknown>();
-  return list.filter((v) => {
-    const id = identity(v);
-    if (seen.has(id)) return false;
-    seen.add(id);
-    return true;
-  });
+/** An element's identity for removing repeats: the value itself, a date's time, or an input object's JSON. */
+function identity(v: unknown): unknown {
+  if (v instanceof Date) return v.getTime();
+  return v !== null && typeof v === 'object' ? JSON.stringify(v) : v;
 }
 
 /** The name errors give an argument path: what the client wrote inside `input`. */
