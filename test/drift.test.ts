@@ -172,8 +172,9 @@ test('errors: side forms, windows without profiles, unknown features, method/dty
   await expectBad({ reference: { datasetVersionId, modelVersionId, from: H(0), to: H(1) } }, 'reference');
   await expectBad({ reference: { datasetVersionId, from: H(0) } }, 'reference');
   await expectBad({ current: {} }, 'current');
-  await expectBad({ current: { modelVersionId } }, 'current.from');
-  await expectBad({ current: { modelVersionId, from: H(0) } }, 'current.to');
+  // Without from and to, the window is the last day, where this version has no profile.
+  await expectBad({ current: { modelVersionId } }, 'current', 'no column profile');
+  await expectBad({ current: { modelVersionId, from: '2025-01-01T00:00:00Z' } }, 'current.from', 'days apart');
   await expectBad({ current: { modelVersionId, from: H(1), to: H(0) } }, 'current.from');
   await expectBad({ current: { modelVersionId, from: H(5), to: H(6) } }, 'current', 'no column profile');
   await expectBad({ reference: { datasetVersionId: modelVersionId } }, 'reference.datasetVersionId');

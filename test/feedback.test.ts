@@ -16,7 +16,9 @@ async function version() {
 
 test('feedback rolls up into engagement: counts, thumbs-up share, mean rating, sessions', async () => {
   const { v } = await version();
-  const at = (min: number) => new Date(Date.UTC(2026, 10, 1, 12, min)).toISOString();
+  // Within the default window (the last 30 days), which the first query relies on.
+  const base = Date.now() - 3600_000;
+  const at = (min: number) => new Date(base + min * 60_000).toISOString();
   const inputs = [
     { kind: 'THUMBS', value: 1, sessionId: 's1', at: at(0) },
     { kind: 'THUMBS', value: 1, sessionId: 's1', at: at(1) },

@@ -3,6 +3,11 @@ import type { QueryLimits } from '../core/graphql/limits';
 import type { SessionLimits } from '../core/db/data-source';
 import type { RateLimits } from '../core/graphql/rate-limit';
 import type { SubscriptionLimits } from '../core/graphql/subscription-limits';
+import type { WorkLimits } from '../core/graphql/context';
+import { POINTS_WINDOW_DEFAULTS } from '../modules/monitoring/points-window';
+import { ENGAGEMENT_WINDOW_DEFAULTS } from '../modules/feedback/feedback.service';
+import { DRIFT_WINDOW_DEFAULTS } from '../modules/drift/drift.service';
+import { VERSION_FILTER_DEFAULTS } from '../modules/model/model.filters';
 
 export type { QueryLimits, RateLimits };
 
@@ -20,6 +25,8 @@ export interface Config {
   limits: QueryLimits;
   /** The token bucket of each API key, shared by every server on the database. */
   rateLimit: RateLimits;
+  /** Bounds on the work of fields whose work the data decides: time windows, filter sizes. */
+  work: WorkLimits;
   /** Timeouts of every database session the server's pool opens. */
   session: SessionLimits;
   /** Most subscriptions active at once per WebSocket, per API key and per process. */
@@ -39,6 +46,9 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
+
+/** The longest window a setting may name, in seconds: beyond it, no timestamp the server stores. */
+const YEARS_100 = 100 * 366 * 86400;
 
 /**
  * Reads and validates the environment. Every problem is collected before failing, so that an
@@ -108,6 +118,25 @@ export function loadConfig(env: Env = process.env): Config {
       burst: int('MODELGRAPH_RATE_LIMIT_BURST', Math.max(1, ratePerMinute), 1, 1_000_000_000),
       costPerToken: int('MODELGRAPH_RATE_LIMIT_COST_PER_TOKEN', 100, 1, 100_000_000),
     },
+    work: {
+      points: {
+        defaultSeconds: int('MODELGRAPH_POINTS_DEFAULT_WINDOW_SECONDS', POINTS_WINDOW_DEFAULTS.defaultSeconds, 1, YEARS_100),
+        maxRangeSeconds: int('MODELGRAPH_POINTS_MAX_RANGE_SECONDS', POINTS_WINDOW_DEFAULTS.maxRangeSeconds, 1, YEARS_100),
+      },
+      engagement: {
+        defaultSeconds: int('MODELGRAPH_ENGAGEMENT_DEFAULT_WINDOW_SECONDS', ENGAGEMENT_WINDOW_DEFAULTS.defaultSeconds, 1, YEARS_100),
+        maxRangeSeconds: int('MODELGRAPH_ENGAGEMENT_MAX_RANGE_SECONDS', ENGAGEMENT_WINDOW_DEFAULTS.maxRangeSeconds, 1, YEARS_100),
+      },
+      drift: {
+        defaultSeconds: int('MODELGRAPH_DRIFT_DEFAULT_WINDOW_SECONDS', DRIFT_WINDOW_DEFAULTS.defaultSeconds, 1, YEARS_100),
+        maxRangeSeconds: int('MODELGRAPH_DRIFT_MAX_RANGE_SECONDS', DRIFT_WINDOW_DEFAULTS.maxRangeSeconds, 1, YEARS_100),
+        maxProfiles: int('MODELGRAPH_DRIFT_MAX_PROFILES', DRIFT_WINDOW_DEFAULTS.maxProfiles, 1, 100000),
+      },
+      versionFilter: {
+        maxDepth: int('MODELGRAPH_MAX_FILTER_DEPTH', VERSION_FILTER_DEFAULTS.maxDepth, 0, 15),
+        maxConditions: int('MODELGRAPH_MAX_FILTER_CONDITIONS', VERSION_FILTER_DEFAULTS.maxConditions, 1, 100000),
+      },
+    },
     session: {
       statementTimeoutMs: int('MODELGRAPH_STATEMENT_TIMEOUT_MS', 15000, 0, 3600000),
       lockTimeoutMs: int('MODELGRAPH_LOCK_TIMEOUT_MS', 5000, 0, 3600000),
@@ -121,6 +150,11 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: int('MODELGRAPH_SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
     batchLoads: bool('MODELGRAPH_BATCH_LOADS', true),
   };
+  for (const [name, w] of [['POINTS', config.work.points], ['ENGAGEMENT', config.work.engagement], ['DRIFT', config.work.drift]] as const) {
+    if (w.defaultSeconds > w.maxRangeSeconds) {
+      problems.push(`MODELGRAPH_${name}_DEFAULT_WINDOW_SECONDS (${w.defaultSeconds}) must not exceed MODELGRAPH_${name}_MAX_RANGE_SECONDS (${w.maxRangeSeconds})`);
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

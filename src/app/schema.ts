@@ -4,6 +4,7 @@ import { buildSchema, type BuildSchemaOptions } from 'type-graphql';
 import { NodeResolver } from '../core/graphql/node.resolver';
 import { resolveNodeType } from '../core/graphql/ids';
 import { enforcePermissions } from '../core/auth/permission';
+import { enforceSizedArgs } from '../core/graphql/sized-args';
 import { DateTimeScalar } from '../core/graphql/scalars';
 import { composeModules } from './modules';
 
@@ -41,6 +42,8 @@ export function getSchema(): Promise<GraphQLSchema> {
     }
     // Every root field's @Allow now runs before its resolver (or its subscribe).
     enforcePermissions(schema);
+    // Outside the permission: repeats are gone and sizes checked before the permission loads anything.
+    enforceSizedArgs(schema);
     return schema;
   });
   return built;

@@ -85,7 +85,8 @@ function costPlugin(schema: GraphQLSchema, limits: QueryLimits, rateLimiter: Rat
             });
           }
           checkInputs(document, request.variables, limits);
-          const cost = checkCost(schema, document, request.variables, request.operationName ?? undefined, limits.maxCost);
+          const cost = checkCost(schema, document, request.variables, request.operationName ?? undefined, limits.maxCost, contextValue.limits);
+          contextValue.cost = { max: limits.maxCost, estimated: cost, spent: cost };
           if (rateLimiter && contextValue.principal) await rateLimiter.spend(contextValue.principal.keyId, cost);
         },
       };
@@ -169,6 +170,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       freshLoaders: () => createLoaders(db, config.batchLoads),
       events,
       keys,
+      limits: config.work,
     };
   };
 
@@ -243,7 +245,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         }
         try {
           checkInputs(document, payload.variables, config.limits);
-          const cost = checkCost(schema, document, payload.variables ?? undefined, payload.operationName ?? undefined, config.limits.maxCost);
+          const cost = checkCost(schema, document, payload.variables ?? undefined, payload.operationName ?? undefined, config.limits.maxCost, contextValue.limits);
+          contextValue.cost = { max: config.limits.maxCost, estimated: cost, spent: cost };
           // A subscription pays once, when it starts; its events are bounded by the subscription limits.
           await rateLimiter?.spend(contextValue.principal.keyId, cost);
         } catch (err) {
@@ -271,6 +274,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       onComplete: (ctx, id) => drain.operationEnded(`${ctx.extra.connectionId}:${id}`),
       onClose: (ctx) => drain.connectionClosed(`${ctx.extra.connectionId}:`),
       onNext: (_ctx, _id, _payload, args, result) => {
+        // Each event of a subscription is one execution: what its resolvers charged does not carry over to the next.
+        const cost = (args.contextValue as Context).cost;
+        if (cost) cost.spent = cost.estimated;
         if (!('errors' in result) || !result.errors?.length) return result;
         const errors = maskUnexpected(result.errors, args.contextValue as Context);
         return { ...result, errors: errors.map((e) => formatError(e.toJSON() as GraphQLFormattedError, e) as GraphQLError) };

@@ -12,6 +12,22 @@ import type { PrincipalCache } from '../auth/principal-cache';
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface Loaders {}
 
+/**
+ * Bounds on the work of fields whose work the data decides (time windows, filter sizes),
+ * configured in `app/config.ts`. Empty here for the same reason as Loaders: each module adds
+ * its own by declaration merging, and the composition root fills them from the environment.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface WorkLimits {}
+
+/** What the operation may still spend: the cost estimate's total, plus what resolvers charged since (see `chargeSize`). */
+export interface CostBudget {
+  max: number;
+  /** The estimate made before the operation ran. */
+  estimated: number;
+  spent: number;
+}
+
 /** What every resolver gets: the caller, a fresh loaders bag and the database. */
 export interface Context {
   requestId: string;
@@ -25,4 +41,8 @@ export interface Context {
   events: EventHub;
   /** Recently authenticated keys; revocation drops a key from it. */
   keys: PrincipalCache;
+  /** The configured bounds on work the data decides. */
+  limits: WorkLimits;
+  /** The operation's cost budget, once its cost was estimated (absent before, and outside an operation). */
+  cost?: CostBudget;
 }

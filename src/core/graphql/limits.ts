@@ -2,6 +2,8 @@ import { DocumentNode, GraphQLError, GraphQLSchema, ValidationContext, Validatio
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { ComplexityEstimator, fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
+import { planSizes, sizedListEstimator } from './sized-args';
+import type { WorkLimits } from './context';
 
 /** The limits every operation is checked against (configured in `app/config.ts`). */
 export interface QueryLimits {
@@ -48,20 +50,33 @@ export function limitRules(limits: QueryLimits): ValidationRule[] {
 }
 
 /**
- * The cost check needs the operation's variables (`first: $n`), which validation rules do not
- * see, so it runs once the operation is resolved; it throws BAD_USER_INPUT over the limit and
- * returns the cost otherwise (what the rate limit charges for).
+ * The cost check needs the operation's variables (`first: $n`, `entityKeys: $keys`), which
+ * validation rules do not see, so it runs once the operation is resolved. A list costs its
+ * size times what one element selects, whether `first` sizes it or a list argument does
+ * (`onlineFeatures(entityKeys:, features:)`: keys times features values, see `SizeRule`); every
+ * sized argument is checked against its maximum first, and the early argument checks run
+ * (`CheckedArgs`, with the configured work limits). Throws BAD_USER_INPUT over a limit and
+ * returns the cost, which the resolvers may add to (`chargeSize`) and the rate limit charges for.
  */
-export function checkCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined, maxCost: number): number {
+export function checkCost(
+  schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined, maxCost: number,
+  work?: WorkLimits,
+): number {
   let cost: number;
   try {
+    const factors = planSizes(schema, document, variables, operationName, work);
     cost = getComplexity({
       schema, query: document, variables: variables ?? {}, operationName,
-      estimators: [fieldExtensionsEstimator(), connectionEstimator, simpleEstimator({ defaultComplexity: 1 })],
+      estimators: [sizedListEstimator(factors), fieldExtensionsEstimator(), connectionEstimator, simpleEstimator({ defaultComplexity: 1 })],
     });
   } catch (err) {
     // Variables that do not fit their types fail here first; uncoded, Apollo would mask them as internal errors.
     if (!(err instanceof GraphQLError)) throw err;
+    if (err.extensions?.code) {
+      // Nothing ran: the whole request is refused, as a 400 over HTTP.
+      (err.extensions as Record<string, unknown>).http = { status: 400 };
+      throw err;
+    }
     throw new GraphQLError(err.message, { nodes: err.nodes, extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
   }
   if (cost > maxCost) {

@@ -5,6 +5,9 @@ import { Role } from '../auth/role';
 import type { Context } from './context';
 import { nodeTypeSpec, parseGlobalId } from './ids';
 import { Node } from './node';
+import { SizedArgs } from './sized-args';
+
+const MAX_NODES = 100;
 
 /**
  * Loads any node by global id through its registered spec. Who may see it is declared on the
@@ -23,9 +26,13 @@ export class NodeResolver {
     return loadNode(ctx, id);
   }
 
-  @Allow(Role.VIEWER, eachNode('ids', { max: 100, field: 'id' }))
-  @Query(() => [Node], { nullable: 'items', description: 'Several objects by global id, in the order asked (at most 100).' })
-  nodes(@Arg('ids', () => [ID], { description: 'Global ids, at most 100; a bad one fails only its own entry.' }) ids: string[], @Ctx() ctx: Context): Promise<(Node | null)[]> {
+  @Allow(Role.VIEWER, eachNode('ids', { max: MAX_NODES, field: 'id' }))
+  @SizedArgs({ ids: { max: MAX_NODES, duplicates: 'kept', sizes: [''] } })
+  @Query(() => [Node], { nullable: 'items', description: `Several objects by global id, in the order asked (at most ${MAX_NODES}).` })
+  nodes(
+    @Arg('ids', () => [ID], { description: `Global ids, at most ${MAX_NODES}; a bad one fails only its own entry. Repeats are answered again, read once.` }) ids: string[],
+    @Ctx() ctx: Context,
+  ): Promise<(Node | null)[]> {
     // One bad id fails only its own entry: the rest still resolve, batched. Entries the key may
     // not read are replaced by their refusal before the list leaves the field.
     return Promise.all(ids.map((id) => loadNode(ctx, id).catch((e: Error) => e as never)));

@@ -51,6 +51,8 @@ export interface DriftRequest {
   /** null: every column both sides have that the method can compare. */
   features: string[] | null;
   shareThreshold: number;
+  /** Told how many features will be compared, before any is. */
+  compared?: (count: number) => void;
 }
 
 const nonNull = (s: ColumnStatistics) => s.count - s.nullCount;
@@ -185,6 +187,7 @@ export function driftReport(req: DriftRequest): DriftReport {
       if (plan && 'basis' in plan) pairs.push([ref.name, ref, cur!, plan.basis]);
     }
   }
+  req.compared?.(pairs.length);
   const features = pairs.map(([name, ref, cur, basis]) => compare(name, ref, cur, req.method, basis));
   const driftedShare = features.length ? features.filter((f) => f.drifted).length / features.length : 0;
   return { features, driftedShare, drifted: features.length > 0 && driftedShare >= req.shareThreshold };

@@ -1,10 +1,26 @@
 import { EntityManager } from 'typeorm';
 import { badInput } from '../../core/graphql/errors';
+import { WindowLimits, describeSeconds } from '../../core/graphql/window';
 import { recordAudit } from '../../core/events/audit';
 import { Principal } from '../../core/auth/principal';
 import { checkColumns } from '../dataset/columns';
 import { ModelVersion } from '../model/model-version.entity';
 import { RecordColumnProfileInput } from './dto/drift.input';
+
+declare module '../../core/graphql/context' {
+  interface WorkLimits {
+    /** driftReport's production sides: the window merged when none is given, the longest one, and the most profiles merged. */
+    drift: WindowLimits & { maxProfiles: number };
+  }
+}
+
+/** Defaults of the schema's descriptions; the configured values are in the README's table. */
+export const DRIFT_WINDOW_DEFAULTS: WindowLimits & { maxProfiles: number } = { defaultSeconds: 86400, maxRangeSeconds: 90 * 86400, maxProfiles: 100 };
+
+export const DRIFT_WINDOW_RULE =
+  `to defaults to now and from to ${describeSeconds(DRIFT_WINDOW_DEFAULTS.defaultSeconds)} before to (MODELGRAPH_DRIFT_DEFAULT_WINDOW_SECONDS); ` +
+  `they may be at most ${describeSeconds(DRIFT_WINDOW_DEFAULTS.maxRangeSeconds)} apart (MODELGRAPH_DRIFT_MAX_RANGE_SECONDS) and the window may overlap ` +
+  `at most ${DRIFT_WINDOW_DEFAULTS.maxProfiles} profiles (MODELGRAPH_DRIFT_MAX_PROFILES), else BAD_USER_INPUT.`;
 
 /**
  * Stores a production profile of a model version for [from, to). The same window again

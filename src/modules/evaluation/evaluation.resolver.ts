@@ -1,9 +1,11 @@
-import { Arg, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, Float, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../../core/graphql/context';
 import { AppError, badInput } from '../../core/graphql/errors';
 import { keyOf, loadByGlobalId } from '../../core/graphql/ids';
 import { pageConnection } from '../../core/graphql/page-loader';
 import { Connection, pageSize } from '../../core/graphql/pagination';
+import { SizedArgs, chargeSize } from '../../core/graphql/sized-args';
 import { Allow } from '../../core/auth/permission';
 import { fromId } from '../../core/auth/locators';
 import { Role } from '../../core/auth/role';
@@ -86,19 +88,23 @@ export class EvaluationResolver {
   }
 
   @Allow(Role.VIEWER, fromId('ids', 'ModelVersion', { max: MAX_COMPARED_VERSIONS }))
+  @SizedArgs({
+    ids: { max: MAX_COMPARED_VERSIONS, duplicates: 'kept', sizes: ['rows'] },
+    metrics: { max: MAX_COMPARED_METRICS, duplicates: 'removed', sizes: ['metrics', 'rows.values'] },
+  })
   @Query(() => VersionComparison, {
     description: 'Model versions side by side: for each, every metric from its latest COMPLETED evaluation reporting it. '
       + 'Without metrics, the sorted union of what they report. At most 50 ids, each readable by the key.',
   })
   async compareModelVersions(
-    @Arg('ids', () => [ID], { description: 'The model versions to compare, in the order of the rows (at most 50).' }) ids: string[],
-    @Arg('metrics', () => [String], { nullable: true, description: 'The metric columns, in this order (at most 100); default: every metric the versions report.' })
+    @Arg('ids', () => [ID], { description: `The model versions to compare, in the order of the rows (at most ${MAX_COMPARED_VERSIONS}; a repeat is a repeated row).` }) ids: string[],
+    @Arg('metrics', () => [String], { nullable: true, description: `The metric columns, in this order (at most ${MAX_COMPARED_METRICS}, repeats ignored); default: every metric the versions report.` })
     metrics: string[] | null,
     @Arg('datasetVersionId', () => ID, { nullable: true, description: 'Only evaluations on this dataset version.' }) datasetVersionId: string | null,
     @Arg('slice', () => String, { nullable: true, description: 'Compare on this slice; null (default): the overall values.' }) slice: string | null,
     @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<VersionComparison> {
-    if (metrics && metrics.length > MAX_COMPARED_METRICS) throw badInput(`metrics takes at most ${MAX_COMPARED_METRICS} names`, 'metrics');
     metrics?.forEach((name, i) => checkMetricName(name, `metrics.${i}`));
     checkSlice(slice, 'slice');
     const dvKey = datasetVersionId ? keyOf(datasetVersionId, 'DatasetVersion', 'datasetVersionId') : null;
@@ -107,6 +113,8 @@ export class EvaluationResolver {
       ? await latestMetricValues(ctx.db.manager, [...new Set(found.map((v) => v.id))], { metrics, datasetVersionId: dvKey, slice })
       : [];
     const columns = metrics ?? [...new Set(values.map((v) => v.name))].sort();
+    // Without names, what the versions report decides the columns: paid for before the rows are built.
+    if (!metrics) chargeSize(ctx, info, 'metrics', columns.length);
     const byVersionAndName = new Map(values.map((v) => [`${v.modelVersionId}\u0000${v.name}`, v.value]));
     const rows: ComparisonRow[] = found.map((v) => ({
       modelVersion: v,

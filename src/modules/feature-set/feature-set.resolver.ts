@@ -1,8 +1,9 @@
-import { Arg, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, Info, Int, Mutation, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../../core/graphql/context';
-import { badInput } from '../../core/graphql/errors';
 import { loadByGlobalId } from '../../core/graphql/ids';
 import { pageConnection } from '../../core/graphql/page-loader';
+import { SizedArgs, chargeSize } from '../../core/graphql/sized-args';
 import { Connection } from '../../core/graphql/pagination';
 import { Allow } from '../../core/auth/permission';
 import { fromId } from '../../core/auth/locators';
@@ -11,7 +12,7 @@ import { ModelVersion } from '../model/model-version.entity';
 import { Project } from '../project/project.entity';
 import { fromSlug, loadProjectBySlug } from '../project/project.locators';
 import {
-  CreateFeatureSetInput, EntityAsOfInput, FeatureSetConnection, FeatureSetPayload, MAX_FEATURE_ROWS, MAX_ONLINE_KEYS,
+  CreateFeatureSetInput, EntityAsOfInput, FeatureSetConnection, FeatureSetPayload, MAX_FEATURES_PER_SET, MAX_FEATURE_ROWS, MAX_ONLINE_KEYS,
   WriteFeatureValuesInput, WriteFeatureValuesPayload,
 } from './dto/feature-set.input';
 import { FeatureSet, FeatureVector } from './feature-set.entity';
@@ -19,6 +20,9 @@ import { historicalKey, onlineKey } from './feature-set.loaders';
 import { featureSetPage } from './feature-set.pages';
 import { createFeatureSet, writeFeatureValues } from './feature-set.service';
 import { requestedFeatures, toVector } from './feature-values';
+
+const FEATURES_ARG = `Which features, in this order (at most ${MAX_FEATURES_PER_SET}, repeats ignored); default: all, in definition order.`;
+const FEATURE_READ_COST = 'Each value read counts its selection in the query cost: entity keys (or rows) times features.';
 
 @Resolver(() => FeatureSet)
 export class FeatureSetResolver {
@@ -43,33 +47,47 @@ export class FeatureSetResolver {
     return (await ctx.loaders.projectById.load(fs.projectId))!;
   }
 
+  @SizedArgs({
+    entityKeys: { max: MAX_ONLINE_KEYS, duplicates: 'kept', sizes: [''] },
+    features: { max: MAX_FEATURES_PER_SET, duplicates: 'removed', sizes: ['values'] },
+  })
   @FieldResolver(() => [FeatureVector], {
-    description: 'The newest value of each feature for each entity key (at most 1000, order and duplicates kept). features: which, in that order; default all, in definition order.',
+    description: `The newest value of each feature for each entity key. ${FEATURE_READ_COST}`,
   })
   async onlineFeatures(
     @Root() fs: FeatureSet,
-    @Arg('entityKeys', () => [String]) entityKeys: string[],
-    @Arg('features', () => [String], { nullable: true }) features: string[] | null,
+    @Arg('entityKeys', () => [String], { description: `At most ${MAX_ONLINE_KEYS}; one vector per key, in this order, repeats kept (each distinct key is read once).` })
+    entityKeys: string[],
+    @Arg('features', () => [String], { nullable: true, description: FEATURES_ARG })
+    features: string[] | null,
     @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<FeatureVector[]> {
-    if (entityKeys.length > MAX_ONLINE_KEYS) throw badInput(`entityKeys takes at most ${MAX_ONLINE_KEYS} keys`, 'entityKeys');
     const wanted = requestedFeatures(fs, features);
+    if (!features) chargeSize(ctx, info, 'features', wanted.length);
     const found = await ctx.loaders.onlineValues.load({ featureSetId: fs.id, entityKeys, features: wanted.map((f) => f.name) });
     const now = new Date();
     return entityKeys.map((k) => toVector(fs, k, null, wanted, now, (f) => found.get(onlineKey(fs.id, k, f))));
   }
 
+  @SizedArgs({
+    rows: { max: MAX_FEATURE_ROWS, duplicates: 'kept', sizes: [''] },
+    features: { max: MAX_FEATURES_PER_SET, duplicates: 'removed', sizes: ['values'] },
+  })
   @FieldResolver(() => [FeatureVector], {
-    description: 'Point-in-time correct: for each row (at most 10,000, order kept), the newest value of each feature at or before its asOf, never a later one.',
+    description: `Point-in-time correct: for each row, the newest value of each feature at or before its asOf, never a later one. ${FEATURE_READ_COST}`,
   })
   async historicalFeatures(
     @Root() fs: FeatureSet,
-    @Arg('rows', () => [EntityAsOfInput]) rows: EntityAsOfInput[],
-    @Arg('features', () => [String], { nullable: true }) features: string[] | null,
+    @Arg('rows', () => [EntityAsOfInput], { description: `At most ${MAX_FEATURE_ROWS}; one vector per row, in this order, repeats kept (each distinct row is read once).` })
+    rows: EntityAsOfInput[],
+    @Arg('features', () => [String], { nullable: true, description: FEATURES_ARG })
+    features: string[] | null,
     @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<FeatureVector[]> {
-    if (rows.length > MAX_FEATURE_ROWS) throw badInput(`rows takes at most ${MAX_FEATURE_ROWS} rows`, 'rows');
     const wanted = requestedFeatures(fs, features);
+    if (!features) chargeSize(ctx, info, 'features', wanted.length);
     const found = await ctx.loaders.historicalValues.load({ featureSetId: fs.id, rows, features: wanted.map((f) => f.name) });
     return rows.map((r) => toVector(fs, r.entityKey, r.asOf, wanted, r.asOf, (f) => found.get(historicalKey(fs.id, r.entityKey, r.asOf, f))));
   }

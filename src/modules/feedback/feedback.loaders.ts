@@ -2,8 +2,8 @@ import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
 import { EngagementSummary } from './feedback.entity';
 
-/** (model version, from, to): null bounds are open. */
-export type EngagementKey = [string, Date | null, Date | null];
+/** (model version, from, to): the window [from, to). */
+export type EngagementKey = [string, Date, Date];
 
 export function feedbackLoaders(db: DataSource, batch: boolean) {
   return {
@@ -20,8 +20,8 @@ export function feedbackLoaders(db: DataSource, batch: boolean) {
                       avg(value) FILTER (WHERE kind = 'RATING') AS mean_rating,
                       count(DISTINCT session_id)::int AS sessions
                  FROM feedback
-                WHERE model_version_id = k.v AND (k.f IS NULL OR at >= k.f) AND (k.t IS NULL OR at < k.t)) a`,
-          [keys.map((k) => k[0]), keys.map((k) => k[1]?.toISOString() ?? null), keys.map((k) => k[2]?.toISOString() ?? null)],
+                WHERE model_version_id = k.v AND at >= k.f AND at < k.t) a`,
+          [keys.map((k) => k[0]), keys.map((k) => k[1].toISOString()), keys.map((k) => k[2].toISOString())],
         );
         const byIndex = new Map(rows.map((r) => [Number(r.i) - 1, r]));
         return keys.map((_, i) => {
@@ -34,7 +34,7 @@ export function feedbackLoaders(db: DataSource, batch: boolean) {
           };
         });
       },
-      { batch, cache: batch, cacheKeyFn: (k) => `${k[0]}\u0000${k[1]?.toISOString() ?? ''}\u0000${k[2]?.toISOString() ?? ''}` },
+      { batch, cache: batch, cacheKeyFn: (k) => `${k[0]}\u0000${k[1].toISOString()}\u0000${k[2].toISOString()}` },
     ),
   };
 }

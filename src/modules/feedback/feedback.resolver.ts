@@ -1,6 +1,5 @@
 import { Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../core/graphql/context';
-import { badInput } from '../../core/graphql/errors';
 import { loadByGlobalId } from '../../core/graphql/ids';
 import { Allow } from '../../core/auth/permission';
 import { fromId } from '../../core/auth/locators';
@@ -8,7 +7,7 @@ import { Role } from '../../core/auth/role';
 import { ModelVersion } from '../model/model-version.entity';
 import { RecordFeedbackInput, RecordFeedbackPayload } from './dto/feedback.input';
 import { EngagementSummary } from './feedback.entity';
-import { recordFeedback } from './feedback.service';
+import { ENGAGEMENT_WINDOW_RULE, engagementWindow, recordFeedback } from './feedback.service';
 
 @Resolver(() => ModelVersion)
 export class FeedbackResolver {
@@ -22,14 +21,14 @@ export class FeedbackResolver {
     return { accepted: true };
   }
 
-  @FieldResolver(() => EngagementSummary, { description: 'User feedback on this version rolled up, from (inclusive) to (exclusive); open bounds when omitted.' })
+  @FieldResolver(() => EngagementSummary, { description: `User feedback on this version rolled up, from (inclusive) to (exclusive). ${ENGAGEMENT_WINDOW_RULE}` })
   engagement(
     @Root() version: ModelVersion,
-    @Arg('from', () => Date, { nullable: true }) from: Date | null,
-    @Arg('to', () => Date, { nullable: true }) to: Date | null,
+    @Arg('from', () => Date, { nullable: true, description: 'Start of the window (inclusive).' }) from: Date | null,
+    @Arg('to', () => Date, { nullable: true, description: 'End of the window (exclusive).' }) to: Date | null,
     @Ctx() ctx: Context,
   ): Promise<EngagementSummary> {
-    if (from && to && from > to) throw badInput('from must not be after to', 'from');
-    return ctx.loaders.engagement.load([version.id, from ?? null, to ?? null]);
+    const window = engagementWindow(from, to, ctx.limits.engagement);
+    return ctx.loaders.engagement.load([version.id, window.from, window.to]);
   }
 }

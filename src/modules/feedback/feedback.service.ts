@@ -1,5 +1,6 @@
 import { EntityManager } from 'typeorm';
 import { badInput } from '../../core/graphql/errors';
+import { WindowLimits, boundedWindow, describeSeconds } from '../../core/graphql/window';
 import { recordAudit } from '../../core/events/audit';
 import { Principal } from '../../core/auth/principal';
 import { ModelVersion } from '../model/model-version.entity';
@@ -8,6 +9,26 @@ import { FeedbackKind } from './feedback.entity';
 
 /** Feedback may be recorded a little ahead of the server's clock (client skew), no more. */
 const MAX_FUTURE_MS = 5 * 60 * 1000;
+
+declare module '../../core/graphql/context' {
+  interface WorkLimits {
+    /** ModelVersion.engagement: the window rolled up when none is given, and the longest one asked for. */
+    engagement: WindowLimits;
+  }
+}
+
+/** Defaults of the schema's descriptions; the configured values are in the README's table. */
+export const ENGAGEMENT_WINDOW_DEFAULTS: WindowLimits = { defaultSeconds: 30 * 86400, maxRangeSeconds: 366 * 86400 };
+
+export const ENGAGEMENT_WINDOW_RULE =
+  `to defaults to now, from to ${describeSeconds(ENGAGEMENT_WINDOW_DEFAULTS.defaultSeconds)} before to (MODELGRAPH_ENGAGEMENT_DEFAULT_WINDOW_SECONDS); ` +
+  `they may be at most ${describeSeconds(ENGAGEMENT_WINDOW_DEFAULTS.maxRangeSeconds)} apart (MODELGRAPH_ENGAGEMENT_MAX_RANGE_SECONDS), else BAD_USER_INPUT.`;
+
+/** The [from, to) an engagement rollup covers: bounded, never the whole history at once. */
+export function engagementWindow(from: Date | null, to: Date | null, limits: WindowLimits): { from: Date; to: Date } {
+  if (from && to && from > to) throw badInput('from must not be after to', 'from');
+  return boundedWindow({ from, to }, limits, { at: new Date(), is: 'now' });
+}
 
 /** Checks that the fields a kind needs are there and make sense, before anything is stored. */
 function checkFeedback(input: RecordFeedbackInput): void {

@@ -16,6 +16,7 @@ import {
   registryEventCursor, registryEventStream,
 } from './event-streams';
 import { RegistryEventType } from '../../core/events/registry-event-type';
+import { SizedArgs } from '../../core/graphql/sized-args';
 
 @ObjectType({ description: 'A change in the registry, as the registryEvents subscription delivers it.' })
 export class RegistryEvent {
@@ -45,6 +46,10 @@ export class MetricPointsEvent {
   seriesId: string;
 }
 
+/** Metric names one metricPoints subscription may follow. */
+const MAX_STREAM_NAMES = 100;
+const EVENT_TYPES = Object.keys(RegistryEventType).length;
+
 @InputType({ description: 'Which series a metricPoints subscription follows; every condition given must hold.' })
 export class MetricStreamFilter {
   @Field(() => ID, { nullable: true, description: 'Only series of this model version.' })
@@ -56,7 +61,7 @@ export class MetricStreamFilter {
   @Field(() => String, { nullable: true, description: 'With modelName: follow the version the alias points to, across moves; checked as each point is read.' })
   alias?: string | null;
 
-  @Field(() => [String], { nullable: true, description: 'Only series with one of these metric names.' })
+  @Field(() => [String], { nullable: true, description: `Only series with one of these metric names (at most ${MAX_STREAM_NAMES}, repeats ignored).` })
   names?: string[] | null;
 
   @Field(() => GraphQLJSONObject, { nullable: true, description: 'Only series having every one of these labels.' })
@@ -118,6 +123,7 @@ const PROJECT_SLUG = { description: 'The project to follow.' };
 @Resolver()
 export class SubscriptionResolver {
   @Allow(Role.VIEWER, fromSlug('projectSlug'))
+  @SizedArgs({ types: { max: EVENT_TYPES, duplicates: 'removed' } })
   @Subscription(() => RegistryEvent, {
     description: 'Changes in a project as they commit, in order. With `since` (the cursor of an earlier event) the stream first ' +
       'replays every event after it, then goes live, with nothing missed and nothing twice; a malformed cursor, or one past the ' +
@@ -127,7 +133,7 @@ export class SubscriptionResolver {
   registryEvents(
     @Root() root: RegistryEventItem | Revoked,
     @Arg('projectSlug', PROJECT_SLUG) _projectSlug: string,
-    @Arg('types', () => [RegistryEventType], { nullable: true, description: 'Only events of these types; default: every type.' }) _types: RegistryEventType[] | null,
+    @Arg('types', () => [RegistryEventType], { nullable: true, description: 'Only events of these types (repeats ignored); default: every type.' }) _types: RegistryEventType[] | null,
     @Arg('since', () => String, { nullable: true, description: 'The cursor of an event already seen: replay from after it.' }) _since: string | null,
   ): RegistryEvent {
     const item = live(root);
@@ -148,6 +154,7 @@ export class SubscriptionResolver {
   }
 
   @Allow(Role.VIEWER, fromSlug('projectSlug'))
+  @SizedArgs({ 'filter.names': { max: MAX_STREAM_NAMES, duplicates: 'removed' } })
   @Subscription(() => MetricPointsEvent, {
     description: `New points of the series that match, one event per series and batch, at most ${POINT_PAGE.toLocaleString('en-US')} points ` +
       'per event (a larger batch comes as several). With `since` (a cursor from an earlier event) the stream first replays every ' +

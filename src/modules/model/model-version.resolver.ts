@@ -57,7 +57,7 @@ export class ModelVersionResolver {
     @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
     @Arg('after', () => String, { nullable: true }) after: string | null,
   ): Promise<Connection<ModelVersion>> {
-    const spec = versionPage('base_version_id', { first, after, orderBy: ModelVersionOrder.CREATED_AT_DESC });
+    const spec = versionPage('base_version_id', { first, after, orderBy: ModelVersionOrder.CREATED_AT_DESC }, ctx.limits.versionFilter);
     return pageConnection(await ctx.loaders.versionPages.load({ parentId: v.id, spec }), spec);
   }
 }

@@ -1,4 +1,6 @@
 import { Params, likeEscape } from '../../core/db/sql';
+import { AppError } from '../../core/graphql/errors';
+import type { WorkLimits } from '../../core/graphql/context';
 import { keyOf } from '../../core/graphql/ids';
 import { normalizeTags } from '../../core/graphql/tag';
 import { ModelFilter } from './dto/model.input';
@@ -17,6 +19,54 @@ export function modelFilterSql(f: ModelFilter | null | undefined, p: Params): st
   if (f?.tags?.length) conds.push(`t.tags @> ${p.add(JSON.stringify(normalizeTags(f.tags)))}::jsonb`);
   return conds.length ? conds.join(' AND ') : null;
 }
+
+declare module '../../core/graphql/context' {
+  interface WorkLimits {
+    /** ModelVersionFilter: how deep `or` may nest, and how many conditions the whole tree may hold. */
+    versionFilter: { maxDepth: number; maxConditions: number };
+  }
+}
+
+/** Defaults of the schema's descriptions; the configured values are in the README's table. */
+export const VERSION_FILTER_DEFAULTS = { maxDepth: 4, maxConditions: 100 };
+
+export const VERSION_FILTER_RULE =
+  `\`or\` nests at most ${VERSION_FILTER_DEFAULTS.maxDepth} deep (MODELGRAPH_MAX_FILTER_DEPTH), and the whole filter holds at most ` +
+  `${VERSION_FILTER_DEFAULTS.maxConditions} conditions (MODELGRAPH_MAX_FILTER_CONDITIONS): each field given of each filter counts one, ` +
+  'and so does each alternative of an `or`; over either, BAD_USER_INPUT.';
+
+/**
+ * Refuses a filter tree too deep or too large before any SQL is built from it: each condition
+ * becomes a clause of one statement (a metric bound a subquery), so the tree's size is the
+ * statement's size. Walked without recursion, by a stack.
+ */
+export function checkVersionFilterSize(f: ModelVersionFilter | null | undefined, limits: { maxDepth: number; maxConditions: number }, field = 'filter'): void {
+  if (!f) return;
+  let conditions = 0;
+  const stack: [ModelVersionFilter, string, number][] = [[f, field, 0]];
+  while (stack.length) {
+    const [node, at, depth] = stack.pop()!;
+    for (const [key, value] of Object.entries(node)) {
+      if (key !== 'or' && value !== null && value !== undefined && !(Array.isArray(value) && value.length === 0)) conditions++;
+    }
+    const alternatives = node.or ?? [];
+    if (alternatives.length && depth >= limits.maxDepth) {
+      throw new AppError('BAD_USER_INPUT', `${at}.or nests deeper than the limit of ${limits.maxDepth}`, {
+        field: `${at}.or`, limit: 'maxFilterDepth', max: limits.maxDepth,
+      });
+    }
+    conditions += alternatives.length;
+    if (conditions > limits.maxConditions) {
+      throw new AppError('BAD_USER_INPUT', `${field} holds more than the limit of ${limits.maxConditions} conditions`, {
+        field, limit: 'maxFilterConditions', max: limits.maxConditions,
+      });
+    }
+    alternatives.forEach((sub, i) => stack.push([sub, `${at}.or.${i}`, depth + 1]));
+  }
+}
+
+/** The same check on a filter argument before the operation runs (see `CheckedArgs`): before its tree is validated node by node. */
+export const checkFilterArg = (value: unknown, limits: WorkLimits) => checkVersionFilterSize(value as ModelVersionFilter, limits.versionFilter);
 
 /** SQL conditions on `t` (a model_version row) for a ModelVersionFilter, `or` included. */
 export function versionFilterSql(f: ModelVersionFilter | null | undefined, p: Params, field = 'filter'): string | null {

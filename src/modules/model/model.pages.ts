@@ -5,7 +5,7 @@ import { ModelFilter } from './dto/model.input';
 import { ModelVersionFilter } from './dto/model-version.input';
 import { ModelOrder } from './model.entity';
 import { ModelVersionOrder } from './model-version.entity';
-import { modelFilterSql, versionFilterSql } from './model.filters';
+import { checkVersionFilterSize, modelFilterSql, versionFilterSql } from './model.filters';
 
 /** Each order matches an index: (project_id, name), (project_id, updated_at, id) ... */
 const MODEL_SORT: Record<ModelOrder, SortKey> = {
@@ -43,7 +43,9 @@ export function modelPage(args: { first?: number | null; after?: string | null; 
 export function versionPage(
   parentColumn: 'model_id' | 'project_id' | 'base_version_id',
   args: { first?: number | null; after?: string | null; filter?: ModelVersionFilter | null; orderBy?: ModelVersionOrder | null },
+  filterLimits: { maxDepth: number; maxConditions: number },
 ): PageSpec {
+  checkVersionFilterSize(args.filter, filterLimits);
   versionFilterSql(args.filter, new Params());
   return pageSpec({
     table: 'model_version', parentColumn, sort: VERSION_SORT[args.orderBy ?? ModelVersionOrder.NUMBER_DESC],

@@ -15,6 +15,8 @@ import { AliasEvent, ModelAlias } from './model-alias.entity';
 import { ModelVersion, ModelVersionOrder } from './model-version.entity';
 import { Model } from './model.entity';
 import { aliasEventPage, versionPage } from './model.pages';
+import { VERSION_FILTER_RULE, checkFilterArg } from './model.filters';
+import { CheckedArgs } from '../../core/graphql/sized-args';
 import { archiveModel, createModel, updateModel } from './model.service';
 
 @Resolver(() => Model)
@@ -45,16 +47,17 @@ export class ModelResolver {
     return (await ctx.loaders.projectById.load(model.projectId))!;
   }
 
+  @CheckedArgs({ filter: checkFilterArg })
   @FieldResolver(() => ModelVersionConnection, { description: 'Versions of the model.' })
   async versions(
     @Root() model: Model,
     @Ctx() ctx: Context,
     @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
     @Arg('after', () => String, { nullable: true }) after: string | null,
-    @Arg('filter', () => ModelVersionFilter, { nullable: true }) filter: ModelVersionFilter | null,
+    @Arg('filter', () => ModelVersionFilter, { nullable: true, description: `Only versions that match. ${VERSION_FILTER_RULE}` }) filter: ModelVersionFilter | null,
     @Arg('orderBy', () => ModelVersionOrder, { nullable: true, defaultValue: ModelVersionOrder.NUMBER_DESC }) orderBy: ModelVersionOrder,
   ): Promise<Connection<ModelVersion>> {
-    const spec = versionPage('model_id', { first, after, filter, orderBy });
+    const spec = versionPage('model_id', { first, after, filter, orderBy }, ctx.limits.versionFilter);
     return pageConnection(await ctx.loaders.versionPages.load({ parentId: model.id, spec }), spec);
   }
 

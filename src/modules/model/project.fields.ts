@@ -9,6 +9,8 @@ import { ModelVersionFilter } from './dto/model-version.input';
 import { Model, ModelOrder } from './model.entity';
 import { ModelVersion, ModelVersionOrder } from './model-version.entity';
 import { modelPage, versionPage } from './model.pages';
+import { VERSION_FILTER_RULE, checkFilterArg } from './model.filters';
+import { CheckedArgs } from '../../core/graphql/sized-args';
 
 /** The fields this module adds to Project: its models and a search over their versions. */
 @Resolver(() => Project)
@@ -31,15 +33,16 @@ export class ProjectModelsResolver {
     return ctx.loaders.modelByProjectAndName.load([project.id, name]);
   }
 
+  @CheckedArgs({ filter: checkFilterArg })
   @FieldResolver(() => ModelVersionConnection, { description: 'Versions of every model of the project that match the filter, newest first.' })
   async searchModelVersions(
     @Root() project: Project,
     @Ctx() ctx: Context,
-    @Arg('filter', () => ModelVersionFilter) filter: ModelVersionFilter,
+    @Arg('filter', () => ModelVersionFilter, { description: `What the versions must match. ${VERSION_FILTER_RULE}` }) filter: ModelVersionFilter,
     @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
     @Arg('after', () => String, { nullable: true }) after: string | null,
   ): Promise<Connection<ModelVersion>> {
-    const spec = versionPage('project_id', { first, after, filter, orderBy: ModelVersionOrder.CREATED_AT_DESC });
+    const spec = versionPage('project_id', { first, after, filter, orderBy: ModelVersionOrder.CREATED_AT_DESC }, ctx.limits.versionFilter);
     return pageConnection(await ctx.loaders.versionPages.load({ parentId: project.id, spec }), spec);
   }
 }

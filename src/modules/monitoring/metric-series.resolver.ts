@@ -1,8 +1,8 @@
 import { Arg, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import type { Context } from '../../core/graphql/context';
-import { badInput } from '../../core/graphql/errors';
 import { pageConnection } from '../../core/graphql/page-loader';
+import { SizedArgs } from '../../core/graphql/sized-args';
 import { Connection } from '../../core/graphql/pagination';
 import { Allow } from '../../core/auth/permission';
 import { Role } from '../../core/auth/role';
@@ -16,10 +16,12 @@ import { MAX_POINTS_PER_CALL, recordMetrics } from './metrics.service';
 import { Monitor, MonitorStatus } from './monitor.entity';
 import { evaluateAfterWrite } from './monitor.service';
 import { monitorPage, seriesPage } from './monitoring.pages';
+import { DEFAULT_POINTS, MAX_POINTS, POINTS_WINDOW_RULE, pointsRequest } from './points-window';
 
 @Resolver(() => MetricSeries)
 export class MetricSeriesResolver {
   @Allow(Role.EDITOR, fromSlug('input.projectSlug'))
+  @SizedArgs({ 'input.points': { max: MAX_POINTS_PER_CALL, duplicates: 'kept' } })
   @Mutation(() => RecordMetricsPayload, {
     description: `Stores up to ${MAX_POINTS_PER_CALL} metric points, all or nothing; a series is created by its first point. ` +
       'Monitors of the metrics written are evaluated after the points are committed. Needs EDITOR.',
@@ -37,25 +39,22 @@ export class MetricSeriesResolver {
     return s.modelVersionId ? ctx.loaders.modelVersionById.load(s.modelVersionId) : null;
   }
 
+  @SizedArgs({ maxPoints: { max: MAX_POINTS, sizes: [''] } })
   @FieldResolver(() => [MetricPoint], {
-    description: 'Points from (inclusive) to (exclusive), default the first to the last point, downsampled into at most maxPoints ' +
-      '(1 to 10000) equal-width buckets; one point per non-empty bucket, oldest first.',
-    // The query cost limit counts points too: a default dashboard of 100 series fits, 100
-    // series of 10,000 points each (a million rows) does not.
-    complexity: ({ args }) => 1 + Math.ceil((typeof args.maxPoints === 'number' ? args.maxPoints : 1000) / 20),
+    description: `Points from (inclusive) to (exclusive), downsampled into at most maxPoints (1 to ${MAX_POINTS}) equal-width buckets; ` +
+      `one point per non-empty bucket, oldest first. ${POINTS_WINDOW_RULE} Each of the maxPoints buckets counts its selection in the query cost.`,
   })
-  points(
+  async points(
     @Root() s: MetricSeries,
     @Ctx() ctx: Context,
-    @Arg('from', () => Date, { nullable: true }) from: Date | null,
-    @Arg('to', () => Date, { nullable: true }) to: Date | null,
-    @Arg('maxPoints', () => Int, { nullable: true, defaultValue: 1000 }) maxPoints: number,
-    @Arg('aggregation', () => Aggregation, { nullable: true, defaultValue: Aggregation.AVG }) aggregation: Aggregation,
+    @Arg('from', () => Date, { nullable: true, description: 'Start of the window (inclusive).' }) from: Date | null,
+    @Arg('to', () => Date, { nullable: true, description: 'End of the window (exclusive).' }) to: Date | null,
+    @Arg('maxPoints', () => Int, { nullable: true, defaultValue: DEFAULT_POINTS, description: `Most buckets, 1 to ${MAX_POINTS}.` }) maxPoints: number,
+    @Arg('aggregation', () => Aggregation, { nullable: true, defaultValue: Aggregation.AVG, description: 'How the points of a bucket become its value.' })
+    aggregation: Aggregation,
   ): Promise<MetricPoint[]> {
-    const n = maxPoints ?? 1000;
-    if (!Number.isInteger(n) || n < 1 || n > 10000) throw badInput('maxPoints must be between 1 and 10000', 'maxPoints');
-    if (from && to && from >= to) throw badInput('from must be before to', 'from');
-    return ctx.loaders.metricPoints.load({ seriesId: s.id, from: from ?? null, to: to ?? null, maxPoints: n, aggregation: aggregation ?? Aggregation.AVG });
+    const request = pointsRequest(s, { from, to, maxPoints, aggregation }, ctx.limits.points);
+    return request ? ctx.loaders.metricPoints.load(request) : [];
   }
 }
 

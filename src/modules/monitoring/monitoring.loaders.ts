@@ -6,28 +6,34 @@ import { groupBy } from '../../core/util/group-by';
 import { AGGREGATION_SQL, Aggregation, MetricPoint, MetricSeries } from './metric-series.entity';
 import { Alert, Monitor } from './monitor.entity';
 
-/** A series' points downsampled: null bounds default to the series' first and last point. */
+/**
+ * A series' points downsampled over [from, to). Without from, the buckets start at the series'
+ * first point at or after `since` (the window's default start).
+ */
 export interface PointsKey {
   seriesId: string;
   from: Date | null;
-  to: Date | null;
+  since: Date;
+  to: Date;
   maxPoints: number;
   aggregation: Aggregation;
 }
 
-const argsKey = (k: PointsKey) => `${k.from?.toISOString() ?? ''}\u0000${k.to?.toISOString() ?? ''}\u0000${k.maxPoints}\u0000${k.aggregation}`;
+/** Reads with these in common share a statement; their windows differ per series. */
+const groupKey = (k: PointsKey) => `${k.maxPoints}\u0000${k.aggregation}`;
+const argsKey = (k: PointsKey) => `${k.from?.toISOString() ?? ''}\u0000${k.since.toISOString()}\u0000${k.to.toISOString()}\u0000${groupKey(k)}`;
 
 /**
- * Downsamples many series with the same arguments in one statement. [lo, hi) is cut into
- * maxPoints equal-width buckets by epoch arithmetic; each non-empty bucket becomes one row,
- * stamped with its start. The range scan per series walks (series_id, ts).
+ * Downsamples many windows (of many series, or of one) with the same bucket count and
+ * aggregation in one statement. [lo, hi) is cut into maxPoints equal-width buckets by epoch
+ * arithmetic; each non-empty bucket becomes one row, stamped with its start. The range scan per
+ * window walks (series_id, ts).
  */
 const pointsSql = (aggregation: Aggregation) => `
   WITH k AS (
-    SELECT k.sid, k.ord,
-           coalesce($2::timestamptz, (SELECT min(ts) FROM metric_point WHERE series_id = k.sid)) AS lo,
-           coalesce($3::timestamptz, (SELECT max(ts) FROM metric_point WHERE series_id = k.sid) + interval '1 millisecond') AS hi
-      FROM unnest($1::uuid[]) WITH ORDINALITY k(sid, ord))
+    SELECT k.sid, k.ord, k.hi,
+           coalesce(k.lo, (SELECT min(ts) FROM metric_point WHERE series_id = k.sid AND ts >= k.since AND ts < k.hi)) AS lo
+      FROM unnest($1::uuid[], $2::timestamptz[], $5::timestamptz[], $3::timestamptz[]) WITH ORDINALITY k(sid, lo, since, hi, ord))
   SELECT k.ord, k.lo + b.bucket * ((k.hi - k.lo) / $4::int) AS ts, b.value, b.min, b.max, b.count
     FROM k CROSS JOIN LATERAL (
       SELECT least(floor(extract(epoch FROM p.ts - k.lo) * $4::int / extract(epoch FROM k.hi - k.lo)), $4::int - 1)::int AS bucket,
@@ -62,21 +68,26 @@ export function monitoringLoaders(db: DataSource, batch: boolean) {
       },
       { batch, cache: batch, cacheKeyFn: (k) => `${k[0]}\u0000${k[1] ?? '\u0001'}` },
     ),
-    /** Downsampled points; keys with the same arguments share a statement. */
+    /**
+     * Downsampled points; keys with the same bucket count and aggregation share a statement.
+     * The statements run one after another: however many windows one request asks for, it
+     * holds one connection of the pool at a time, so it cannot starve other callers.
+     */
     metricPoints: new DataLoader<PointsKey, MetricPoint[], string>(
       async (keys) => {
-        const groups = groupBy(keys.map((_, i) => i), (i) => argsKey(keys[i]));
+        const groups = groupBy(keys.map((_, i) => i), (i) => groupKey(keys[i]));
         const out: MetricPoint[][] = keys.map(() => []);
-        await Promise.all([...groups.values()].map(async (idx) => {
+        for (const idx of groups.values()) {
           const k0 = keys[idx[0]];
           const rows: { ord: string; ts: Date; value: number; min: number; max: number; count: number }[] = await db.query(
             pointsSql(k0.aggregation),
-            [idx.map((i) => keys[i].seriesId), k0.from?.toISOString() ?? null, k0.to?.toISOString() ?? null, k0.maxPoints],
+            [idx.map((i) => keys[i].seriesId), idx.map((i) => keys[i].from?.toISOString() ?? null), idx.map((i) => keys[i].to.toISOString()),
+              k0.maxPoints, idx.map((i) => keys[i].since.toISOString())],
           );
           for (const r of rows) {
             out[idx[Number(r.ord) - 1]].push({ timestamp: r.ts, value: Number(r.value), min: r.min, max: r.max, count: r.count });
           }
-        }));
+        }
         return out;
       },
       { batch, cache: batch, cacheKeyFn: (k) => `${k.seriesId}\u0000${argsKey(k)}` },

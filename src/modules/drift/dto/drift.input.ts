@@ -33,22 +33,22 @@ export class RecordColumnProfilePayload {
 @InputType({
   description: 'One side of a drift comparison, in exactly one form: { datasetVersionId } for a dataset version, or '
     + '{ modelVersionId, from, to } for what a model version saw in production in [from, to) (every profile overlapping '
-    + 'the window, merged). Anything else is BAD_USER_INPUT.',
+    + 'the window, merged; from and to have defaults, see driftReport). Anything else is BAD_USER_INPUT.',
 })
 export class DriftSideInput {
   @Field(() => ID, { nullable: true, description: 'A dataset version, e.g. the training data as reference.' })
   @IsOptional() @IsString()
   datasetVersionId?: string | null;
 
-  @Field(() => ID, { nullable: true, description: 'A model version whose production profiles to use; needs from and to.' })
+  @Field(() => ID, { nullable: true, description: 'A model version whose production profiles to use, over the window from..to.' })
   @IsOptional() @IsString()
   modelVersionId?: string | null;
 
-  @Field(() => Date, { nullable: true, description: 'Start of the production window (inclusive).' })
+  @Field(() => Date, { nullable: true, description: 'Start of the production window (inclusive); default: to minus the default window (MODELGRAPH_DRIFT_DEFAULT_WINDOW_SECONDS, see driftReport).' })
   @IsOptional() @IsDate()
   from?: Date | null;
 
-  @Field(() => Date, { nullable: true, description: 'End of the production window (exclusive); after from.' })
+  @Field(() => Date, { nullable: true, description: 'End of the production window (exclusive); after from; default: now.' })
   @IsOptional() @IsDate()
   to?: Date | null;
 }

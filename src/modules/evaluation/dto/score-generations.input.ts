@@ -13,6 +13,8 @@ export const NOVELTY_CORPUS_MAX_SAMPLES = 2000;
 export const NOVELTY_CORPUS_MAX_CHARS = 1_000_000;
 
 const n = (x: number) => x.toLocaleString('en-US');
+/** Metrics one call may list; there are few, so more only repeats them. */
+export const MAX_TEXT_METRICS_LISTED = 100;
 
 const TOKENS = 'Texts are split into lowercase word tokens: NFKC-normalized, a token is a run of letters, marks and digits '
   + "(inner apostrophes kept), each Han/Hiragana/Katakana character is one token; n-grams never span two texts.";
@@ -84,8 +86,8 @@ export class ScoreGenerationsInput {
   @ArrayMinSize(1) @ArrayMaxSize(MAX_GENERATIONS_PER_CALL) @ValidateNested({ each: true })
   generations: GenerationInput[];
 
-  @Field(() => [TextMetric], { description: 'The metrics to compute, at least one; repeats count once.' })
-  @ArrayMinSize(1) @IsEnum(TextMetric, { each: true })
+  @Field(() => [TextMetric], { description: `The metrics to compute, 1 to ${MAX_TEXT_METRICS_LISTED} listed; repeats count once.` })
+  @ArrayMinSize(1) @ArrayMaxSize(MAX_TEXT_METRICS_LISTED) @IsEnum(TextMetric, { each: true })
   metrics: TextMetric[];
 
   @Field(() => ID, {

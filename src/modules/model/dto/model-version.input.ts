@@ -203,7 +203,10 @@ export class ModelVersionFilter {
   @IsOptional() @ValidateNested()
   metric?: MetricBoundInput | null;
 
-  @Field(() => [ModelVersionFilter], { nullable: true, description: 'Any-of: versions matching at least one of these filters.' })
+  @Field(() => [ModelVersionFilter], {
+    nullable: true,
+    description: 'Any-of: versions matching at least one of these filters (at most 20 here; the whole tree is bounded in depth and conditions, see the field taking the filter).',
+  })
   @IsOptional() @ArrayMaxSize(20) @ValidateNested({ each: true })
   or?: ModelVersionFilter[] | null;
 }
