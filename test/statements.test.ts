@@ -1,3 +1,4 @@
+import type { QueryRunner } from 'typeorm';
 import { TestServer, createKey, createProject, startTestServer } from './support/harness';
 
 let t: TestServer;
@@ -75,6 +76,61 @@ test('the count leaves out authentication, which the key cache makes come and go
   const dropped = await statementsFor(slug);
   expect(t.server.sql.authentication - authBefore).toBeGreaterThanOrEqual(3);
   expect([fresh.count, dropped.count]).toEqual([warm.count, warm.count]);
+});
+
+/** The statements (texts, sorted; authentication left out) one read of `slug` sends. */
+async function statementTexts(slug: string): Promise<string[]> {
+  const sent: string[] = [];
+  const counter = t.server.sql;
+  const logQuery = counter.logQuery.bind(counter);
+  counter.logQuery = (query, parameters, runner) => {
+    if (runner?.data?.purpose !== 'authentication') sent.push(query.replace(/\s+/g, ' '));
+    logQuery(query, parameters, runner);
+  };
+  try {
+    await t.ok(NESTED, { s: slug });
+  } finally {
+    delete (counter as { logQuery?: unknown }).logQuery;
+  }
+  return sent.sort();
+}
+
+test('the statements do not depend on which concurrent statement answers first', async () => {
+  // A model's latestVersion, aliases and versions are read concurrently with its aliasHistory,
+  // and all of them but the history return versions that fill modelVersionById, which
+  // aliasHistory.toVersion then loads. Here the version reads are sent only once the history
+  // has answered, so toVersion is loaded while they are still running: it must wait for them
+  // rather than read the version a second time. Compared as statement texts, so that a failure
+  // shows which statement came or went.
+  const slug = await seed(5);
+  const usual = await statementTexts(slug);
+  const db = t.server.db;
+  for (let round = 0; round < 10; round++) {
+    let historyAnswered!: () => void;
+    const history = new Promise<void>((resolve) => { historyAnswered = resolve; });
+    let held = 0;
+    const query = db.query.bind(db);
+    // The query runner is passed on: authentication's statements are told apart by theirs (a
+    // wrapper that dropped it made them count as the read's whenever the key cache missed).
+    db.query = (async (sql: string, parameters?: unknown[], runner?: QueryRunner) => {
+      if (/\bFROM alias_event\b/.test(sql)) {
+        try { return await query(sql, parameters, runner); } finally { historyAnswered(); }
+      }
+      if (/\bmodel_version\b/.test(sql)) {
+        held++;
+        await history;
+      }
+      return query(sql, parameters, runner);
+    }) as typeof db.query;
+    let reordered: string[];
+    try {
+      reordered = await statementTexts(slug);
+    } finally {
+      delete (db as { query?: unknown }).query;
+    }
+    expect(held).toBeGreaterThanOrEqual(3);
+    expect(reordered).toEqual(usual);
+  }
 });
 
 test('the read returns what was seeded', async () => {
