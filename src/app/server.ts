@@ -240,9 +240,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         // `validate` runs only the rules it is given: the standard ones must be passed along with ours.
         const errors = validate(schema, document, [...specifiedRules, ...rules]);
         if (errors.length) return errors.map((e) => (e.extensions.code ? e : new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } })));
-        if (!getOperationAST(document, payload.operationName)) {
-          return [new GraphQLError('No operation to run', { extensions: { code: 'BAD_USER_INPUT' } })];
-        }
+        const operation = getOperationAST(document, payload.operationName);
+        if (!operation) return [new GraphQLError('No operation to run', { extensions: { code: 'BAD_USER_INPUT' } })];
         try {
           checkInputs(document, payload.variables, config.limits);
           const cost = checkCost(schema, document, payload.variables ?? undefined, payload.operationName ?? undefined, config.limits.maxCost, contextValue.limits);
@@ -256,10 +255,6 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         const args: ExecutionArgs = {
           schema, document, contextValue, variableValues: payload.variables, operationName: payload.operationName,
         };
-        const operation = getOperationAST(document, payload.operationName);
-        if (!operation) {
-          return [new GraphQLError('No operation to run', { extensions: { code: 'BAD_USER_INPUT' } })];
-        }
         if (operation.operation === 'subscription') {
           try {
             slots.set(contextValue, subscriptions.acquire(ctx.extra.connectionId ?? '', contextValue.principal.keyId));
