@@ -103,9 +103,10 @@ async function main() {
     for (const a of ATTACKS) {
       const until = performance.now() + PHASE_MS;
       const answers: Answer[] = [];
-      // The attacker gives up on its requests when the phase ends, as a client with a timeout would.
-      const stop = AbortSignal.timeout(PHASE_MS);
-      const attackers = Array.from({ length: IN_FLIGHT }, async () => { while (performance.now() < until) answers.push(await call(a.key, a.body, stop)); });
+      // The attacker gives up on its requests when the phase ends, as a client with a timeout
+      // would. One signal per request: a phase-wide signal would collect a listener per request.
+      const stop = () => AbortSignal.timeout(Math.max(1, Math.ceil(until - performance.now())));
+      const attackers = Array.from({ length: IN_FLIGHT }, async () => { while (performance.now() < until) answers.push(await call(a.key, a.body, stop())); });
       const [victimMs] = await Promise.all([probe(until), ...attackers]);
       // Work the server still does for abandoned requests must not count against the next attack.
       const settled = performance.now() + 60_000;
