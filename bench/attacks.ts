@@ -11,6 +11,7 @@ import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { freePort } from '../src/core/db/embedded-postgres';
 import { createBenchDatabase } from './database';
 import { ChildProcesses, waitForPort } from './processes';
@@ -22,6 +23,45 @@ const IN_FLIGHT = 4;
 const log = (m: string) => console.log(`[attacks] ${m}`);
 
 interface Answer { status: number; code?: string; ms: number }
+
+/** One GraphQL POST, timed; a network failure or an abort is status 0, code NETWORK. */
+async function call(url: string, key: string | null, body: string, signal?: AbortSignal): Promise<Answer> {
+  const t0 = performance.now();
+  try {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) }, body, signal });
+    const json = (await res.json().catch(() => ({}))) as { errors?: { extensions?: { code?: string } }[] };
+    return { status: res.status, code: json.errors?.[0]?.extensions?.code, ms: performance.now() - t0 };
+  } catch {
+    return { status: 0, code: 'NETWORK', ms: performance.now() - t0 };
+  }
+}
+
+interface AttackJob { url: string; key: string | null; body: string; ms: number }
+
+/**
+ * The attacker runs in a worker thread: sending and answering megabyte bodies on the victim's
+ * own event loop would delay the victim's probe in this process and count against the server.
+ */
+async function attackInWorker(job: AttackJob): Promise<Answer[]> {
+  const until = performance.now() + job.ms;
+  const answers: Answer[] = [];
+  // The attacker gives up on its requests when the phase ends, as a client with a timeout
+  // would. One signal per request: a phase-wide signal would collect a listener per request.
+  const stop = () => AbortSignal.timeout(Math.max(1, Math.ceil(until - performance.now())));
+  await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
+    while (performance.now() < until) answers.push(await call(job.url, job.key, job.body, stop()));
+  }));
+  return answers;
+}
+
+function runAttacker(job: AttackJob): Promise<Answer[]> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(__filename, { workerData: job });
+    worker.once('message', resolve);
+    worker.once('error', reject);
+    worker.once('exit', (code) => { if (code !== 0) reject(new Error(`attacker worker exited ${code}`)); });
+  });
+}
 
 async function main() {
   const db = await createBenchDatabase(process.env.DATABASE_URL ?? null, log);
@@ -35,16 +75,6 @@ async function main() {
     });
     await waitForPort(server, port, 60_000);
     const url = `http://127.0.0.1:${port}/graphql`;
-    const call = async (key: string | null, body: string, signal?: AbortSignal): Promise<Answer> => {
-      const t0 = performance.now();
-      try {
-        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) }, body, signal });
-        const json = (await res.json().catch(() => ({}))) as { errors?: { extensions?: { code?: string } }[] };
-        return { status: res.status, code: json.errors?.[0]?.extensions?.code, ms: performance.now() - t0 };
-      } catch {
-        return { status: 0, code: 'NETWORK', ms: performance.now() - t0 };
-      }
-    };
     const gql = async (key: string, query: string, variables: Record<string, unknown> = {}) => {
       const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ query, variables }) });
       const json = (await res.json()) as { data?: any; errors?: unknown[] };
@@ -74,7 +104,7 @@ async function main() {
     const probeBody = JSON.stringify({ query: `query($s: String!) { project(slug: $s) { id models(first: 5) { nodes { id name } } } }`, variables: { s: victim.slug } });
     const probe = async (until: number) => {
       const ms: number[] = [];
-      while (performance.now() < until) ms.push((await call(victim.key, probeBody)).ms);
+      while (performance.now() < until) ms.push((await call(url, victim.key, probeBody)).ms);
       return ms;
     };
     const stats = (ms: number[]) => {
@@ -102,16 +132,11 @@ async function main() {
     const rows: Record<string, unknown>[] = [];
     for (const a of ATTACKS) {
       const until = performance.now() + PHASE_MS;
-      const answers: Answer[] = [];
-      // The attacker gives up on its requests when the phase ends, as a client with a timeout
-      // would. One signal per request: a phase-wide signal would collect a listener per request.
-      const stop = () => AbortSignal.timeout(Math.max(1, Math.ceil(until - performance.now())));
-      const attackers = Array.from({ length: IN_FLIGHT }, async () => { while (performance.now() < until) answers.push(await call(a.key, a.body, stop())); });
-      const [victimMs] = await Promise.all([probe(until), ...attackers]);
+      const [victimMs, answers] = await Promise.all([probe(until), runAttacker({ url, key: a.key, body: a.body, ms: PHASE_MS })]);
       // Work the server still does for abandoned requests must not count against the next attack.
       const settled = performance.now() + 60_000;
       let calm = 0;
-      while (calm < 5 && performance.now() < settled) calm = (await call(victim.key, probeBody)).ms < 3 * baseline.p95 ? calm + 1 : 0;
+      while (calm < 5 && performance.now() < settled) calm = (await call(url, victim.key, probeBody)).ms < 3 * baseline.p95 ? calm + 1 : 0;
       const v = stats(victimMs);
       const codes = [...new Set(answers.map((x) => `${x.status}${x.code ? ` ${x.code}` : ''}`))].join(', ');
       const row = { attack: a.name, attacks: answers.length, attackerGot: codes, attackerP50: stats(answers.map((x) => x.ms)).p50, victimN: v.n, victimP50: v.p50, victimP95: v.p95, victimMax: v.max, p95Ratio: v.p95 / baseline.p95 };
@@ -132,4 +157,8 @@ async function main() {
   }
 }
 
-main().then(() => process.exit(0), (err) => { console.error(err); process.exit(1); });
+if (isMainThread) {
+  main().then(() => process.exit(0), (err) => { console.error(err); process.exit(1); });
+} else {
+  void attackInWorker(workerData as AttackJob).then((answers) => parentPort!.postMessage(answers));
+}

@@ -123,6 +123,12 @@ describe('work before authentication', () => {
     // Even an unparseable document gets the same answer: nothing was parsed.
     const garbage = await t.gql('{{{{', undefined, null);
     expect(garbage.errors?.[0].extensions.code).toBe('UNAUTHENTICATED');
+    // Nor was the body: a body that is not JSON at all, sent with a bad key, is 401, not 400.
+    for (const authorization of [undefined, 'Bearer not-a-key']) {
+      const raw = await fetch(t.server.url, { method: 'POST', headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) }, body: '{"query": ' + 'x'.repeat(100_000) });
+      expect(raw.status).toBe(401);
+      expect(((await raw.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    }
   });
 
   test('with a key, a document over the token limit is BAD_USER_INPUT', async () => {

@@ -52,10 +52,8 @@ export interface RunningServer {
 const BEARER = /^Bearer\s+(\S+)$/i;
 
 /** The answer to a request with no key or a key that does not authenticate. */
-const unauthenticated = (status?: number) =>
-  new GraphQLError('Send a valid API key: Authorization: Bearer <secret>', {
-    extensions: { code: 'UNAUTHENTICATED', ...(status ? { http: { status } } : {}) },
-  });
+const UNAUTHENTICATED_MESSAGE = 'Send a valid API key: Authorization: Bearer <secret>';
+const unauthenticated = () => new GraphQLError(UNAUTHENTICATED_MESSAGE, { extensions: { code: 'UNAUTHENTICATED' } });
 
 /** Resolves an Authorization value to a principal; `invalid` when a key was sent but is no good. */
 async function principalFrom(db: DataSource, authorization: unknown, keys: PrincipalCache): Promise<{ principal: Principal | null; invalid: boolean }> {
@@ -161,11 +159,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   /** One per HTTP request and per WebSocket operation: the caller is looked up every time. */
   const makeContext = async (authorization: unknown, requestId: string, bindings: Record<string, string> = {}): Promise<Context> => {
     const { principal, invalid } = await principalFrom(db, authorization, keys);
+    return contextFor(invalid ? null : principal, requestId, bindings);
+  };
+  const contextFor = (principal: Principal | null, requestId: string, bindings: Record<string, string> = {}): Context => {
     return {
       requestId,
       log: log.child({ requestId, ...bindings }),
       db,
-      principal: invalid ? null : principal,
+      principal,
       loaders: createLoaders(db, config.batchLoads),
       freshLoaders: () => createLoaders(db, config.batchLoads),
       events,
@@ -324,6 +325,29 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       res.setHeader('connection', 'close');
       res.status(503).json({ errors: [{ message: 'The server is shutting down; retry', extensions: { code: 'UNAVAILABLE', retryable: true } }] });
     },
+    // The caller is known before the body is read: a request without a valid key is answered
+    // 401 with its body unread, so an anonymous megabyte document costs the server only its
+    // transfer, not a JSON parse (and nothing of it reaches GraphQL).
+    async (req: Request, res: Response, next: NextFunction) => {
+      const requestId = String(req.headers['x-request-id'] ?? randomUUID());
+      let principal: Principal | null;
+      try {
+        ({ principal } = await principalFrom(db, req.headers.authorization, keys));
+      } catch (err) {
+        // Outside the executor: an outage met while authenticating answers retryably (503).
+        const retryable = retryableOutside(err, { log, requestId });
+        if (!retryable) { next(err); return; }
+        res.status(503).json({ errors: [{ message: retryable.message, extensions: retryable.extensions }] });
+        return;
+      }
+      if (!principal) {
+        res.status(401).json({ errors: [{ message: UNAUTHENTICATED_MESSAGE, extensions: { code: 'UNAUTHENTICATED' } }] });
+        return;
+      }
+      res.locals.principal = principal;
+      res.locals.requestId = requestId;
+      next();
+    },
     express.json({ limit: config.limits.maxBodyBytes }),
     (err: Error & { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction) => {
       if (err.type === 'entity.too.large') {
@@ -337,21 +361,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       next(err);
     },
     expressMiddleware(apollo, {
-      // Apollo builds the context before it parses: a request without a valid key is refused
-      // here, so an anonymous caller cannot make the server parse and validate anything.
-      context: async ({ req }) => {
-        const requestId = String(req.headers['x-request-id'] ?? randomUUID());
-        let ctx: Context;
-        try {
-          ctx = await makeContext(req.headers.authorization, requestId);
-        } catch (err) {
-          // Outside the executor, so maskUnexpected does not see it: an outage would answer 500.
-          throw retryableOutside(err, { log, requestId }, true) ?? err;
-        }
-        if (!ctx.principal) throw unauthenticated(401);
+      // The caller was authenticated by the middleware above, before the body was read.
+      context: async ({ res }) => {
+        const principal = res.locals.principal as Principal;
         // A key known to be out of tokens is refused (429) before its document is parsed.
-        rateLimiter?.precheck(ctx.principal.keyId);
-        return ctx;
+        rateLimiter?.precheck(principal.keyId);
+        return contextFor(principal, res.locals.requestId as string);
       },
     }),
   );
