@@ -24,7 +24,8 @@ describe('health', () => {
     expect(health.status).toBe(200);
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready' });
+    // monitorTimer: whether this process runs the monitor timer now (one process on the database does).
+    expect(await ready.json()).toEqual({ status: 'ready', monitorTimer: expect.stringMatching(/^(leader|follower)$/) });
     // With the database gone, the process is still alive but no longer ready.
     await t.server.db.destroy();
     expect((await fetch(`${base}/readyz`)).status).toBe(503);
