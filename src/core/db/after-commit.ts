@@ -65,10 +65,15 @@ export class AfterCommitSubscriber implements EntitySubscriberInterface {
 
   afterTransactionCommit(event: TransactionCommitEvent): void {
     const runner = event.queryRunner;
-    depths.set(runner, (depths.get(runner) ?? 1) - 1);
-    if (runner.isTransactionActive) return;
+    const depth = (depths.get(runner) ?? 1) - 1;
+    depths.set(runner, depth);
     const tasks = pending.get(runner);
     if (!tasks) return;
+    if (runner.isTransactionActive) {
+      // A savepoint released: its tasks now share the fate of the transaction around it.
+      for (const t of tasks) t.depth = Math.min(t.depth, depth);
+      return;
+    }
     pending.delete(runner);
     for (const t of tasks) start(event.connection, t.task);
   }
