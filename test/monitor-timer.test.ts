@@ -122,9 +122,11 @@ describe('the timer', () => {
     expect(alerting.status).toBe('ALERT');
     expect(alerting.alerts.nodes).toEqual([expect.objectContaining({ status: 'ALERT', value: 500, resolvedAt: null })]);
 
+    // Both in one condition: the monitor and its alerts are read by separate statements, so one
+    // read can see the monitor before a tick commits and its alerts after.
     const resolved = await until('the alert to resolve', async () => {
       const n = await monitorNode(t, mo.id);
-      return n.alerts.nodes[0]?.resolvedAt ? n : null;
+      return n.status === 'OK' && n.alerts.nodes[0]?.resolvedAt ? n : null;
     });
     expect(resolved).toMatchObject({ status: 'OK', lastValue: 10 });
     expect(resolved.alerts.nodes).toHaveLength(1);
@@ -277,6 +279,34 @@ describe('without the timer', () => {
     expect(records.audit.map((a) => a.action)).toEqual(['alert.open']);
     expect(records.events).toEqual(['ALERT_OPENED']);
     expect(errors).toEqual([]);
+  });
+
+  test('a monitor whose evaluation fails does not hold back the others of its batch', async () => {
+    const { slug } = await createProject(t, 'poison');
+    const ids: string[] = [];
+    for (const name of ['a', 'b', 'c']) {
+      ids.push((await t.ok(CREATE_MONITOR, { input: {
+        projectSlug: slug, name, metric: name, aggregation: 'MAX', windowSeconds: 60, comparator: 'GT', threshold: 100,
+      } })).createMonitor.monitor.id);
+    }
+    const db = t.server.db;
+    const [{ id: poison }] = await db.query(`SELECT m.id FROM monitor m JOIN project p ON p.id = m.project_id WHERE p.slug = $1 AND m.name = 'b'`, [slug]);
+    const before = await Promise.all(ids.map((id) => monitorNode(t, id)));
+    // A fault injected in the database: any write to the one monitor fails, as a statement timeout over its window would.
+    const fn = `poison_${unique('f').replace(/-/g, '_')}`;
+    await db.query(`CREATE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$`);
+    await db.query(`CREATE TRIGGER ${fn} BEFORE UPDATE ON monitor FOR EACH ROW WHEN (OLD.id = '${poison}') EXECUTE FUNCTION ${fn}()`);
+    const failures: string[] = [];
+    try {
+      await evaluateDue(db, 0, 500, { onFailure: (err, id) => failures.push(`${id}: ${(err as Error).message}`) });
+    } finally {
+      await db.query(`DROP TRIGGER ${fn} ON monitor`);
+      await db.query(`DROP FUNCTION ${fn}()`);
+    }
+    expect(failures).toEqual([`${poison}: injected failure`]);
+    const after = await Promise.all(ids.map((id) => monitorNode(t, id)));
+    expect(after[1].lastEvaluatedAt).toBe(before[1].lastEvaluatedAt);
+    for (const i of [0, 2]) expect(Date.parse(after[i].lastEvaluatedAt!)).toBeGreaterThan(Date.parse(before[i].lastEvaluatedAt!));
   });
 
   test('the timer racing writes and itself opens one alert and resolves it once', async () => {

@@ -173,6 +173,13 @@ export async function evaluateAfterWrite(db: DataSource, log: Logger, actor: Pri
 /** The actor that audit records name for evaluations the timer makes. */
 export const MONITOR_TIMER_ACTOR = 'monitor-timer';
 
+export interface DueOptions {
+  /** Checked between batches: a shutdown does not wait for a backlog to be worked off. */
+  signal?: AbortSignal;
+  /** Told of a monitor whose evaluation failed; it is skipped for the rest of the call. */
+  onFailure?: (err: unknown, monitorId: string) => void;
+}
+
 /**
  * Evaluates every running monitor not evaluated in the last `staleMs` (by a write, an alias
  * move or an earlier tick), `batchSize` per transaction, until none is left; answers how many.
@@ -186,26 +193,46 @@ export const MONITOR_TIMER_ACTOR = 'monitor-timer';
  * change of state, so evaluating a monitor again, whoever does it, opens or resolves nothing.
  * The cutoff is fixed at the start of the call, so monitors evaluated during it are not claimed
  * again however long it takes.
+ *
+ * A batch that fails (one monitor's window too heavy for the statement timeout) is taken again
+ * one monitor at a time, so that the monitor at fault, oldest first, cannot hold back every
+ * other at every tick; it is reported and left for the next call.
  */
-export async function evaluateDue(db: DataSource, staleMs: number, batchSize: number): Promise<number> {
+export async function evaluateDue(db: DataSource, staleMs: number, batchSize: number, opts: DueOptions = {}): Promise<number> {
   const [{ cutoff }]: { cutoff: Date }[] = await inBackground(db, (m) =>
     m.query(`SELECT now() - make_interval(secs => $1::float8 / 1000) AS cutoff`, [staleMs]));
   let total = 0;
-  for (;;) {
-    const claimed = await inBackground(db, async (m) => {
-      // Oldest first, on monitor_due_idx: a backlog larger than one tick is worked off fairly.
-      const due: Target[] = await m.query(
-        `SELECT id, aggregation FROM monitor
-          WHERE NOT paused AND (last_evaluated_at IS NULL OR last_evaluated_at < $1)
-          ORDER BY last_evaluated_at NULLS FIRST, id LIMIT $2 FOR UPDATE SKIP LOCKED`,
-        [cutoff, batchSize],
-      );
-      await evaluateLocked(m, MONITOR_TIMER_ACTOR, due);
-      return due.length;
-    });
-    total += claimed;
-    if (claimed < batchSize) return total;
+  let size = batchSize;
+  const failed: string[] = [];
+  while (!opts.signal?.aborted) {
+    let claimedIds: string[] = [];
+    try {
+      const claimed = await inBackground(db, async (m) => {
+        // Oldest first, on monitor_due_idx: a backlog larger than one tick is worked off fairly.
+        const due: Target[] = await m.query(
+          `SELECT id, aggregation FROM monitor
+            WHERE NOT paused AND (last_evaluated_at IS NULL OR last_evaluated_at < $1) AND NOT (id = ANY($3::uuid[]))
+            ORDER BY last_evaluated_at NULLS FIRST, id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+          [cutoff, size, failed],
+        );
+        claimedIds = due.map((x) => x.id);
+        await evaluateLocked(m, MONITOR_TIMER_ACTOR, due);
+        return due.length;
+      });
+      total += claimed;
+      if (claimed < size) break;
+    } catch (err) {
+      // Nothing claimed: the database itself failed, not a monitor; the next call tries again.
+      if (!claimedIds.length) throw err;
+      if (size > 1) {
+        size = 1;
+        continue;
+      }
+      failed.push(claimedIds[0]);
+      opts.onFailure?.(err, claimedIds[0]);
+    }
   }
+  return total;
 }
 
 /**

@@ -27,6 +27,7 @@ export class MonitorTimer {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly db: DataSource,
@@ -45,9 +46,10 @@ export class MonitorTimer {
     this.schedule(0);
   }
 
-  /** Stops ticking, lets a tick in progress finish its batch, then gives the lock back. */
+  /** Stops ticking, lets a tick in progress finish the batch it is on, then gives the lock back. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.running;
@@ -57,7 +59,10 @@ export class MonitorTimer {
   /** One tick: evaluates what is due if this process leads. Answers how many monitors it evaluated (null: not leading). */
   async tick(): Promise<number | null> {
     if (!(await this.leader.poll())) return null;
-    return evaluateDue(this.db, this.settings.intervalMs, this.settings.batchSize);
+    return evaluateDue(this.db, this.settings.intervalMs, this.settings.batchSize, {
+      signal: this.stopping.signal,
+      onFailure: (err, monitorId) => this.log.error({ err, monitorId }, 'monitor evaluation by the timer failed; left for the next tick'),
+    });
   }
 
   private schedule(ms: number): void {
