@@ -2,7 +2,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * Indexes for evaluating monitors without a write: the timer claims the running monitors
- * evaluated longest ago (`ORDER BY last_evaluated_at NULLS FIRST, id LIMIT n`), and an alias
+ * evaluated longest ago (never evaluated first), n at a time, and an alias
  * move finds the monitors that follow the alias (`model_id = $1 AND alias = $2`). Without them
  * both read the whole monitor table, at every tick and every move.
  */
@@ -10,7 +10,10 @@ export class MonitorTimer1796245333845 implements MigrationInterface {
   name = 'MonitorTimer1796245333845';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE INDEX monitor_due_idx ON monitor (last_evaluated_at NULLS FIRST, id) WHERE NOT paused`);
+    // On the expression the claim filters and orders by, so that a tick with little due reads
+    // only what is due: a plain (last_evaluated_at NULLS FIRST) index cannot serve
+    // "IS NULL OR < cutoff" as a range, and a tick would scan every running monitor.
+    await q.query(`CREATE INDEX monitor_due_idx ON monitor ((coalesce(last_evaluated_at, '-infinity'::timestamptz)), id) WHERE NOT paused`);
     await q.query(`CREATE INDEX monitor_alias_idx ON monitor (model_id, alias) WHERE alias IS NOT NULL`);
   }
 

@@ -211,8 +211,8 @@ export async function evaluateDue(db: DataSource, staleMs: number, batchSize: nu
         // Oldest first, on monitor_due_idx: a backlog larger than one tick is worked off fairly.
         const due: Target[] = await m.query(
           `SELECT id, aggregation FROM monitor
-            WHERE NOT paused AND (last_evaluated_at IS NULL OR last_evaluated_at < $1) AND NOT (id = ANY($3::uuid[]))
-            ORDER BY last_evaluated_at NULLS FIRST, id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+            WHERE NOT paused AND coalesce(last_evaluated_at, '-infinity'::timestamptz) < $1 AND NOT (id = ANY($3::uuid[]))
+            ORDER BY coalesce(last_evaluated_at, '-infinity'::timestamptz), id LIMIT $2 FOR UPDATE SKIP LOCKED`,
           [cutoff, size, failed],
         );
         claimedIds = due.map((x) => x.id);
