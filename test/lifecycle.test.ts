@@ -24,7 +24,8 @@ describe('health', () => {
     expect(health.status).toBe(200);
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready' });
+    // monitorTimer: leader, follower or stopped; the harness turns the timer off (test/monitor-timer.test.ts has the others).
+    expect(await ready.json()).toEqual({ status: 'ready', monitorTimer: 'stopped' });
     // With the database gone, the process is still alive but no longer ready.
     await t.server.db.destroy();
     expect((await fetch(`${base}/readyz`)).status).toBe(503);

@@ -8,6 +8,7 @@ import { POINTS_WINDOW_DEFAULTS } from '../modules/monitoring/points-window';
 import { ENGAGEMENT_WINDOW_DEFAULTS } from '../modules/feedback/feedback.service';
 import { DRIFT_WINDOW_DEFAULTS } from '../modules/drift/drift.service';
 import { VERSION_FILTER_DEFAULTS } from '../modules/model/model.filters';
+import { MONITOR_TIMER_DEFAULTS, type MonitorTimerSettings } from '../modules/monitoring/monitor.timer';
 
 export type { QueryLimits, RateLimits };
 
@@ -32,6 +33,8 @@ export interface Config {
   /** Most subscriptions active at once per WebSocket, per API key and per process. */
   subscriptions: SubscriptionLimits;
   shutdownTimeoutMs: number;
+  /** The monitor timer: how often the leader evaluates monitors that are due, and how many per transaction. */
+  monitorTimer: MonitorTimerSettings;
   /**
    * Batch and cache field loads through DataLoader. Only the benchmark turns this off, to
    * measure what DataLoader buys; every load is then its own statement, with no cache.
@@ -148,6 +151,11 @@ export function loadConfig(env: Env = process.env): Config {
       perProcess: int('MODELGRAPH_MAX_SUBSCRIPTIONS', 1000, 1, 1000000),
     },
     shutdownTimeoutMs: int('MODELGRAPH_SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
+    monitorTimer: {
+      // 0 turns the timer off in this process (monitors are then evaluated on writes and alias moves only).
+      intervalMs: int('MODELGRAPH_MONITOR_INTERVAL_MS', MONITOR_TIMER_DEFAULTS.intervalMs, 0, 86_400_000),
+      batchSize: int('MODELGRAPH_MONITOR_BATCH_SIZE', MONITOR_TIMER_DEFAULTS.batchSize, 1, 100_000),
+    },
     batchLoads: bool('MODELGRAPH_BATCH_LOADS', true),
   };
   for (const [name, w] of [['POINTS', config.work.points], ['ENGAGEMENT', config.work.engagement], ['DRIFT', config.work.drift]] as const) {

@@ -31,6 +31,9 @@ import { Principal } from '../core/auth/principal';
 import { PrincipalCache } from '../core/auth/principal-cache';
 import { EventHub } from '../core/events/event-hub';
 import { Drain } from './drain';
+import { Leader } from '../core/db/leader';
+import { afterCommitSettled } from '../core/db/after-commit';
+import { MONITOR_TIMER_LOCK, MonitorTimer } from '../modules/monitoring/monitor.timer';
 
 export interface RunningServer {
   url: string;
@@ -45,6 +48,8 @@ export interface RunningServer {
   rateLimiter: RateLimiter | null;
   /** The subscriptions being served, counted against their limits. */
   subscriptions: SubscriptionRegistry;
+  /** Evaluates monitors on a schedule while this process holds the leader lock. */
+  monitorTimer: MonitorTimer;
   /** Stops accepting, finishes in-flight requests, closes sockets, then the database. */
   stop(): Promise<void>;
 }
@@ -302,6 +307,17 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   });
   await apollo.start();
 
+  // One process of those on the database evaluates monitors on a schedule: the one holding this lock.
+  const monitorTimer = new MonitorTimer(
+    db,
+    new Leader({
+      url, name: MONITOR_TIMER_LOCK, sessionOptions: sessionOptions(config.session),
+      queryTimeoutMs: Math.max(5000, config.monitorTimer.intervalMs), log: log.child({ component: 'leader' }),
+    }),
+    log.child({ component: 'monitor-timer' }),
+    config.monitorTimer,
+  );
+
   let ready = false;
   app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
   app.get('/readyz', async (_req, res) => {
@@ -311,7 +327,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       // Once the migrations are known applied they stay applied for this process.
       ready ||= await migrationsApplied(db);
       if (!ready) { res.status(503).json({ status: 'migrations pending' }); return; }
-      res.json({ status: 'ready' });
+      // Not a condition of readiness: a follower serves like a leader, it only waits for the lock.
+      res.json({ status: 'ready', monitorTimer: monitorTimer.state });
     } catch {
       res.status(503).json({ status: 'database unreachable' });
     }
@@ -378,6 +395,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const port = (httpServer.address() as { port: number }).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   log.info({ port }, `ModelGraph is serving http://${host}:${port}/graphql`);
+  monitorTimer.start();
 
   let stopping: Promise<void> | null = null;
   return {
@@ -390,16 +408,24 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     events,
     rateLimiter,
     subscriptions,
+    monitorTimer,
     stop: () => {
       stopping ??= (async () => {
-        // Requests and WebSocket operations in flight answer (within the grace period) before Apollo stops.
-        await drain.stop(
-          config.shutdownTimeoutMs,
-          async () => { await wsServer.dispose(); },
-          // Past the grace period: the pool's sessions end (a transaction still open rolls back)
-          // before the sockets of the requests that are still running are closed.
-          async () => { if (db.isInitialized) await db.destroy(); },
-        );
+        await Promise.all([
+          // Requests and WebSocket operations in flight answer (within the grace period) before Apollo stops.
+          drain.stop(
+            config.shutdownTimeoutMs,
+            async () => { await wsServer.dispose(); },
+            // Past the grace period: the pool's sessions end (a transaction still open rolls back)
+            // before the sockets of the requests that are still running are closed.
+            async () => { if (db.isInitialized) await db.destroy(); },
+          ),
+          // The lock is given back at once (after the batch in progress), so another replica takes
+          // over the timer while this one still drains.
+          monitorTimer.stop(),
+        ]);
+        // What the requests queued to run after their commits (monitors following a moved alias).
+        if (db.isInitialized) await afterCommitSettled(db);
         await apollo.stop();
         await events.stop();
         await rateLimiter?.close();

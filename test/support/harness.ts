@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import type { Logger } from 'pino';
 import { Client as WsClient, createClient } from 'graphql-ws';
+import { Client as PgClient } from 'pg';
 import { Config, loadConfig } from '../../src/app/config';
 import { RunningServer, startServer } from '../../src/app/server';
 import { insertApiKey } from '../../src/modules/auth/api-key.service';
@@ -32,8 +33,8 @@ export interface TestServer {
   ws(key?: string | null): WsClient;
   /**
    * Runs `fn` and counts the SQL statements the server sent meanwhile (tests run requests one
-   * at a time), leaving out those that authenticate the caller: whether there are any depends
-   * on the key cache's timing, not on the operation.
+   * at a time), leaving out those that authenticate the caller (whether there are any depends
+   * on the key cache's timing, not on the operation) and those of background work.
    */
   countStatements<T>(fn: () => Promise<T>): Promise<[number, T]>;
   stop(): Promise<void>;
@@ -48,6 +49,24 @@ export function testDatabaseUrl(): string {
   return url;
 }
 
+/**
+ * An empty database next to the run's, for tests that must be alone on theirs (the monitor
+ * timer: one leader per database); `drop` removes it, ending its sessions.
+ */
+export async function scratchDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const runUrl = new URL(testDatabaseUrl());
+  const name = `mg_scratch_${randomBytes(6).toString('hex')}`;
+  const admin = async (sql: string) => {
+    const c = new PgClient({ connectionString: runUrl.toString() });
+    await c.connect();
+    try { await c.query(sql); } finally { await c.end(); }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(runUrl.toString());
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
 /** Starts the real server in this process, on a random port, against the run's database. */
 export async function startTestServer(env: Record<string, string> = {}, log?: Logger): Promise<TestServer> {
   const config = loadConfig({
@@ -58,6 +77,9 @@ export async function startTestServer(env: Record<string, string> = {}, log?: Lo
     DATABASE_POOL_SIZE: '10',
     // Set, so that the first server of a run makes no secret of its own (one it makes is kept in `announced`, never printed).
     MODELGRAPH_ADMIN_KEY: `test-bootstrap-${randomBytes(16).toString('hex')}`,
+    // Off: every test file's server shares the run's database, and a timer would evaluate the
+    // monitors of other files' tests whenever it ticks. The timer's tests turn it on, on a database of their own.
+    MODELGRAPH_MONITOR_INTERVAL_MS: '0',
     ...env,
   });
   const announced: { secret: string; file: string }[] = [];
@@ -98,7 +120,8 @@ export async function startTestServer(env: Record<string, string> = {}, log?: Lo
       return client;
     },
     countStatements: async <T>(fn: () => Promise<T>): Promise<[number, T]> => {
-      const sent = () => server.sql.count - server.sql.authentication;
+      // Background work (the monitor timer, tasks after a commit) runs when the clock says, not because of `fn`.
+      const sent = () => server.sql.count - server.sql.authentication - server.sql.background;
       const before = sent();
       const result = await fn();
       return [sent() - before, result];

@@ -49,3 +49,12 @@ describe('loadConfig: rate limit', () => {
     expect(() => loadConfig({ MODELGRAPH_RATE_LIMIT_COST_PER_TOKEN: '1.5' })).toThrow(/MODELGRAPH_RATE_LIMIT_COST_PER_TOKEN/);
   });
 });
+
+describe('loadConfig: monitor timer', () => {
+  test('every 15 s in batches of 500 by default; 0 turns it off; out of range is refused', () => {
+    expect(loadConfig({}).monitorTimer).toEqual({ intervalMs: 15000, batchSize: 500 });
+    expect(loadConfig({ MODELGRAPH_MONITOR_INTERVAL_MS: '0', MODELGRAPH_MONITOR_BATCH_SIZE: '20' }).monitorTimer).toEqual({ intervalMs: 0, batchSize: 20 });
+    expect(() => loadConfig({ MODELGRAPH_MONITOR_INTERVAL_MS: '-1', MODELGRAPH_MONITOR_BATCH_SIZE: '0' })).toThrow(
+      /MODELGRAPH_MONITOR_INTERVAL_MS must be an integer from 0[\s\S]*MODELGRAPH_MONITOR_BATCH_SIZE must be an integer from 1/);
+  });
+});

@@ -1,5 +1,6 @@
 import { DataSource, EntityManager, Logger as TypeOrmLogger, MigrationExecutor, QueryRunner } from 'typeorm';
 import type { Logger } from 'pino';
+import { AfterCommitSubscriber } from './after-commit';
 
 /** Counts SQL statements; tests assert on it to prove nested reads are batched. */
 export class SqlStatementCounter implements TypeOrmLogger {
@@ -12,10 +13,16 @@ export class SqlStatementCounter implements TypeOrmLogger {
    * measurement of what an operation costs leaves them out.
    */
   authentication = 0;
+  /**
+   * Of `count`, the statements of work no request waits for (`inBackground`): the monitor timer,
+   * tasks run after a commit. When they run depends on the clock, not on the operation measured.
+   */
+  background = 0;
   constructor(private readonly out?: Logger) {}
   logQuery(query: string, parameters?: unknown[], queryRunner?: QueryRunner) {
     this.count++;
     if (queryRunner?.data?.purpose === AUTHENTICATION) this.authentication++;
+    else if (queryRunner?.data?.purpose === BACKGROUND) this.background++;
     this.out?.debug({ query, parameters }, 'sql');
   }
   logQueryError(error: string | Error, query: string) {
@@ -34,6 +41,7 @@ export class SqlStatementCounter implements TypeOrmLogger {
 }
 
 const AUTHENTICATION = 'authentication';
+const BACKGROUND = 'background';
 
 /**
  * Runs `fn` (a caller's key lookup) on a query runner of its own, marked so that
@@ -45,6 +53,21 @@ export async function authenticating<T>(db: DataSource, fn: (m: EntityManager) =
   runner.data = { purpose: AUTHENTICATION };
   try {
     return await fn(runner.manager);
+  } finally {
+    await runner.release();
+  }
+}
+
+/**
+ * Runs `fn` in a transaction on a query runner of its own, marked so that SqlStatementCounter
+ * counts its statements as `background`: work on a timer or after a commit, which a measurement
+ * of what a request costs leaves out.
+ */
+export async function inBackground<T>(db: DataSource, fn: (m: EntityManager) => Promise<T>): Promise<T> {
+  const runner = db.createQueryRunner();
+  runner.data = { purpose: BACKGROUND };
+  try {
+    return await runner.manager.transaction(fn);
   } finally {
     await runner.release();
   }
@@ -102,6 +125,8 @@ export function openDataSource({ url, poolSize, entities, migrations, logger, se
     // Our logger counts statements, so it must see every one; without it, stay quiet.
     logging: logger !== undefined,
     maxQueryExecutionTime: 1000,
+    // Runs the tasks queued with afterCommit() once their transaction commits.
+    subscribers: [AfterCommitSubscriber],
     extra: { max: poolSize, options: sessionOptions(session) },
   });
 }

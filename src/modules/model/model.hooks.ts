@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { Hook } from '../../core/hooks';
 import type { Params } from '../../core/db/sql';
 import type { Principal } from '../../core/auth/principal';
@@ -31,6 +31,24 @@ export interface AliasMove {
  * approvals, or a gate fails).
  */
 export const aliasMoving = new Hook<[EntityManager, AliasMove], Promise<void>>('model.aliasMoving');
+
+/** An alias that moved, or was removed (it then points nowhere), and who did it. */
+export interface AliasMoved {
+  projectId: string;
+  modelId: string;
+  alias: string;
+  /** The version it points to now; null once removed. */
+  versionId: string | null;
+  actor: string;
+}
+
+/**
+ * Runs after a transaction that moved or removed an alias has committed (never if it rolled
+ * back), on its own, with the data source to open transactions of its own: later modules react
+ * to where the alias points now (monitors that follow it are evaluated again). The mutation's
+ * answer does not wait for it, and a failure is logged, not reported: the move stands.
+ */
+export const aliasMoved = new Hook<[DataSource, AliasMoved], Promise<void>>('model.aliasMoved');
 
 /** What an alias removal is about to do, and who asks for it. */
 export interface AliasRemoval {

@@ -14,7 +14,8 @@ import { CreateModelVersionInput, UpdateModelVersionInput } from './dto/model-ve
 import { AliasEvent, ModelAlias } from './model-alias.entity';
 import { ModelVersion, ModelVersionStatus, StoredSource } from './model-version.entity';
 import { Model } from './model.entity';
-import { aliasMoving, aliasRemoving, versionCreated } from './model.hooks';
+import { type AliasMoved, aliasMoved, aliasMoving, aliasRemoving, versionCreated } from './model.hooks';
+import { afterCommit } from '../../core/db/after-commit';
 
 /**
  * Locks the model row: every change to a model, its versions and aliases, and (in later
@@ -249,6 +250,12 @@ export async function setModelAlias(
   return moveAlias(m, actor, await lockModel(m, modelId), input);
 }
 
+/** Tells the aliasMoved handlers once the transaction `m` belongs to commits. */
+function announceAliasMoved(m: EntityManager, moved: AliasMoved): void {
+  const db = m.connection;
+  afterCommit(m, () => aliasMoved.run(db, moved));
+}
+
 /** The move itself; the caller holds the model's lock. */
 async function moveAlias(
   m: EntityManager, actor: Principal, model: Model, input: AliasMoveInput,
@@ -283,6 +290,7 @@ async function moveAlias(
   await recordEvent(m, {
     projectId: model.projectId, type: RegistryEventType.ALIAS_SET, actor: actor.name, subjectType: 'AliasEvent', subjectId: String(moved.identifiers[0].id),
   });
+  announceAliasMoved(m, { projectId: model.projectId, modelId, alias: input.alias, versionId: version.id, actor: actor.name });
   return { alias: after, moved: true, projectId: model.projectId };
 }
 
@@ -312,5 +320,6 @@ export async function removeModelAlias(
   await recordEvent(m, {
     projectId: model.projectId, type: RegistryEventType.ALIAS_REMOVED, actor: actor.name, subjectType: 'AliasEvent', subjectId: String(removed.identifiers[0].id),
   });
+  announceAliasMoved(m, { projectId: model.projectId, modelId, alias: input.alias, versionId: null, actor: actor.name });
   return { model: await m.findOneByOrFail(Model, { id: modelId }), removed: current };
 }

@@ -5,6 +5,7 @@ import { MetricSeriesResolver, MonitoringProjectResolver, MonitoringVersionResol
 import { Alert, Monitor } from './monitor.entity';
 import { AlertResolver, MonitorResolver } from './monitor.resolver';
 import { monitoringLoaders } from './monitoring.loaders';
+import { monitoringHooks } from './monitoring.hooks';
 
 /** Metric series with downsampled history, monitors and alerts. */
 export const monitoringModule: ModuleDescriptor = {
@@ -12,6 +13,7 @@ export const monitoringModule: ModuleDescriptor = {
   entities: [MetricSeries, Monitor, Alert],
   resolvers: [MetricSeriesResolver, MonitoringProjectResolver, MonitoringVersionResolver, MonitorResolver, AlertResolver],
   loaders: monitoringLoaders,
+  hooks: monitoringHooks,
   nodeTypes: [
     defineNodeType({ name: 'MetricSeries', cls: MetricSeries, key: 'uuid', load: (l, k) => l.metricSeriesById.load(k), projectOf: (r) => r.projectId }),
     defineNodeType({ name: 'Monitor', cls: Monitor, key: 'uuid', load: (l, k) => l.monitorById.load(k), projectOf: (r) => r.projectId }),

@@ -44,7 +44,7 @@ registerEnumType(MonitorStatus, {
 @Entity('monitor')
 @ObjectType({
   implements: Node,
-  description: 'Watches a metric: aggregates its points over a trailing window and compares the value to thresholds. Evaluated whenever points of its metric arrive.',
+  description: 'Watches a metric: aggregates its points over a trailing window and compares the value to thresholds. Evaluated whenever points of its metric arrive, when the alias it follows moves, and on a timer (every MODELGRAPH_MONITOR_INTERVAL_MS), so that a window with no points left reaches NO_DATA.',
 })
 export class Monitor implements Node {
   @PrimaryGeneratedColumn('uuid')

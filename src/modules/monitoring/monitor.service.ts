@@ -1,6 +1,7 @@
 import { DataSource, EntityManager } from 'typeorm';
 import type { Logger } from 'pino';
 import { isUniqueViolation } from '../../core/db/errors';
+import { inBackground } from '../../core/db/data-source';
 import { hydrate } from '../../core/db/sql';
 import { groupBy } from '../../core/util/group-by';
 import { AppError, badInput, notFound } from '../../core/graphql/errors';
@@ -167,6 +168,86 @@ export async function evaluateAfterWrite(db: DataSource, log: Logger, actor: Pri
   } catch (err) {
     log.error({ err, projectId }, 'monitor evaluation after recordMetrics failed');
   }
+}
+
+/** The actor that audit records name for evaluations the timer makes. */
+export const MONITOR_TIMER_ACTOR = 'monitor-timer';
+
+export interface DueOptions {
+  /** Checked between batches: a shutdown does not wait for a backlog to be worked off. */
+  signal?: AbortSignal;
+  /** Told of a monitor whose evaluation failed; it is skipped for the rest of the call. */
+  onFailure?: (err: unknown, monitorId: string) => void;
+}
+
+/**
+ * Evaluates every running monitor not evaluated in the last `staleMs` (by a write, an alias
+ * move or an earlier tick), `batchSize` per transaction, until none is left; answers how many.
+ * This is what brings a series that went silent to NO_DATA, and what resolves an alert whose
+ * points the window has slid past, since no write comes to evaluate either.
+ *
+ * Each batch is claimed with FOR UPDATE SKIP LOCKED: a monitor that a write's evaluation (or
+ * another timer, in the moment two replicas both think they lead) holds is skipped, never
+ * waited for, so the timer takes part in no lock cycle and nothing is evaluated twice at once;
+ * a skipped one is being evaluated right now anyway. The evaluation itself only records a
+ * change of state, so evaluating a monitor again, whoever does it, opens or resolves nothing.
+ * The cutoff is fixed at the start of the call, so monitors evaluated during it are not claimed
+ * again however long it takes.
+ *
+ * A batch that fails (one monitor's window too heavy for the statement timeout) is taken again
+ * one monitor at a time, so that the monitor at fault, oldest first, cannot hold back every
+ * other at every tick; it is reported and left for the next call.
+ */
+export async function evaluateDue(db: DataSource, staleMs: number, batchSize: number, opts: DueOptions = {}): Promise<number> {
+  const [{ cutoff }]: { cutoff: Date }[] = await inBackground(db, (m) =>
+    m.query(`SELECT now() - make_interval(secs => $1::float8 / 1000) AS cutoff`, [staleMs]));
+  let total = 0;
+  let size = batchSize;
+  const failed: string[] = [];
+  while (!opts.signal?.aborted) {
+    let claimedIds: string[] = [];
+    try {
+      const claimed = await inBackground(db, async (m) => {
+        // Oldest first, on monitor_due_idx: a backlog larger than one tick is worked off fairly.
+        const due: Target[] = await m.query(
+          `SELECT id, aggregation FROM monitor
+            WHERE NOT paused AND coalesce(last_evaluated_at, '-infinity'::timestamptz) < $1 AND NOT (id = ANY($3::uuid[]))
+            ORDER BY coalesce(last_evaluated_at, '-infinity'::timestamptz), id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+          [cutoff, size, failed],
+        );
+        claimedIds = due.map((x) => x.id);
+        await evaluateLocked(m, MONITOR_TIMER_ACTOR, due);
+        return due.length;
+      });
+      total += claimed;
+      if (claimed < size) break;
+    } catch (err) {
+      // Nothing claimed: the database itself failed, not a monitor; the next call tries again.
+      if (!claimedIds.length) throw err;
+      if (size > 1) {
+        size = 1;
+        continue;
+      }
+      failed.push(claimedIds[0]);
+      opts.onFailure?.(err, claimedIds[0]);
+    }
+  }
+  return total;
+}
+
+/**
+ * Evaluates the running monitors that follow `alias` of a model, after the move (or removal)
+ * committed: they watch another version now, or none (NO_DATA). Locked in id order like the
+ * evaluation after a write, so the two never deadlock.
+ */
+export async function evaluateAliasFollowers(db: DataSource, modelId: string, alias: string, actor: string): Promise<void> {
+  await inBackground(db, async (m) => {
+    const locked: Target[] = await m.query(
+      `SELECT id, aggregation FROM monitor WHERE model_id = $1 AND alias = $2 AND NOT paused ORDER BY id FOR UPDATE`,
+      [modelId, alias],
+    );
+    await evaluateLocked(m, actor, locked);
+  });
 }
 
 async function checkTarget(m: EntityManager, projectId: string, input: CreateMonitorInput): Promise<{ versionId: string | null; modelId: string | null }> {
