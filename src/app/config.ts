@@ -32,6 +32,8 @@ export interface Config {
   /** Most subscriptions active at once per WebSocket, per API key and per process. */
   subscriptions: SubscriptionLimits;
   shutdownTimeoutMs: number;
+  /** The background rounds of metric point storage (partitions, retention) and of the rollups; 0 turns a round off. */
+  storage: { intervalMs: number; rollupIntervalMs: number; partitionsAheadDays: number };
   /**
    * Batch and cache field loads through DataLoader. Only the benchmark turns this off, to
    * measure what DataLoader buys; every load is then its own statement, with no cache.
@@ -148,6 +150,11 @@ export function loadConfig(env: Env = process.env): Config {
       perProcess: int('MODELGRAPH_MAX_SUBSCRIPTIONS', 1000, 1, 1000000),
     },
     shutdownTimeoutMs: int('MODELGRAPH_SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
+    storage: {
+      intervalMs: int('MODELGRAPH_STORAGE_INTERVAL_MS', 60000, 0, 86400000),
+      rollupIntervalMs: int('MODELGRAPH_ROLLUP_INTERVAL_MS', 1000, 0, 86400000),
+      partitionsAheadDays: int('MODELGRAPH_PARTITIONS_AHEAD_DAYS', 3, 1, 366),
+    },
     batchLoads: bool('MODELGRAPH_BATCH_LOADS', true),
   };
   for (const [name, w] of [['POINTS', config.work.points], ['ENGAGEMENT', config.work.engagement], ['DRIFT', config.work.drift]] as const) {

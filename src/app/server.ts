@@ -31,6 +31,7 @@ import { Principal } from '../core/auth/principal';
 import { PrincipalCache } from '../core/auth/principal-cache';
 import { EventHub } from '../core/events/event-hub';
 import { Drain } from './drain';
+import { startStorageRounds } from '../modules/monitoring/storage-rounds';
 
 export interface RunningServer {
   url: string;
@@ -364,6 +365,16 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   log.info({ port }, `ModelGraph is serving http://${host}:${port}/graphql`);
 
+  // Partitions ahead, retention and rollups of metric points (monitoring/storage-rounds.ts), on a
+  // pool of their own: a round never takes a connection a request waits for, nor counts as its statement.
+  const background = createDataSource(url, 2, undefined, config.session);
+  await background.initialize();
+  const stopRounds = startStorageRounds(background, log.child({ component: 'storage' }), config.storage);
+  const stopStorageRounds = async () => {
+    await stopRounds();
+    if (background.isInitialized) await background.destroy();
+  };
+
   let stopping: Promise<void> | null = null;
   return {
     url: `http://${host}:${port}/graphql`,
@@ -377,6 +388,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     subscriptions,
     stop: () => {
       stopping ??= (async () => {
+        await stopStorageRounds();
         // Requests and WebSocket operations in flight answer (within the grace period) before Apollo stops.
         await drain.stop(
           config.shutdownTimeoutMs,

@@ -5,12 +5,14 @@ import { MetricSeriesResolver, MonitoringProjectResolver, MonitoringVersionResol
 import { Alert, Monitor } from './monitor.entity';
 import { AlertResolver, MonitorResolver } from './monitor.resolver';
 import { monitoringLoaders } from './monitoring.loaders';
+import { ProjectRetentionFields } from './project.fields';
+import { RetentionResolver } from './retention.resolver';
 
 /** Metric series with downsampled history, monitors and alerts. */
 export const monitoringModule: ModuleDescriptor = {
   name: 'monitoring',
   entities: [MetricSeries, Monitor, Alert],
-  resolvers: [MetricSeriesResolver, MonitoringProjectResolver, MonitoringVersionResolver, MonitorResolver, AlertResolver],
+  resolvers: [MetricSeriesResolver, MonitoringProjectResolver, MonitoringVersionResolver, MonitorResolver, AlertResolver, RetentionResolver, ProjectRetentionFields],
   loaders: monitoringLoaders,
   nodeTypes: [
     defineNodeType({ name: 'MetricSeries', cls: MetricSeries, key: 'uuid', load: (l, k) => l.metricSeriesById.load(k), projectOf: (r) => r.projectId }),
