@@ -16,7 +16,8 @@ import { DDSketch } from './sketch';
  * transaction in progress in that snapshot has ended. Every id at or below the bound is then
  * committed or never will be, and the watermark moves to it in the same transaction as the
  * rollups it covers: a reader that sees the watermark W sees exactly the points with id <= W in
- * the rollups, and reads the points above W raw.
+ * the rollups, and reads the points above W raw. Unlike the hub's horizon (so far), it does not
+ * wait for transactions of other databases of the cluster (settledBound).
  *
  * One process at a time runs it (pg_try_advisory_xact_lock); the others skip their turn.
  */
@@ -65,8 +66,15 @@ export async function settledBound(db: DataSource): Promise<string> {
   const [{ snap, bound }] = await db.query(`SELECT pg_current_snapshot()::text AS snap, coalesce(max(id), 0)::text AS bound FROM metric_point`);
   if (snap.split(':')[2] === '') return bound;
   for (let delay = 2; ; delay = Math.min(delay * 2, 100)) {
+    // Transaction ids are cluster-wide, but a transaction of another database cannot write this
+    // metric_point: one that pg_stat_activity shows connected elsewhere is not waited for (a
+    // long transaction in another database would otherwise hold the rollups back). Any other
+    // (this database's, a subtransaction's, one we may not see) is waited for until it ends.
     const [{ done }] = await db.query(
-      `SELECT bool_and(pg_visible_in_snapshot(x, pg_current_snapshot())) AS done FROM pg_snapshot_xip($1::pg_snapshot) x`, [snap]);
+      `SELECT bool_and(pg_visible_in_snapshot(x, pg_current_snapshot())
+                       OR EXISTS (SELECT 1 FROM pg_stat_activity a
+                                   WHERE a.backend_xid::text::bigint = x::text::bigint % 4294967296 AND a.datname <> current_database())) AS done
+         FROM pg_snapshot_xip($1::pg_snapshot) x`, [snap]);
     if (done !== false) return bound;
     await sleep(delay);
   }
