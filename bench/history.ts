@@ -114,7 +114,9 @@ async function main() {
         [pid, sid, start.toISOString(), lo, Math.min(opts.points, lo + CHUNK) - 1]);
       log(`  ${Math.min(opts.points, lo + CHUNK).toLocaleString('en-US')} points`);
     }
-    await sql.query(`ANALYZE metric_point`);
+    // What autovacuum would have done by the time anyone reads: statistics, and the visibility map
+    // that lets the raw peer's scan read the (series_id, ts) INCLUDE (value) index only.
+    await sql.query(`VACUUM ANALYZE metric_point`);
     const generateS = (performance.now() - t0) / 1000;
 
     // The server's rollup round catches up on its own; wait for its watermark.
@@ -126,8 +128,8 @@ async function main() {
       await new Promise((r) => setTimeout(r, 500));
     }
     const rollupS = (performance.now() - t1) / 1000;
-    await sql.query(`ANALYZE metric_rollup_1m`);
-    await sql.query(`ANALYZE metric_rollup_1h`);
+    await sql.query(`VACUUM ANALYZE metric_rollup_1m`);
+    await sql.query(`VACUUM ANALYZE metric_rollup_1h`);
     log(`generated in ${generateS.toFixed(1)} s; rolled up by the server in ${rollupS.toFixed(1)} s`);
 
     const POINTS = `query($id: ID!, $from: DateTime!, $to: DateTime!) { node(id: $id) { ... on MetricSeries {
@@ -173,13 +175,16 @@ async function main() {
       `\`npm run bench:history\`, ${new Date().toISOString().slice(0, 10)}: one series of ${opts.points.toLocaleString('en-US')} points, one a second`,
       `(about ${Math.round(opts.points / 86400)} days), generated with set-based SQL into daily partitions of \`metric_point\`; the server`,
       `(\`node ${nodeFlags.join(' ')} dist/src/app/main.js\`, PostgreSQL ${version}, ${db.origin}) rolled them up with its own rollup round`,
-      `in ${rollupS.toFixed(0)} s (generation: ${generateS.toFixed(0)} s). Each read asks for \`maxPoints: 1000\` (AVG, with min, max, count) through`,
+      `while they were written (generation and \`VACUUM ANALYZE\`: ${generateS.toFixed(0)} s; the round was done ${rollupS.toFixed(1)} s after).`,
+      'Each read asks for `maxPoints: 1000` (AVG, with min, max, count) through',
       'GraphQL over HTTP; the peer is a hand-written `date_bin` aggregate over the raw points into 1000 buckets, sent from the',
       `same process over one pg connection. Median of ${opts.reps} alternating repetitions; both answers hold every point of the window.`,
       '',
-      '| Window | Points | GraphQL (rollups) ms | Raw `date_bin` SQL ms | Speed-up | Target | |',
+      '| Window | Points | GraphQL (rollups) ms | Raw `date_bin` SQL ms | Raw time / GraphQL time | Target | |',
       '| --- | ---: | ---: | ---: | ---: | --- | --- |',
       ...results.map((r) => `| ${r.name} | ${r.points.toLocaleString('en-US')} | ${r.gqlMs.toFixed(1)} | ${r.rawMs.toFixed(1)} | **${r.ratio.toFixed(2)}x** | ${r.target} | ${r.met ? 'met' : 'MISSED'} |`),
+      '',
+      'A ratio above 1x means GraphQL answered faster than the raw SQL; the one-day target (at most 1.5x the raw time) is a ratio of at least 0.67x.',
       '',
       'The whole range reads the 1-hour rollups (3-hour buckets), the day reads the 1-minute rollups (2-minute buckets); buckets',
       'of a minute or more sit on clock minutes/hours (docs/scaling.md, src/modules/monitoring/history.ts). The GraphQL figure',

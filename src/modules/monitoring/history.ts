@@ -75,34 +75,40 @@ const QUANTILE: Partial<Record<Aggregation, number>> = { [Aggregation.P50]: 0.5,
  */
 export async function readRollups(m: EntityManager, reads: RollupRead[], aggregation: Aggregation): Promise<MetricPoint[][]> {
   const watermark = await rollupWatermark(m);
-  const seg = reads.flatMap((r, i) => r.plan.segments.map(([a, b, src]) => ({ ord: i + 1, a, b, src })));
   const q = QUANTILE[aggregation];
+  // Each piece is its own branch with its own parameters, so the planner sees the series and the
+  // range of each: partitions outside it are pruned and each branch is one index range scan.
+  const params: unknown[] = [watermark, reads.map((r) => r.seriesId)];
+  const add = (v: unknown) => `$${params.push(v)}`;
+  const branches: string[] = [];
+  reads.forEach((r, i) => {
+    const ord = i + 1;
+    const sid = `${add(r.seriesId)}::uuid`;
+    const bucket = (col: string) =>
+      `floor((extract(epoch FROM ${col} - ${add(new Date(r.plan.origin).toISOString())}::timestamptz) * 1000) / ${r.plan.widthMs})::int`;
+    for (const [a, b, src] of r.plan.segments) {
+      const range = (col: string) => `${col} >= ${add(new Date(a).toISOString())}::timestamptz AND ${col} < ${add(new Date(b).toISOString())}::timestamptz`;
+      const point = (table: string) => `SELECT ${ord} AS ord, ${bucket('p.ts')} AS bucket, 1::float8 AS count, p.value AS sum, p.value AS min, p.value AS max,
+          p.ts AS last_ts, p.id AS last_id, p.value AS last_value, NULL::bytea AS sketch FROM ${table} p WHERE p.series_id = ${sid} AND ${range('p.ts')}`;
+      if (src === 'raw') {
+        branches.push(point('metric_point'));
+      } else {
+        branches.push(`SELECT ${ord}, ${bucket('r.bucket')}, r.count::float8, r.sum, r.min, r.max, r.last_ts, r.last_id, r.last_value, r.sketch
+          FROM metric_rollup_${src} r WHERE r.series_id = ${sid} AND ${range('r.bucket')}`);
+        // The points the rollup round has not reached yet.
+        branches.push(point('tail'));
+      }
+    }
+  });
   const rows: Record<string, unknown>[] = await m.query(
-    `WITH seg AS (SELECT s.ord, s.src, s.a, s.b, k.sid FROM unnest($1::int[], $2::text[], $3::timestamptz[], $4::timestamptz[]) s(ord, src, a, b)
-                    JOIN unnest($5::uuid[]) WITH ORDINALITY k(sid, ord) ON k.ord = s.ord),
-          -- the points the rollup round has not reached: few, found by id
-          tail AS MATERIALIZED (SELECT p.id, p.series_id, p.ts, p.value FROM metric_point p WHERE p.id > $6::bigint AND p.series_id = ANY($5::uuid[])),
-          parts AS (
-            SELECT seg.ord, r.bucket AS ts, r.count::float8 AS count, r.sum, r.min, r.max, r.last_ts, r.last_id, r.last_value, r.sketch
-              FROM seg JOIN metric_rollup_1h r ON r.series_id = seg.sid AND r.bucket >= seg.a AND r.bucket < seg.b WHERE seg.src = '1h'
-            UNION ALL
-            SELECT seg.ord, r.bucket, r.count::float8, r.sum, r.min, r.max, r.last_ts, r.last_id, r.last_value, r.sketch
-              FROM seg JOIN metric_rollup_1m r ON r.series_id = seg.sid AND r.bucket >= seg.a AND r.bucket < seg.b WHERE seg.src = '1m'
-            UNION ALL
-            SELECT seg.ord, p.ts, 1, p.value, p.value, p.value, p.ts, p.id, p.value, NULL
-              FROM seg JOIN metric_point p ON p.series_id = seg.sid AND p.ts >= seg.a AND p.ts < seg.b WHERE seg.src = 'raw'
-            UNION ALL
-            SELECT seg.ord, p.ts, 1, p.value, p.value, p.value, p.ts, p.id, p.value, NULL
-              FROM seg JOIN tail p ON p.series_id = seg.sid AND p.ts >= seg.a AND p.ts < seg.b WHERE seg.src <> 'raw')
-     SELECT parts.ord, floor((extract(epoch FROM parts.ts - o.origin) * 1000) / o.width)::int AS bucket,
-            sum(count)::float8 AS count, sum(sum) AS sum, min(min) AS min, max(max) AS max,
+    `WITH tail AS MATERIALIZED (SELECT p.id, p.series_id, p.ts, p.value FROM metric_point p WHERE p.id > $1::bigint AND p.series_id = ANY($2::uuid[])),
+          parts AS (${branches.join('\n UNION ALL ')})
+     SELECT ord, bucket, sum(count)::float8 AS count, sum(sum) AS sum, min(min) AS min, max(max) AS max,
             (array_agg(last_value ORDER BY last_ts DESC, last_id DESC))[1] AS last
             ${q === undefined ? '' : `, array_agg(sketch) FILTER (WHERE sketch IS NOT NULL) AS sketches,
             string_agg(float8send(sum), ''::bytea) FILTER (WHERE sketch IS NULL) AS vals`}
-       FROM parts JOIN unnest($7::timestamptz[], $8::float8[]) WITH ORDINALITY o(origin, width, ord) ON o.ord = parts.ord
-      GROUP BY 1, 2 ORDER BY 1, 2`,
-    [seg.map((s) => s.ord), seg.map((s) => s.src), seg.map((s) => new Date(s.a).toISOString()), seg.map((s) => new Date(s.b).toISOString()),
-      reads.map((r) => r.seriesId), watermark, reads.map((r) => new Date(r.plan.origin).toISOString()), reads.map((r) => r.plan.widthMs)],
+       FROM parts GROUP BY 1, 2 ORDER BY 1, 2`,
+    params,
   );
   const out: MetricPoint[][] = reads.map(() => []);
   for (const r of rows) {
