@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
 import { TestServer, createKey, createProject, startTestServer } from './support/harness';
-import { createPartition, listPartitions, partitionName, retentionCutoff, storageRound } from '../src/modules/monitoring/point-storage';
-import { rollupRound, rollupWatermark } from '../src/modules/monitoring/rollups';
+import { STORAGE_LOCK, createPartition, listPartitions, partitionName, retentionCutoff, storageRound } from '../src/modules/monitoring/point-storage';
+import { ROLLUP_LOCK, rollupRound, rollupWatermark } from '../src/modules/monitoring/rollups';
 import { planWindow } from '../src/modules/monitoring/history';
 import { SKETCH_RELATIVE_ACCURACY } from '../src/modules/monitoring/sketch';
 
@@ -38,6 +38,24 @@ async function storage(db: DataSource) {
     await sleep(20);
   }
 }
+/**
+ * Runs `fn` while holding the storage round's lock on a connection of its own: the rounds of other
+ * test files' servers (same database) then skip, and cannot move or drop what `fn` sets up.
+ */
+async function storageLocked<T>(fn: (runner: ReturnType<DataSource['createQueryRunner']>) => Promise<T>, lock = STORAGE_LOCK): Promise<T> {
+  const runner = t.server.db.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query(`SELECT pg_advisory_lock($1)`, [lock]);
+    try {
+      return await fn(runner);
+    } finally {
+      await runner.query(`SELECT pg_advisory_unlock($1)`, [lock]);
+    }
+  } finally {
+    await runner.release();
+  }
+}
 /** Rolls up until the watermark passes every point committed so far. */
 async function rollUpAll(db: DataSource) {
   const [{ max }] = await db.query(`SELECT coalesce(max(id), 0)::text AS max FROM metric_point`);
@@ -60,37 +78,41 @@ describe('partitions', () => {
 
   test('a point of a day without partition lands in DEFAULT and is moved into its new partition', async () => {
     const { slug } = await createProject(t, 'part');
-    await record(slug, [{ name: 'm', timestamp: '2002-05-06T07:08:09.010Z', value: 1 }, { name: 'm', timestamp: '2002-05-06T23:59:59.999Z', value: 2 }]);
-    const { key } = await seriesOf(slug, 'm');
-    const where = async () => t.server.db.query(`SELECT tableoid::regclass::text AS part, count(*)::int AS n FROM metric_point WHERE series_id = $1 GROUP BY 1`, [key]);
-    expect(await where()).toEqual([{ part: 'metric_point_default', n: 2 }]);
-    const r = await storage(t.server.db);
-    expect(r.created).toContain('metric_point_p20020506');
-    expect(await where()).toEqual([{ part: 'metric_point_p20020506', n: 2 }]);
+    const where = async (key: string) => t.server.db.query(
+      `SELECT tableoid::regclass::text AS part, count(*)::int AS n FROM metric_point WHERE series_id = $1 GROUP BY 1`, [key]);
+    const { key } = await storageLocked(async () => {
+      await record(slug, [{ name: 'm', timestamp: '2002-05-06T07:08:09.010Z', value: 1 }, { name: 'm', timestamp: '2002-05-06T23:59:59.999Z', value: 2 }]);
+      const s = await seriesOf(slug, 'm');
+      expect(await where(s.key)).toEqual([{ part: 'metric_point_default', n: 2 }]);
+      return s;
+    });
+    await storage(t.server.db);
+    expect((await listPartitions(t.server.db)).map((p) => p.name)).toContain('metric_point_p20020506');
+    expect(await where(key)).toEqual([{ part: 'metric_point_p20020506', n: 2 }]);
   });
 
   test('a reader that waits on the move reads every point once, before or after it', async () => {
     const { slug } = await createProject(t, 'move');
     const day = new Date('2002-07-08T00:00:00Z');
-    await record(slug, Array.from({ length: 500 }, (_, i) => ({ name: 'm', timestamp: new Date(day.getTime() + i * 1000).toISOString(), value: i })));
-    const { key } = await seriesOf(slug, 'm');
     const expected = { n: 500, s: (499 * 500) / 2 };
-    const mover = t.server.db.createQueryRunner();
-    await mover.connect();
-    try {
+    const key = await storageLocked(async (mover) => {
+      await record(slug, Array.from({ length: 500 }, (_, i) => ({ name: 'm', timestamp: new Date(day.getTime() + i * 1000).toISOString(), value: i })));
+      const { key } = await seriesOf(slug, 'm');
       await mover.startTransaction();
-      expect(await createPartition(mover.manager, day)).toBe(500);
-      // Planned against the old partitions, it must wait for the commit and then still find every point.
-      const read = t.server.db.query(`SELECT count(*)::int AS n, sum(value)::float8 AS s FROM metric_point WHERE series_id = $1`, [key]);
-      const readerPid = async () => (await t.server.db.query(
-        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT count(*)::int AS n, sum(value)::float8 AS s FROM metric_point%'`))[0].n;
-      while ((await readerPid()) === 0) await sleep(10);
-      await mover.commitTransaction();
-      expect(await read).toEqual([expected]);
-    } finally {
-      if (mover.isTransactionActive) await mover.rollbackTransaction();
-      await mover.release();
-    }
+      try {
+        expect(await createPartition(mover.manager, day)).toBe(500);
+        // Planned against the old partitions, it must wait for the commit and then still find every point.
+        const read = t.server.db.query(`SELECT count(*)::int AS n, sum(value)::float8 AS s FROM metric_point WHERE series_id = $1`, [key]);
+        const waiting = async () => (await t.server.db.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT count(*)::int AS n, sum(value)::float8 AS s FROM metric_point%'`))[0].n;
+        while ((await waiting()) === 0) await sleep(10);
+        await mover.commitTransaction();
+        expect(await read).toEqual([expected]);
+      } finally {
+        if (mover.isTransactionActive) await mover.rollbackTransaction();
+      }
+      return key;
+    });
     expect(await t.server.db.query(`SELECT count(*)::int AS n, sum(value)::float8 AS s FROM metric_point WHERE series_id = $1`, [key])).toEqual([expected]);
     expect((await listPartitions(t.server.db)).map((p) => p.name)).toContain('metric_point_p20020708');
   });
@@ -134,9 +156,8 @@ describe('retention', () => {
 
     await t.ok(RETENTION, { id: a.id, days: 30 });
     await t.ok(RETENTION, { id: c.id, days: 30 });
-    const r = await storage(t.server.db);
-    expect(r.dropped).toContain('metric_point_p20030103');
-    expect(r.dropped).not.toContain('metric_point_p20030102');
+    // Whichever server's round gets there first (others share this database), the outcome is the same.
+    await storage(t.server.db);
     const names = (await listPartitions(t.server.db)).map((p) => p.name);
     expect(names).not.toContain('metric_point_p20030103');
     expect(names).toContain('metric_point_p20030102');
@@ -199,8 +220,8 @@ describe('rollups', () => {
     const N = 1600;
     // A point every 7 s for about 3 hours, values in (1, 101); every 50th point repeats the timestamp of the one before (LAST breaks the tie by id).
     const stamp = (i: number) => new Date(t0 + (i % 50 === 1 ? i - 1 : i) * 7000 + (i % 3)).toISOString();
-    await record(slug, Array.from({ length: N }, (_, i) => ({ name: 'lat', timestamp: stamp(i), value: 1 + ((i * 7919) % 1000) / 10 })));
     await storage(t.server.db);
+    await t.ok(RECORD, { input: { projectSlug: slug, points: [{ name: 'lat', timestamp: stamp(0), value: 1 }] } });
     const s = await seriesOf(slug, 'lat');
     const end = new Date(t0 + N * 7000);
     const windows: [Date | null, Date, Date, number][] = [
@@ -212,11 +233,16 @@ describe('rollups', () => {
     ];
     const check = async () => { for (const [from, lo, hi, n] of windows) await expectEquivalent(s, from, lo, hi, n); };
 
-    // Nothing rolled up yet: everything is read raw from the tail.
-    await check();
+    // While no rollup round can run (this holds their lock): the new points are read raw, from the tail.
+    await storageLocked(async () => {
+      await record(slug, Array.from({ length: N - 1 }, (_, j) => j + 1).map((i) => ({ name: 'lat', timestamp: stamp(i), value: 1 + ((i * 7919) % 1000) / 10 })));
+      await check();
+    }, ROLLUP_LOCK);
     await rollUpAll(t.server.db);
     const [{ n }] = await t.server.db.query(`SELECT count(*)::int AS n FROM metric_rollup_1m WHERE series_id = $1`, [s.key]);
     expect(n).toBeGreaterThan(150);
+    expect(BigInt(await rollupWatermark(t.server.db))).toBeGreaterThanOrEqual(BigInt((await t.server.db.query(
+      `SELECT max(id)::text AS m FROM metric_point WHERE series_id = $1`, [s.key]))[0].m));
     await check();
 
     // Late points: old timestamps, new ids, including a new newest value for a tied timestamp, and a new minimum.
@@ -225,8 +251,10 @@ describe('rollups', () => {
       { name: 'lat', timestamp: new Date(t0 + 61 * 60_000 + 1).toISOString(), value: -3 },
       { name: 'lat', timestamp: stamp(1401), value: 0.25 },
     ];
-    await record(slug, late);
-    await check(); // the late points come from the tail
+    await storageLocked(async () => {
+      await record(slug, late);
+      await check(); // the late points come from the tail
+    }, ROLLUP_LOCK);
     await rollUpAll(t.server.db);
     await check(); // and now from their corrected buckets
   });

@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 
 const DAY_MS = 86_400_000;
 /** pg_try_advisory_xact_lock key of the storage round: an arbitrary constant of this code. */
-const STORAGE_LOCK = 0x6d67_7374; // "mgst"
+export const STORAGE_LOCK = 0x6d67_7374; // "mgst"
 /** Retention deletes at most this many rows per project and round, so a round stays short. */
 export const RETENTION_DELETE_BATCH = 50_000;
 

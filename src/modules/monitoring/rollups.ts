@@ -28,7 +28,7 @@ export const ROLLUP_UNITS = [
 ] as const;
 export type RollupUnit = (typeof ROLLUP_UNITS)[number]['name'];
 
-const ROLLUP_LOCK = 0x6d67_726f; // "mgro"
+export const ROLLUP_LOCK = 0x6d67_726f; // "mgro"
 /** Ids per transaction: bounds the memory and the length of one transaction when far behind. */
 export const ROLLUP_CHUNK = 250_000;
 
