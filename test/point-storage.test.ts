@@ -67,8 +67,8 @@ async function rollUpAll(db: DataSource) {
 
 describe('partitions', () => {
   test('the round creates today and the days ahead, once, whatever rounds run at the same time', async () => {
-    const rounds = await Promise.all([storageRound(t.server.db), storageRound(t.server.db)]);
-    expect(rounds.filter((r) => r.ran).length).toBeGreaterThanOrEqual(1);
+    // Two at once (and maybe other test files' servers too): the ones that do not get the lock skip, none fails.
+    await Promise.all([storageRound(t.server.db), storageRound(t.server.db)]);
     await storage(t.server.db);
     const names = (await listPartitions(t.server.db)).map((p) => p.name);
     const today = new Date(Math.floor(Date.now() / DAY) * DAY);
@@ -230,6 +230,8 @@ describe('rollups', () => {
       [new Date(t0 + 25 * 60_000 + 13_000), new Date(t0 + 25 * 60_000 + 13_000), new Date(t0 + 170 * 60_000 + 7_000), 1], // raw, 1m, 1h, 1m, raw pieces
       [new Date(t0 + 37_500), new Date(t0 + 37_500), new Date(end.getTime() - 13_000), 7],
       [null, new Date(t0), end, 3], // without from: from the first point of the day before `to`
+      [new Date('2004-03-04T11:00:00Z'), new Date('2004-03-04T11:00:00Z'), new Date('2004-03-04T13:00:00Z'), 2], // aligned on hours: rollups only
+      [new Date(t0 + 43_000), new Date(t0 + 43_000), new Date(t0 + 43_000 + 119 * 60_000), 3], // aligned on minutes
     ];
     const check = async () => { for (const [from, lo, hi, n] of windows) await expectEquivalent(s, from, lo, hi, n); };
 

@@ -70,8 +70,21 @@ export interface RollupRead {
 const QUANTILE: Partial<Record<Aggregation, number>> = { [Aggregation.P50]: 0.5, [Aggregation.P95]: 0.95, [Aggregation.P99]: 0.99 };
 
 /**
+ * The first statement of a REPEATABLE READ transaction that reads metric_point. Its snapshot is
+ * taken by the first query after this lock (LOCK takes none), and a partition move (or drop) of
+ * the storage round, which locks metric_point ACCESS EXCLUSIVE, then commits either before the
+ * snapshot or after the transaction. Without it, a move committed between the snapshot and a
+ * later statement's plan would prune DEFAULT (where the snapshot still sees the rows) and skip
+ * the new partition (where it does not see them yet): points would be missed.
+ */
+export async function lockPointsForSnapshot(m: EntityManager): Promise<void> {
+  await m.query(`LOCK TABLE metric_point IN ACCESS SHARE MODE`);
+}
+
+/**
  * Reads many windows (same aggregation) from the rollups in `m`, which must be a REPEATABLE READ
- * transaction (the watermark and the rows it covers are read in one snapshot).
+ * transaction that began with lockPointsForSnapshot (the watermark and the rows it covers are
+ * read in one snapshot).
  */
 export async function readRollups(m: EntityManager, reads: RollupRead[], aggregation: Aggregation): Promise<MetricPoint[][]> {
   const watermark = await rollupWatermark(m);
@@ -102,7 +115,7 @@ export async function readRollups(m: EntityManager, reads: RollupRead[], aggrega
   });
   const rows: Record<string, unknown>[] = await m.query(
     `WITH tail AS MATERIALIZED (SELECT p.id, p.series_id, p.ts, p.value FROM metric_point p WHERE p.id > $1::bigint AND p.series_id = ANY($2::uuid[])),
-          parts AS (${branches.join('\n UNION ALL ')})
+          parts (ord, bucket, count, sum, min, max, last_ts, last_id, last_value, sketch) AS (${branches.join('\n UNION ALL ')})
      SELECT ord, bucket, sum(count)::float8 AS count, sum(sum) AS sum, min(min) AS min, max(max) AS max,
             (array_agg(last_value ORDER BY last_ts DESC, last_id DESC))[1] AS last
             ${q === undefined ? '' : `, array_agg(sketch) FILTER (WHERE sketch IS NOT NULL) AS sketches,
@@ -140,5 +153,8 @@ export async function readRollups(m: EntityManager, reads: RollupRead[], aggrega
 
 /** For callers outside a request (tests, the benchmark): one window in its own transaction. */
 export function readRollupWindow(db: DataSource, read: RollupRead, aggregation: Aggregation): Promise<MetricPoint[]> {
-  return db.transaction('REPEATABLE READ', async (m) => (await readRollups(m, [read], aggregation))[0]);
+  return db.transaction('REPEATABLE READ', async (m) => {
+    await lockPointsForSnapshot(m);
+    return (await readRollups(m, [read], aggregation))[0];
+  });
 }

@@ -5,7 +5,7 @@ import { pageLoader, rowLoader } from '../../core/graphql/page-loader';
 import { groupBy } from '../../core/util/group-by';
 import { AGGREGATION_SQL, Aggregation, MetricPoint, MetricSeries } from './metric-series.entity';
 import { Alert, Monitor } from './monitor.entity';
-import { RollupRead, planWindow, readRollups } from './history';
+import { RollupRead, lockPointsForSnapshot, planWindow, readRollups } from './history';
 import { ROLLUP_UNITS } from './rollups';
 import { retentionLoader } from './retention.service';
 
@@ -94,6 +94,7 @@ export function monitoringLoaders(db: DataSource, batch: boolean) {
           }
           if (rolled.length) {
             await db.transaction('REPEATABLE READ', async (m) => {
+              await lockPointsForSnapshot(m);
               const unknown = rolled.filter((r) => !r.from);
               if (unknown.length) {
                 // Without from, the window starts at the first point at or after since.

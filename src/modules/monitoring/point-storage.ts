@@ -6,14 +6,13 @@ import type { Logger } from 'pino';
  * migration): it creates the partitions of the coming days, moves rows that landed in the
  * DEFAULT partition into a partition of their day, and applies each project's retention.
  *
- * Several server processes may run it at once: a round runs under a transaction-scoped
- * advisory lock taken with pg_try_advisory_xact_lock, so one process does the work and the
- * others skip that round; every CREATE also says IF NOT EXISTS, so a partition someone made by
+ * Several server processes may run it at once: a round runs under a session advisory lock
+ * taken with pg_try_advisory_lock, so one process does the work and the others skip that round; every CREATE also says IF NOT EXISTS, so a partition someone made by
  * hand is not an error either.
  */
 
 const DAY_MS = 86_400_000;
-/** pg_try_advisory_xact_lock key of the storage round: an arbitrary constant of this code. */
+/** Advisory lock key of the storage round: an arbitrary constant of this code. */
 export const STORAGE_LOCK = 0x6d67_7374; // "mgst"
 /** Retention deletes at most this many rows per project and round, so a round stays short. */
 export const RETENTION_DELETE_BATCH = 50_000;
@@ -34,7 +33,8 @@ const dayStart = (t: Date) => new Date(Math.floor(t.getTime() / DAY_MS) * DAY_MS
 
 /**
  * Makes the partition of the UTC day starting at `day`, moving the rows of that day out of the
- * DEFAULT partition, in the caller's transaction.
+ * DEFAULT partition, in the caller's transaction; returns how many rows moved, or null when the
+ * partition already existed.
  *
  * Why the ACCESS EXCLUSIVE lock on metric_point: rows leave DEFAULT and enter the new
  * partition in this one transaction, so every snapshot sees each row in exactly one of them.
@@ -42,16 +42,33 @@ const dayStart = (t: Date) => new Date(Math.floor(t.getTime() / DAY_MS) * DAY_MS
  * after planning: a reader that planned before the ATTACH (no new partition) and took its
  * snapshot after the commit (rows gone from DEFAULT) would miss the rows. Locking the parent
  * table makes every reader plan either wholly before (then this waits for it) or wholly after
- * the commit. Inserts wait too, for the length of the move; DEFAULT normally holds few rows
+ * the commit (a REPEATABLE READ reader must take its lock before its snapshot: see
+ * lockPointsForSnapshot in history.ts). Inserts wait too, for the length of the move; DEFAULT normally holds few rows
  * (only points older than every partition, or far ahead of the clock), and the lock waits at
  * most `lock_timeout`, after which the next round tries again.
  */
-export async function createPartition(m: EntityManager, day: Date): Promise<number> {
+/**
+ * Takes the locks of partition DDL in the order writers take theirs. Attaching, creating or
+ * dropping a partition adds or drops its foreign key to metric_series, which locks metric_series
+ * SHARE ROW EXCLUSIVE; a recordMetrics transaction upserts metric_series (ROW EXCLUSIVE) and then
+ * inserts into metric_point. Locking metric_point first would deadlock with such a writer, so
+ * metric_series is locked first: a writer that holds it finishes before we go on, and one that
+ * comes after waits at its upsert, before it touches metric_point.
+ */
+async function lockForDdl(m: EntityManager): Promise<void> {
+  await m.query(`LOCK TABLE metric_series IN SHARE ROW EXCLUSIVE MODE`);
+  await m.query(`LOCK TABLE metric_point IN ACCESS EXCLUSIVE MODE`);
+}
+
+export async function createPartition(m: EntityManager, day: Date): Promise<number | null> {
   const name = partitionName(day);
   const lo = day.toISOString();
   const hi = new Date(day.getTime() + DAY_MS).toISOString();
+  await lockForDdl(m);
+  // Under the lock: no other round can create it meanwhile.
   const [{ exists }] = await m.query(`SELECT to_regclass($1) IS NOT NULL AS exists`, [name]);
-  if (exists) return 0;
+  if (exists) return null;
+  // Under the lock: no insert can add a row of the day to DEFAULT any more.
   const [{ waiting }] = await m.query(
     `SELECT EXISTS (SELECT 1 FROM metric_point_default WHERE ts >= $1 AND ts < $2) AS waiting`, [lo, hi]);
   if (!waiting) {
@@ -59,7 +76,6 @@ export async function createPartition(m: EntityManager, day: Date): Promise<numb
     await m.query(`CREATE TABLE IF NOT EXISTS ${name} PARTITION OF metric_point FOR VALUES FROM ('${lo}') TO ('${hi}')`);
     return 0;
   }
-  await m.query(`LOCK TABLE metric_point IN ACCESS EXCLUSIVE MODE`);
   await m.query(`CREATE TABLE ${name} (LIKE metric_point INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
   const moved: { n: number }[] = await m.query(
     `WITH gone AS (DELETE FROM metric_point_default WHERE ts >= $1 AND ts < $2 RETURNING id, project_id, series_id, ts, value),
@@ -116,6 +132,7 @@ async function applyRetention(m: EntityManager, now: Date, result: StorageRoundR
                             SELECT (SELECT project_id FROM ${part.name} WHERE project_id > p.id ORDER BY project_id LIMIT 1) FROM p WHERE p.id IS NOT NULL)
        SELECT id FROM p WHERE id IS NOT NULL`);
     if (projects.every((p) => days.has(p.id) && part.to.getTime() <= retentionCutoff(now, days.get(p.id)!).getTime())) {
+      await lockForDdl(m);
       await m.query(`DROP TABLE ${part.name}`);
       result.dropped.push(part.name);
     }
@@ -138,25 +155,48 @@ async function applyRetention(m: EntityManager, now: Date, result: StorageRoundR
 export async function storageRound(db: DataSource, opts: { now?: Date; aheadDays?: number } = {}): Promise<StorageRoundResult> {
   const now = opts.now ?? new Date();
   const result: StorageRoundResult = { created: [], moved: 0, dropped: [], deleted: 0, ran: false };
-  await db.transaction(async (m) => {
-    const [{ locked }] = await m.query(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [STORAGE_LOCK]);
-    if (!locked) return;
-    result.ran = true;
-    // A DDL lock waits behind running readers and holds every later one up meanwhile: give up soon, the next round retries.
-    await m.query(`SET LOCAL lock_timeout = '1s'`);
-    const today = dayStart(now);
-    const days = new Map<number, Date>();
-    for (let k = 0; k <= (opts.aheadDays ?? 3); k++) days.set(today.getTime() + k * DAY_MS, new Date(today.getTime() + k * DAY_MS));
-    for (const d of await daysInDefault(m)) days.set(d.getTime(), d);
-    for (const day of [...days.values()].sort((a, b) => a.getTime() - b.getTime())) {
-      // A day retention has already let go for every project would be dropped again at once.
-      const [{ exists }] = await m.query(`SELECT to_regclass($1) IS NOT NULL AS exists`, [partitionName(day)]);
-      if (exists) continue;
-      result.moved += await createPartition(m, day);
-      result.created.push(partitionName(day));
+  // A session lock held across the round's short transactions, one per partition and one for
+  // retention, so that the DDL locks are held for one step at a time.
+  const runner = db.createQueryRunner();
+  await runner.connect();
+  try {
+    const [{ locked }] = await runner.query(`SELECT pg_try_advisory_lock($1) AS locked`, [STORAGE_LOCK]);
+    if (!locked) return result;
+    try {
+      result.ran = true;
+      const step = async (fn: (m: EntityManager) => Promise<void>) => {
+        await runner.startTransaction();
+        try {
+          // A DDL lock waits behind running readers and holds every later one up meanwhile: give up soon, the next round retries.
+          await runner.query(`SET LOCAL lock_timeout = '1s'`);
+          await fn(runner.manager);
+          await runner.commitTransaction();
+        } catch (err) {
+          if (runner.isTransactionActive) await runner.rollbackTransaction();
+          throw err;
+        }
+      };
+      const today = dayStart(now);
+      const days = new Map<number, Date>();
+      for (let k = 0; k <= (opts.aheadDays ?? 3); k++) days.set(today.getTime() + k * DAY_MS, new Date(today.getTime() + k * DAY_MS));
+      for (const d of await daysInDefault(runner.manager)) days.set(d.getTime(), d);
+      for (const day of [...days.values()].sort((a, b) => a.getTime() - b.getTime())) {
+        const [{ exists }] = await runner.query(`SELECT to_regclass($1) IS NOT NULL AS exists`, [partitionName(day)]);
+        if (exists) continue;
+        await step(async (m) => {
+          const moved = await createPartition(m, day);
+          if (moved === null) return;
+          result.moved += moved;
+          result.created.push(partitionName(day));
+        });
+      }
+      await step((m) => applyRetention(m, now, result));
+    } finally {
+      await runner.query(`SELECT pg_advisory_unlock($1)`, [STORAGE_LOCK]);
     }
-    await applyRetention(m, now, result);
-  });
+  } finally {
+    await runner.release();
+  }
   return result;
 }
 
