@@ -313,6 +313,7 @@ const CASES: Case[] = [
   { doc: M.record, rule: EDIT, vars: () => ({ input: { projectSlug: fx.a.slug, points: [{ name: 'matrix', value: 1 }] } }) },
   { doc: M.createMonitor, rule: EDIT, vars: () => ({ input: monitorInput(fx.a.slug, 'quiet', 1e12) }) },
   { doc: `mutation($input: UpdateMonitorInput!) { updateMonitor(input: $input) { monitor { id } } }`, rule: EDIT, vars: () => ({ input: { id: fx.quietMonitor, paused: false } }) },
+  { doc: `mutation($id: ID!) { setMetricRetention(projectId: $id, days: null) { id } }`, rule: ADMIN, vars: () => ({ id: fx.a.id }) },
   // ------------------------------------------------------------------ Subscription
   { doc: `subscription($s: String!) { registryEvents(projectSlug: $s) { cursor } }`, rule: VIEW, vars: () => ({ s: fx.a.slug }) },
   { doc: `subscription($s: String!) { alerts(projectSlug: $s) { id } }`, rule: VIEW, vars: () => ({ s: fx.a.slug }) },

@@ -35,6 +35,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** The monitor timer: how often the leader evaluates monitors that are due, and how many per transaction. */
   monitorTimer: MonitorTimerSettings;
+  /** The background rounds of metric point storage (partitions, retention) and of the rollups; 0 turns a round off. */
+  storage: { intervalMs: number; rollupIntervalMs: number; partitionsAheadDays: number };
   /**
    * Batch and cache field loads through DataLoader. Only the benchmark turns this off, to
    * measure what DataLoader buys; every load is then its own statement, with no cache.
@@ -155,6 +157,11 @@ export function loadConfig(env: Env = process.env): Config {
       // 0 turns the timer off in this process (monitors are then evaluated on writes and alias moves only).
       intervalMs: int('MODELGRAPH_MONITOR_INTERVAL_MS', MONITOR_TIMER_DEFAULTS.intervalMs, 0, 86_400_000),
       batchSize: int('MODELGRAPH_MONITOR_BATCH_SIZE', MONITOR_TIMER_DEFAULTS.batchSize, 1, 100_000),
+    },
+    storage: {
+      intervalMs: int('MODELGRAPH_STORAGE_INTERVAL_MS', 60000, 0, 86400000),
+      rollupIntervalMs: int('MODELGRAPH_ROLLUP_INTERVAL_MS', 1000, 0, 86400000),
+      partitionsAheadDays: int('MODELGRAPH_PARTITIONS_AHEAD_DAYS', 3, 1, 366),
     },
     batchLoads: bool('MODELGRAPH_BATCH_LOADS', true),
   };

@@ -34,6 +34,7 @@ import { Drain } from './drain';
 import { Leader } from '../core/db/leader';
 import { afterCommitSettled } from '../core/db/after-commit';
 import { MONITOR_TIMER_LOCK, MonitorTimer } from '../modules/monitoring/monitor.timer';
+import { startStorageRounds } from '../modules/monitoring/storage-rounds';
 
 export interface RunningServer {
   url: string;
@@ -397,6 +398,16 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   log.info({ port }, `ModelGraph is serving http://${host}:${port}/graphql`);
   monitorTimer.start();
 
+  // Partitions ahead, retention and rollups of metric points (monitoring/storage-rounds.ts), on a
+  // pool of their own: a round never takes a connection a request waits for, nor counts as its statement.
+  const background = createDataSource(url, 2, undefined, config.session);
+  await background.initialize();
+  const stopRounds = startStorageRounds(background, log.child({ component: 'storage' }), config.storage);
+  const stopStorageRounds = async () => {
+    await stopRounds();
+    if (background.isInitialized) await background.destroy();
+  };
+
   let stopping: Promise<void> | null = null;
   return {
     url: `http://${host}:${port}/graphql`,
@@ -411,6 +422,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     monitorTimer,
     stop: () => {
       stopping ??= (async () => {
+        await stopStorageRounds();
         await Promise.all([
           // Requests and WebSocket operations in flight answer (within the grace period) before Apollo stops.
           drain.stop(

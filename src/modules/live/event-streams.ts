@@ -239,7 +239,7 @@ function filterSql(f: PointFilter, p: Params): string {
 async function readPoints(db: DataSource, projectId: string, f: PointFilter, lo: string, hi: string, after: string) {
   const p = new Params();
   const sql = `SELECT p.id::text AS id, p.series_id, p.ts, p.value FROM metric_point p JOIN metric_series s ON s.id = p.series_id
-     WHERE p.id > ${p.add(lo)} AND p.id <= ${p.add(hi)} AND s.project_id = ${p.add(projectId)}${after ? ` AND s.id > ${p.add(after)}` : ''}${filterSql(f, p)}
+     WHERE p.id > ${p.add(lo)} AND p.id <= ${p.add(hi)} AND p.project_id = ${p.add(projectId)}${after ? ` AND s.id > ${p.add(after)}` : ''}${filterSql(f, p)}
      ORDER BY p.id LIMIT ${POINT_PAGE}`;
   return db.query(sql, p.values) as Promise<{ id: string; series_id: string; ts: Date; value: number }[]>;
 }

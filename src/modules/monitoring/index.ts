@@ -6,12 +6,14 @@ import { Alert, Monitor } from './monitor.entity';
 import { AlertResolver, MonitorResolver } from './monitor.resolver';
 import { monitoringLoaders } from './monitoring.loaders';
 import { monitoringHooks } from './monitoring.hooks';
+import { ProjectRetentionFields } from './project.fields';
+import { RetentionResolver } from './retention.resolver';
 
 /** Metric series with downsampled history, monitors and alerts. */
 export const monitoringModule: ModuleDescriptor = {
   name: 'monitoring',
   entities: [MetricSeries, Monitor, Alert],
-  resolvers: [MetricSeriesResolver, MonitoringProjectResolver, MonitoringVersionResolver, MonitorResolver, AlertResolver],
+  resolvers: [MetricSeriesResolver, MonitoringProjectResolver, MonitoringVersionResolver, MonitorResolver, AlertResolver, RetentionResolver, ProjectRetentionFields],
   loaders: monitoringLoaders,
   hooks: monitoringHooks,
   nodeTypes: [

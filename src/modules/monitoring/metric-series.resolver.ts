@@ -16,7 +16,7 @@ import { MAX_POINTS_PER_CALL, recordMetrics } from './metrics.service';
 import { Monitor, MonitorStatus } from './monitor.entity';
 import { evaluateAfterWrite } from './monitor.service';
 import { monitorPage, seriesPage } from './monitoring.pages';
-import { DEFAULT_POINTS, MAX_POINTS, POINTS_WINDOW_RULE, pointsRequest } from './points-window';
+import { DEFAULT_POINTS, MAX_POINTS, POINTS_WINDOW_RULE, ROLLUP_READ_RULE, pointsRequest } from './points-window';
 
 @Resolver(() => MetricSeries)
 export class MetricSeriesResolver {
@@ -42,7 +42,7 @@ export class MetricSeriesResolver {
   @SizedArgs({ maxPoints: { max: MAX_POINTS, sizes: [''] } })
   @FieldResolver(() => [MetricPoint], {
     description: `Points from (inclusive) to (exclusive), downsampled into at most maxPoints (1 to ${MAX_POINTS}) equal-width buckets; ` +
-      `one point per non-empty bucket, oldest first. ${POINTS_WINDOW_RULE} Each of the maxPoints buckets counts its selection in the query cost.`,
+      `one point per non-empty bucket, oldest first. ${POINTS_WINDOW_RULE} ${ROLLUP_READ_RULE} Each of the maxPoints buckets counts its selection in the query cost.`,
   })
   async points(
     @Root() s: MetricSeries,

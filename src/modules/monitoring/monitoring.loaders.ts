@@ -5,6 +5,9 @@ import { pageLoader, rowLoader } from '../../core/graphql/page-loader';
 import { groupBy } from '../../core/util/group-by';
 import { AGGREGATION_SQL, Aggregation, MetricPoint, MetricSeries } from './metric-series.entity';
 import { Alert, Monitor } from './monitor.entity';
+import { RollupRead, lockPointsForSnapshot, planWindow, readRollups } from './history';
+import { ROLLUP_UNITS } from './rollups';
+import { retentionLoader } from './retention.service';
 
 /**
  * A series' points downsampled over [from, to). Without from, the buckets start at the series'
@@ -25,7 +28,8 @@ const argsKey = (k: PointsKey) => `${k.from?.toISOString() ?? ''}\u0000${k.since
 
 /**
  * Downsamples many windows (of many series, or of one) with the same bucket count and
- * aggregation in one statement. [lo, hi) is cut into maxPoints equal-width buckets by epoch
+ * aggregation in one statement, from raw points: windows whose buckets are under a minute
+ * (longer ones read the rollups, history.ts). [lo, hi) is cut into maxPoints equal-width buckets by epoch
  * arithmetic; each non-empty bucket becomes one row, stamped with its start. The range scan per
  * window walks (series_id, ts).
  */
@@ -79,19 +83,55 @@ export function monitoringLoaders(db: DataSource, batch: boolean) {
         const out: MetricPoint[][] = keys.map(() => []);
         for (const idx of groups.values()) {
           const k0 = keys[idx[0]];
+          // Windows of buckets of a minute or more read the rollups (history.ts); the rest read raw points.
+          const raw: { i: number; from: Date | null }[] = [];
+          const rolled: { i: number; from: Date | null }[] = [];
+          for (const i of idx) {
+            const k = keys[i];
+            const start = k.from ?? k.since;
+            if ((k.to.getTime() - start.getTime()) / k.maxPoints < ROLLUP_UNITS[0].ms) raw.push({ i, from: k.from });
+            else rolled.push({ i, from: k.from });
+          }
+          if (rolled.length) {
+            await db.transaction('REPEATABLE READ', async (m) => {
+              await lockPointsForSnapshot(m);
+              const unknown = rolled.filter((r) => !r.from);
+              if (unknown.length) {
+                // Without from, the window starts at the first point at or after since.
+                const firsts: { lo: Date | null }[] = await m.query(
+                  `SELECT (SELECT min(ts) FROM metric_point WHERE series_id = k.sid AND ts >= k.since AND ts < k.hi) AS lo
+                     FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) WITH ORDINALITY k(sid, since, hi, ord) ORDER BY k.ord`,
+                  [unknown.map((r) => keys[r.i].seriesId), unknown.map((r) => keys[r.i].since.toISOString()), unknown.map((r) => keys[r.i].to.toISOString())],
+                );
+                unknown.forEach((r, j) => { r.from = firsts[j].lo; });
+              }
+              const reads: (RollupRead & { i: number })[] = [];
+              for (const r of rolled) {
+                if (!r.from) continue; // no point in the window
+                const k = keys[r.i];
+                const plan = planWindow(r.from.getTime(), k.to.getTime(), k.maxPoints);
+                if (plan) reads.push({ i: r.i, seriesId: k.seriesId, lo: r.from, hi: k.to, plan });
+                else raw.push(r);
+              }
+              if (reads.length) (await readRollups(m, reads, k0.aggregation)).forEach((pts, j) => { out[reads[j].i] = pts; });
+            });
+          }
+          if (!raw.length) continue;
           const rows: { ord: string; ts: Date; value: number; min: number; max: number; count: number }[] = await db.query(
             pointsSql(k0.aggregation),
-            [idx.map((i) => keys[i].seriesId), idx.map((i) => keys[i].from?.toISOString() ?? null), idx.map((i) => keys[i].to.toISOString()),
-              k0.maxPoints, idx.map((i) => keys[i].since.toISOString())],
+            [raw.map((r) => keys[r.i].seriesId), raw.map((r) => r.from?.toISOString() ?? null), raw.map((r) => keys[r.i].to.toISOString()),
+              k0.maxPoints, raw.map((r) => keys[r.i].since.toISOString())],
           );
           for (const r of rows) {
-            out[idx[Number(r.ord) - 1]].push({ timestamp: r.ts, value: Number(r.value), min: r.min, max: r.max, count: r.count });
+            out[raw[Number(r.ord) - 1].i].push({ timestamp: r.ts, value: Number(r.value), min: r.min, max: r.max, count: r.count });
           }
         }
         return out;
       },
       { batch, cache: batch, cacheKeyFn: (k) => `${k.seriesId}\u0000${argsKey(k)}` },
     ),
+    /** Per project, the days of metric points kept (null: everything). */
+    metricRetentionByProject: retentionLoader(db, batch),
     monitorById,
     monitorPages: pageLoader(db, Monitor, batch, primeMonitors),
     alertById: rowLoader(db, Alert, batch, (ids) => `SELECT * FROM alert WHERE id = ANY(${ids}::bigint[])`, (a) => String(a.id)),

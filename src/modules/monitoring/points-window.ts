@@ -22,6 +22,12 @@ export const POINTS_WINDOW_RULE =
   `at the first point in that span; without to, it ends just past the newest point. from and to may be at most ` +
   `${describeSeconds(POINTS_WINDOW_DEFAULTS.maxRangeSeconds)} apart (MODELGRAPH_POINTS_MAX_RANGE_SECONDS), else BAD_USER_INPUT.`;
 
+/** How windows of long buckets are read (history.ts). */
+export const ROLLUP_READ_RULE =
+  'Buckets of a minute or more are a whole number of minutes (of hours, when an hour or more) on clock minutes (hours) from the minute (hour) ' +
+  'of the window\'s start, and are read from rollups; the first is stamped at the window\'s start. Their count, sum, min, max, AVG and LAST are ' +
+  'those of the raw points; P50, P95 and P99 are DDSketch estimates within 1% (relative) of the continuous percentile.';
+
 /**
  * What one `points` read asks the loader for, or null when the series has no point (nothing to
  * read): the window is bounded (see POINTS_WINDOW_RULE) before any statement is sent.
