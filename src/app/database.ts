@@ -12,6 +12,7 @@ import { Promotions1764700000000 } from '../../migrations/1764700000000-Promotio
 import { RegistryEvents1764900000000 } from '../../migrations/1764900000000-RegistryEvents';
 import { ProjectScopedKeys1765000000000 } from '../../migrations/1765000000000-ProjectScopedKeys';
 import { RateBuckets1765150000000 } from '../../migrations/1765150000000-RateBuckets';
+import { MetricSeriesHotUpdates1796248364304 } from '../../migrations/1796248364304-MetricSeriesHotUpdates';
 
 /** Every module's entities, in the declared order. */
 export const ENTITIES: Class[] = ORDER.flatMap((m) => m.entities);
@@ -20,7 +21,7 @@ export const ENTITIES: Class[] = ORDER.flatMap((m) => m.entities);
 export const MIGRATIONS: Class[] = [
   RegistryCore1764100000000, Datasets1764180000000, Evaluations1764400000000, Feedback1764500000000, Promotions1764700000000,
   FeatureSets1764300000000, Monitoring1764600000000, Drift1764800000000, RegistryEvents1764900000000,
-  ProjectScopedKeys1765000000000, RateBuckets1765150000000,
+  ProjectScopedKeys1765000000000, RateBuckets1765150000000, MetricSeriesHotUpdates1796248364304,
 ];
 
 /** The data source of this build: every module's entities and every migration. */
