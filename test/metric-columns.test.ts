@@ -131,6 +131,25 @@ describe('recordMetricColumns', () => {
     expect(await state()).toMatchObject({ status: 'ALERT', lastValue: 150, alerts: { nodes: [{ status: 'ALERT', value: 150 }] } });
   });
 
+  test('a bad item deep in a long list is refused before anything runs, as a 400 with a code, on both mutations', async () => {
+    const { slug } = await setup();
+    const points = Array.from({ length: 3000 }, (_, i) => ({ name: 'x', timestamp: ago(i % 60), value: i }) as Record<string, unknown>);
+    const cases: [string, Record<string, unknown>][] = [
+      [RECORD, { projectSlug: slug, points: points.map((p, i) => (i === 2999 ? { ...p, timestamp: '2026-02-30T00:00:00.000Z' } : p)) }],
+      [RECORD, { projectSlug: slug, points: points.map((p, i) => (i === 1500 ? { ...p, value: 'NaN' } : p)) }],
+      [RECORD, { projectSlug: slug, points: points.map((p, i) => (i === 2000 ? { ...p, labels: { big: 'x'.repeat(70_000) } } : p)) }],
+      [COLUMNS, { projectSlug: slug, series: [{ name: 'x', timestamps: [ago(1), ago(2), '0000-01-01T00:00:00.000Z'], values: [1, 2, 3] }] }],
+      [COLUMNS, { projectSlug: slug, series: [{ name: 'x', timestamps: [ago(1)], values: [1] }, { name: 'x', timestamps: [ago(1)], values: [true] }] }],
+    ];
+    for (const [query, input] of cases) {
+      const res = await t.gql(query, { input });
+      expect({ status: res.status, code: res.errors?.[0].extensions.code, data: res.data ?? null }).toEqual({ status: 400, code: 'BAD_USER_INPUT', data: null });
+    }
+    // The JSON bound names its limit, as it did when the cost estimate refused it.
+    expect((await t.gql(RECORD, { input: cases[2][1] })).errors?.[0].extensions.limit).toBe('maxJsonBytes');
+    expect(await stored(slug)).toEqual([]);
+  });
+
   test('needs EDITOR on the project', async () => {
     const { slug } = await setup();
     const viewer = await createKey(t, 'VIEWER', slug);
