@@ -94,7 +94,10 @@ function labelsText(labels: Record<string, unknown> | null | undefined, field: (
   if (labels == null) return NO_LABELS;
   const problem = labelsProblem(labels);
   if (problem) throw badInput(`${field()} ${problem}`, field());
-  return canonicalLabels(labels as Record<string, string>);
+  // One label (the common case) is already in canonical order: no sort, no copy.
+  let keys = 0;
+  for (const _ in labels) if (++keys > 1) break;
+  return keys === 1 ? JSON.stringify(labels) : canonicalLabels(labels as Record<string, string>);
 }
 
 /** Checks every point before anything is written; the first problem fails the whole call. */
