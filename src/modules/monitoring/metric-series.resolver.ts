@@ -21,11 +21,14 @@ import { DEFAULT_POINTS, MAX_POINTS, POINTS_WINDOW_RULE, pointsRequest } from '.
 
 /**
  * What follows a committed write of points: wake live subscribers (outside the transaction, see
- * points-announcer.ts), then evaluate the monitors of the metrics written. Both before the
- * answer, so a client that got its answer knows subscribers were woken and monitors evaluated.
+ * points-announcer.ts), then evaluate the monitors of the metrics written before answering.
+ * The wake-up is not awaited: it is coalesced with those of concurrent writes into one
+ * statement, and waiting for it added a round trip to every write (8 writers of small batches
+ * went from 1.0x to 0.6x of no NOTIFY at all); subscribers read by id, so its timing changes
+ * when they see the points, never which.
  */
 async function afterCommit(ctx: Context, projectId: string, result: RecordMetricsResult): Promise<RecordMetricsPayload> {
-  if (!result.duplicate) await pointsAnnouncer(ctx.db, ctx.log).announce(projectId);
+  if (!result.duplicate) void pointsAnnouncer(ctx.db, ctx.log).announce(projectId);
   await evaluateAfterWrite(ctx.db, ctx.log, ctx.principal!, projectId, result.names);
   return { accepted: result.accepted, duplicate: result.duplicate };
 }

@@ -7,11 +7,11 @@ import type { EntityManager } from 'typeorm';
  * commit or roll back with the rest of the call.
  *
  * Why COPY and not `INSERT ... SELECT FROM unnest($::uuid[], $::timestamptz[], $::float8[])`:
- * measured on this machine (PostgreSQL 15, 5,000 points, 1,000 series, same run, alternating;
- * `npm run bench:ingest` prints the figure), binary COPY of a prebuilt buffer took about a
- * third of the time of the typed unnest. The unnest pays twice for text: node-pg formats every
- * Date and number into an array literal, and the server parses it back; COPY BINARY sends 66
- * bytes a row that the server copies into tuples.
+ * both were measured in the same run, alternating, 5,000 points over 1,000 series, each in its
+ * own transaction (`npm run bench:ingest`, "Write path alone" in BENCHMARKS.md), and COPY was
+ * the faster (1.25x to 1.5x on this 2-core machine). The unnest pays twice for text: node-pg
+ * formats every Date and number into an array literal and the server parses it back; COPY
+ * BINARY sends 66 bytes a row that the server turns into tuples without parsing.
  *
  * The columns are named, not positional: `id` is an identity column, and the table may be
  * partitioned (PostgreSQL routes COPY rows into partitions).
