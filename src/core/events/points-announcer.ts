@@ -14,12 +14,20 @@ import { POINTS_CHANNEL } from './channels';
  * coalesced into the next single statement: at most one notifying commit in flight per process.
  *
  * Late is harmless: subscribers read points by id up to a horizon (event-hub.ts), so a later
- * notification delivers the same rows, never fewer. Lost is the case to cover: a process that
- * dies between its commit and its announcement leaves subscribers of other processes unwoken
- * for those points until the next write of the project or a reconnect of their LISTEN
- * connection (which wakes every subscriber). The reader side therefore has to bound that with
- * a periodic re-read of live streams (see the report of issue 9 part 1); this class is
- * best-effort by design and says so.
+ * notification delivers the same rows, never fewer. Lost is the case to cover. An announcement
+ * is lost when the process dies between its commit and the statement below, or when that
+ * statement fails (logged here). What still wakes subscribers of other processes then:
+ *  - the next write of the same project, from any process (its announcement makes readers read
+ *    everything above their last id, the unannounced points included);
+ *  - a reconnect of a reader's LISTEN connection, which wakes every subscriber;
+ *  - and, for a project that writes nothing more, only a periodic re-read on the reader side.
+ * So the reader side must re-read each live stream (one statement per filter shape when
+ * multiplexed) at a bounded interval even without a notification; the bound on that interval
+ * is the bound on how late such points arrive. Nothing is ever skipped: the re-read starts
+ * from the stream's last delivered id.
+ *
+ * Writers keep the horizon's other condition: the transaction has its xid before the first
+ * point's id is drawn (metrics.service.ts writes the audit row before the COPY).
  */
 export class PointsAnnouncer {
   /** Projects written since the last statement was sent. */
