@@ -311,6 +311,10 @@ const CASES: Case[] = [
     vars: () => ({ input: { modelVersionId: fx.v1, from: H(0), to: H(1), columns: [AGE] } }),
   },
   { doc: M.record, rule: EDIT, vars: () => ({ input: { projectSlug: fx.a.slug, points: [{ name: 'matrix', value: 1 }] } }) },
+  {
+    doc: `mutation($input: RecordMetricColumnsInput!) { recordMetricColumns(input: $input) { accepted } }`, rule: EDIT,
+    vars: () => ({ input: { projectSlug: fx.a.slug, series: [{ name: 'matrix', timestamps: [new Date().toISOString()], values: [1] }] } }),
+  },
   { doc: M.createMonitor, rule: EDIT, vars: () => ({ input: monitorInput(fx.a.slug, 'quiet', 1e12) }) },
   { doc: `mutation($input: UpdateMonitorInput!) { updateMonitor(input: $input) { monitor { id } } }`, rule: EDIT, vars: () => ({ input: { id: fx.quietMonitor, paused: false } }) },
   { doc: `mutation($id: ID!) { setMetricRetention(projectId: $id, days: null) { id } }`, rule: ADMIN, vars: () => ({ id: fx.a.id }) },

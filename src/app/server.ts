@@ -89,7 +89,8 @@ function costPlugin(schema: GraphQLSchema, limits: QueryLimits, rateLimiter: Rat
             });
           }
           checkInputs(document, request.variables, limits);
-          const cost = checkCost(schema, document, request.variables, request.operationName ?? undefined, limits.maxCost, contextValue.limits);
+          // The executor (jit-executor.ts) coerces every variable and refuses a bad one as a 400 with a code.
+          const cost = checkCost(schema, document, request.variables, request.operationName ?? undefined, limits.maxCost, contextValue.limits, true);
           contextValue.cost = { max: limits.maxCost, estimated: cost, spent: cost };
           if (rateLimiter && contextValue.principal) await rateLimiter.spend(contextValue.principal.keyId, cost);
         },

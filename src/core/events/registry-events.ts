@@ -32,10 +32,3 @@ export async function recordEvent(m: EntityManager, e: EventEntry): Promise<void
     [e.projectId, e.type, e.actor, e.subjectType, e.subjectId],
   );
 }
-
-/**
- * The statement that announces, on commit, that metric points of a project (`projectParam`)
- * were stored: once per recordMetrics call, however many points, appended to its INSERT so it
- * costs no round trip. Subscribers read the points themselves.
- */
-export const NOTIFY_POINTS = (projectParam: string) => `SELECT pg_notify('${POINTS_CHANNEL}', ${projectParam}::text)`;

@@ -34,6 +34,15 @@ function asGraphQLError(e: GraphQLError): GraphQLError {
   return out;
 }
 
+/** A variable coercion failure as BAD_USER_INPUT (400), keeping a limit a scalar named (maxJsonBytes). */
+function refusedVariable(e: GraphQLError): GraphQLError {
+  const inner = e.originalError instanceof GraphQLError ? e.originalError.extensions : undefined;
+  return new GraphQLError(e.message, {
+    nodes: e.nodes, originalError: e.originalError ?? undefined,
+    extensions: { ...inner, ...e.extensions, code: 'BAD_USER_INPUT', http: { status: 400 } },
+  });
+}
+
 const namedTypeOf = (t: TypeNode): string => (t.kind === 'NamedType' ? t.name.value : namedTypeOf(t.type));
 
 type Plan = { kind: 'jit'; query: CompiledQuery } | { kind: 'js' } | { kind: 'error'; result: ExecutionResult };
@@ -104,6 +113,10 @@ export function jitGateway(schema: GraphQLSchema, cacheSize = 1000): GatewayInte
               return p.result;
           }
           if (!result.errors?.length) return result;
+          // No data at all: the variables did not coerce (both executors answer only `errors`
+          // then, before running anything). The cost estimate coerced only a sketch of them, so
+          // this is where a bad item of a long list is refused: a client mistake, as a 400.
+          if (!('data' in result)) return { errors: result.errors.map(refusedVariable) };
           // graphql-jit's errors have no `extensions` when the cause had none, which Apollo's
           // error handling trips over (it then answers a bare internal error and logs nothing);
           // both executors' errors are masked and logged here, with the request's id.

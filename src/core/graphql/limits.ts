@@ -68,6 +68,26 @@ export function limitRules(limits: QueryLimits): ValidationRule[] {
 }
 
 /**
+ * The variables with every list cut to its first element, for the cost estimate when the
+ * executor coerces (and refuses, see jit-executor.ts) the full values anyway. The estimate reads
+ * only scalars (`first`) from arguments, list sizes come from `planSizes` over the raw
+ * variables, and coercing a 5,000-point batch here cost as much as the executor's own coercion.
+ * A value the cut one fails, the full one fails too, so nothing the estimate refused passes.
+ */
+function firstOfEachList(value: Record<string, unknown>, depth: number): Record<string, unknown> {
+  const cut = (v: unknown, d: number): unknown => {
+    // Deeper than any input may nest (checkInputs refused those already): left as it is.
+    if (v === null || typeof v !== 'object' || d > 64) return v;
+    if (Array.isArray(v)) return v.length ? [cut(v[0], d + 1)] : v;
+    if (v instanceof Date) return v;
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v)) out[k] = cut((v as Record<string, unknown>)[k], d + 1);
+    return out;
+  };
+  return cut(value, depth) as Record<string, unknown>;
+}
+
+/**
  * The cost check needs the operation's variables (`first: $n`, `entityKeys: $keys`), which
  * validation rules do not see, so it runs once the operation is resolved. A list costs its
  * size times what one element selects, whether `first` sizes it or a list argument does
@@ -78,13 +98,13 @@ export function limitRules(limits: QueryLimits): ValidationRule[] {
  */
 export function checkCost(
   schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined, maxCost: number,
-  work?: WorkLimits,
+  work?: WorkLimits, executorCoerces = false,
 ): number {
   let cost: number;
   try {
     const factors = planSizes(schema, document, variables, operationName, work);
     cost = getComplexity({
-      schema, query: document, variables: variables ?? {}, operationName,
+      schema, query: document, variables: executorCoerces ? firstOfEachList(variables ?? {}, 0) : variables ?? {}, operationName,
       estimators: [sizedListEstimator(factors), fieldExtensionsEstimator(), connectionEstimator, simpleEstimator({ defaultComplexity: 1 })],
     });
   } catch (err) {

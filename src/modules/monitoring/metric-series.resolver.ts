@@ -4,19 +4,34 @@ import type { Context } from '../../core/graphql/context';
 import { pageConnection } from '../../core/graphql/page-loader';
 import { SizedArgs } from '../../core/graphql/sized-args';
 import { Connection } from '../../core/graphql/pagination';
+import { pointsAnnouncer } from '../../core/events/points-announcer';
 import { Allow } from '../../core/auth/permission';
 import { Role } from '../../core/auth/role';
 import { ModelVersion } from '../model/model-version.entity';
 import { Project } from '../project/project.entity';
 import { fromSlug, loadProjectBySlug } from '../project/project.locators';
 import { MetricSeriesConnection, MonitorConnection } from './dto/connections';
-import { RecordMetricsInput, RecordMetricsPayload } from './dto/metrics.input';
+import { RecordMetricColumnsInput, RecordMetricsInput, RecordMetricsPayload } from './dto/metrics.input';
 import { Aggregation, MetricPoint, MetricSeries } from './metric-series.entity';
-import { MAX_POINTS_PER_CALL, recordMetrics } from './metrics.service';
+import { MAX_POINTS_PER_CALL, MAX_SERIES_PER_CALL, RecordMetricsResult, recordMetricColumns, recordMetrics } from './metrics.service';
 import { Monitor, MonitorStatus } from './monitor.entity';
 import { evaluateAfterWrite } from './monitor.service';
 import { monitorPage, seriesPage } from './monitoring.pages';
 import { DEFAULT_POINTS, MAX_POINTS, POINTS_WINDOW_RULE, ROLLUP_READ_RULE, pointsRequest } from './points-window';
+
+/**
+ * What follows a committed write of points: wake live subscribers (outside the transaction, see
+ * points-announcer.ts), then evaluate the monitors of the metrics written before answering.
+ * The wake-up is not awaited: it is coalesced with those of concurrent writes into one
+ * statement, and waiting for it added a round trip to every write (8 writers of small batches
+ * went from 1.0x to 0.6x of no NOTIFY at all); subscribers read by id, so its timing changes
+ * when they see the points, never which.
+ */
+async function afterCommit(ctx: Context, projectId: string, result: RecordMetricsResult): Promise<RecordMetricsPayload> {
+  if (!result.duplicate) void pointsAnnouncer(ctx.db, ctx.log).announce(projectId);
+  await evaluateAfterWrite(ctx.db, ctx.log, ctx.principal!, projectId, result.names);
+  return { accepted: result.accepted, duplicate: result.duplicate };
+}
 
 @Resolver(() => MetricSeries)
 export class MetricSeriesResolver {
@@ -29,9 +44,21 @@ export class MetricSeriesResolver {
   async recordMetrics(@Arg('input', { description: 'The project and the points to store.' }) input: RecordMetricsInput, @Ctx() ctx: Context): Promise<RecordMetricsPayload> {
     const project = await loadProjectBySlug(ctx.loaders, input.projectSlug);
     const actor = ctx.principal!;
-    const result = await ctx.db.transaction((m) => recordMetrics(m, actor, project.id, input));
-    await evaluateAfterWrite(ctx.db, ctx.log, actor, project.id, result.names);
-    return { accepted: result.accepted, duplicate: result.duplicate };
+    return afterCommit(ctx, project.id, await ctx.db.transaction((m) => recordMetrics(m, actor, project.id, input)));
+  }
+
+  @Allow(Role.EDITOR, fromSlug('input.projectSlug'))
+  @SizedArgs({ 'input.series': { max: MAX_SERIES_PER_CALL, duplicates: 'kept' } })
+  @Mutation(() => RecordMetricsPayload, {
+    description: `Stores up to ${MAX_POINTS_PER_CALL} metric points given as columns (per series: parallel timestamps and values), all or nothing; ` +
+      'the same storage, idempotency, audit record and monitor evaluation as recordMetrics, for bulk writers: parsing costs per number, not per object. Needs EDITOR.',
+  })
+  async recordMetricColumns(
+    @Arg('input', { description: 'The project and the series blocks to store.' }) input: RecordMetricColumnsInput, @Ctx() ctx: Context,
+  ): Promise<RecordMetricsPayload> {
+    const project = await loadProjectBySlug(ctx.loaders, input.projectSlug);
+    const actor = ctx.principal!;
+    return afterCommit(ctx, project.id, await ctx.db.transaction((m) => recordMetricColumns(m, actor, project.id, input)));
   }
 
   @FieldResolver(() => ModelVersion, { nullable: true, description: 'The model version observed; null for a project-level series.' })

@@ -2,15 +2,18 @@ import { EntityManager } from 'typeorm';
 import { AppError, badInput } from '../../core/graphql/errors';
 import { parseGlobalId, toGlobalId } from '../../core/graphql/ids';
 import { recordAudit } from '../../core/events/audit';
-import { NOTIFY_POINTS } from '../../core/events/registry-events';
 import { Principal } from '../../core/auth/principal';
-import { RecordMetricsInput } from './dto/metrics.input';
+import { RecordMetricColumnsInput, RecordMetricsInput } from './dto/metrics.input';
 import { METRIC_SERIES_NAME, METRIC_SERIES_NAME_RULE, canonicalLabels, labelsProblem } from './labels';
+import { copyPoints, encodePoints, uuidBytes } from './points-copy';
 
 export const MAX_POINTS_PER_CALL = 10_000;
+/** Most series blocks in one recordMetricColumns call (each may hold many points). */
+export const MAX_SERIES_PER_CALL = 1_000;
 /** Points may be stamped a little ahead of the server's clock (client skew), no more. */
 const MAX_FUTURE_MS = 5 * 60 * 1000;
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+const NO_LABELS = '{}';
 
 interface SeriesKey {
   key: string;
@@ -18,61 +21,172 @@ interface SeriesKey {
   name: string;
   labels: string;
   /** The batch's newest point of this series, for last_value / last_ts. */
-  lastTs: Date;
+  lastTs: number;
   lastValue: number;
 }
 
+/**
+ * A checked batch, column by column: per point the index of its series, its time (epoch ms)
+ * and its value. Typed arrays, so 10,000 points are three allocations, not 10,000 objects.
+ */
 interface ParsedBatch {
   series: SeriesKey[];
-  /** Per point: index into `series`, timestamp, value. */
-  seriesIndex: number[];
-  ts: string[];
-  values: number[];
-  /** Version key -> the first point naming it, for the error's field. */
-  versions: Map<string, number>;
+  seriesOf: Int32Array;
+  tsMs: Float64Array;
+  values: Float64Array;
+  /** Version key -> the field of the first point naming it, for a NOT_FOUND error. */
+  versions: Map<string, string>;
+}
+
+/** Collects series and points; the field names of errors are spelled out only when one is thrown. */
+class BatchBuilder {
+  private readonly byKey = new Map<string, number>();
+  /** Global id as sent -> version key, so each distinct id is decoded once per batch. */
+  private readonly versionIds = new Map<string, string>();
+  readonly out: ParsedBatch;
+  private n = 0;
+
+  constructor(size: number, readonly latest: number) {
+    this.out = { series: [], seriesOf: new Int32Array(size), tsMs: new Float64Array(size), values: new Float64Array(size), versions: new Map() };
+  }
+
+  /** The version key of a global id; `field` names the place for an error (a function: built only then). */
+  version(id: string, field: () => string): string {
+    let key = this.versionIds.get(id);
+    if (key === undefined) {
+      const parsed = parseGlobalId(id, field());
+      if (parsed.type !== 'ModelVersion') throw badInput(`${field()} must be a ModelVersion id`, field());
+      key = parsed.key;
+      this.versionIds.set(id, key);
+      if (!this.out.versions.has(key)) this.out.versions.set(key, field());
+    }
+    return key;
+  }
+
+  /** The index of a series, made on its first point with that point as its newest. */
+  series(versionId: string | null, name: string, labels: string, ts: number, value: number): number {
+    const key = `${versionId ?? ''}\u0000${name}\u0000${labels}`;
+    let s = this.byKey.get(key);
+    if (s === undefined) {
+      s = this.out.series.push({ key, versionId, name, labels, lastTs: ts, lastValue: value }) - 1;
+      this.byKey.set(key, s);
+    } else {
+      const known = this.out.series[s];
+      // On equal timestamps the later point of the batch wins, as it does in storage (by id).
+      if (ts >= known.lastTs) {
+        known.lastTs = ts;
+        known.lastValue = value;
+      }
+    }
+    return s;
+  }
+
+  push(series: number, ts: number, value: number): void {
+    const i = this.n++;
+    this.out.seriesOf[i] = series;
+    this.out.tsMs[i] = ts;
+    this.out.values[i] = value;
+  }
+}
+
+/** Canonical text of a point's labels, or a BAD_USER_INPUT naming `field()`. */
+function labelsText(labels: Record<string, unknown> | null | undefined, field: () => string): string {
+  if (labels == null) return NO_LABELS;
+  const problem = labelsProblem(labels);
+  if (problem) throw badInput(`${field()} ${problem}`, field());
+  // One label (the common case) is already in canonical order: no sort, no copy.
+  let keys = 0;
+  for (const _ in labels) if (++keys > 1) break;
+  return keys === 1 ? JSON.stringify(labels) : canonicalLabels(labels as Record<string, string>);
 }
 
 /** Checks every point before anything is written; the first problem fails the whole call. */
-function parseBatch(input: RecordMetricsInput, now: Date): ParsedBatch {
+function parseBatch(input: RecordMetricsInput, now: number): ParsedBatch {
   const points = input.points;
   if (points.length === 0 || points.length > MAX_POINTS_PER_CALL) {
     throw badInput(`points must hold 1 to ${MAX_POINTS_PER_CALL} points, not ${points.length}`, 'points');
   }
-  const latest = now.getTime() + MAX_FUTURE_MS;
-  const series = new Map<string, number>();
-  const out: ParsedBatch = { series: [], seriesIndex: [], ts: [], values: [], versions: new Map() };
-  points.forEach((pt, i) => {
-    const field = (f: string) => `points.${i}.${f}`;
-    if (!METRIC_SERIES_NAME.test(pt.name)) throw badInput(`${field('name')} ${METRIC_SERIES_NAME_RULE}`, field('name'));
-    if (!Number.isFinite(pt.value)) throw badInput(`${field('value')} must be a finite number`, field('value'));
-    const labels = pt.labels ?? {};
-    const problem = labelsProblem(labels);
-    if (problem) throw badInput(`${field('labels')} ${problem}`, field('labels'));
-    const ts = pt.timestamp ?? now;
-    if (ts.getTime() > latest) throw badInput(`${field('timestamp')} is more than 5 minutes in the future`, field('timestamp'));
-    let versionId: string | null = null;
-    if (pt.modelVersionId != null) {
-      const parsed = parseGlobalId(pt.modelVersionId, field('modelVersionId'));
-      if (parsed.type !== 'ModelVersion') throw badInput(`${field('modelVersionId')} must be a ModelVersion id`, field('modelVersionId'));
-      versionId = parsed.key;
-      if (!out.versions.has(versionId)) out.versions.set(versionId, i);
+  const b = new BatchBuilder(points.length, now + MAX_FUTURE_MS);
+  // Points of one series usually repeat the same labels: the last one's text is reused when
+  // the object has the same entries, which skips the sort and the JSON of most points.
+  let lastLabels: Record<string, unknown> | null = null;
+  let lastText = NO_LABELS;
+  for (let i = 0; i < points.length; i++) {
+    const pt = points[i];
+    if (typeof pt.name !== 'string' || !METRIC_SERIES_NAME.test(pt.name)) throw badInput(`points.${i}.name ${METRIC_SERIES_NAME_RULE}`, `points.${i}.name`);
+    if (!Number.isFinite(pt.value)) throw badInput(`points.${i}.value must be a finite number`, `points.${i}.value`);
+    let text = NO_LABELS;
+    if (pt.labels != null) {
+      if (lastLabels !== null && sameLabels(lastLabels, pt.labels)) text = lastText;
+      else {
+        text = labelsText(pt.labels, () => `points.${i}.labels`);
+        lastLabels = pt.labels;
+        lastText = text;
+      }
     }
-    const labelsText = canonicalLabels(labels as Record<string, string>);
-    const key = `${versionId ?? ''}\u0000${pt.name}\u0000${labelsText}`;
-    let s = series.get(key);
-    if (s === undefined) {
-      s = out.series.push({ key, versionId, name: pt.name, labels: labelsText, lastTs: ts, lastValue: pt.value }) - 1;
-      series.set(key, s);
-    } else if (ts.getTime() >= out.series[s].lastTs.getTime()) {
-      // On equal timestamps the later point of the batch wins, as it does in storage (by id).
-      out.series[s].lastTs = ts;
-      out.series[s].lastValue = pt.value;
+    const ts = pt.timestamp == null ? now : pt.timestamp.getTime();
+    if (ts > b.latest) throw badInput(`points.${i}.timestamp is more than 5 minutes in the future`, `points.${i}.timestamp`);
+    const versionId = pt.modelVersionId == null ? null : b.version(pt.modelVersionId, () => `points.${i}.modelVersionId`);
+    b.push(b.series(versionId, pt.name, text, ts, pt.value), ts, pt.value);
+  }
+  return b.out;
+}
+
+/**
+ * True when `b` holds exactly the entries of `a`, which passed the checks: then both have the
+ * same canonical text (it does not depend on key order). Counts without allocating.
+ */
+function sameLabels(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  if (a === b) return true;
+  let n = 0;
+  for (const k in b) {
+    if (typeof b[k] !== 'string' || !Object.prototype.hasOwnProperty.call(a, k) || a[k] !== b[k]) return false;
+    n++;
+  }
+  for (const k in a) if (Object.prototype.hasOwnProperty.call(a, k)) n--;
+  return n === 0;
+}
+
+/** The columnar input checked into the same batch shape; fields are named `series.<i>.<field>`. */
+function parseColumns(input: RecordMetricColumnsInput, now: number): ParsedBatch {
+  const blocks = input.series;
+  if (blocks.length === 0 || blocks.length > MAX_SERIES_PER_CALL) {
+    throw badInput(`series must hold 1 to ${MAX_SERIES_PER_CALL} series, not ${blocks.length}`, 'series');
+  }
+  let total = 0;
+  for (let i = 0; i < blocks.length; i++) {
+    const { timestamps, values } = blocks[i];
+    if (timestamps.length !== values.length) {
+      throw badInput(`series.${i}.values must hold as many values as series.${i}.timestamps has timestamps (${timestamps.length}), not ${values.length}`, `series.${i}.values`);
     }
-    out.seriesIndex.push(s);
-    out.ts.push(ts.toISOString());
-    out.values.push(pt.value);
-  });
-  return out;
+    if (timestamps.length === 0) throw badInput(`series.${i}.timestamps must hold at least one point`, `series.${i}.timestamps`);
+    total += timestamps.length;
+  }
+  if (total > MAX_POINTS_PER_CALL) throw badInput(`series must hold at most ${MAX_POINTS_PER_CALL} points in all, not ${total}`, 'series');
+
+  const b = new BatchBuilder(total, now + MAX_FUTURE_MS);
+  for (let i = 0; i < blocks.length; i++) {
+    const block = blocks[i];
+    if (typeof block.name !== 'string' || !METRIC_SERIES_NAME.test(block.name)) throw badInput(`series.${i}.name ${METRIC_SERIES_NAME_RULE}`, `series.${i}.name`);
+    const text = labelsText(block.labels, () => `series.${i}.labels`);
+    const versionId = block.modelVersionId == null ? null : b.version(block.modelVersionId, () => `series.${i}.modelVersionId`);
+    const { timestamps, values } = block;
+    let s = -1;
+    for (let j = 0; j < timestamps.length; j++) {
+      const v = values[j];
+      if (!Number.isFinite(v)) throw badInput(`series.${i}.values.${j} must be a finite number`, `series.${i}.values.${j}`);
+      const ts = timestamps[j].getTime();
+      if (ts > b.latest) throw badInput(`series.${i}.timestamps.${j} is more than 5 minutes in the future`, `series.${i}.timestamps.${j}`);
+      // The block is one series: found once, then only its newest point is kept up to date.
+      if (s < 0) s = b.series(versionId, block.name, text, ts, v);
+      else {
+        const known = b.out.series[s];
+        if (ts >= known.lastTs) { known.lastTs = ts; known.lastValue = v; }
+      }
+      b.push(s, ts, v);
+    }
+  }
+  return b.out;
 }
 
 export interface RecordMetricsResult {
@@ -82,25 +196,43 @@ export interface RecordMetricsResult {
   names: string[];
 }
 
-/**
- * Stores a batch of points all or nothing, in a fixed number of statements whatever its size:
- * one upsert of the distinct series (which also keeps each series' newest point) and one
- * INSERT ... SELECT FROM unnest of the points.
- */
-export async function recordMetrics(m: EntityManager, actor: Principal, projectId: string, input: RecordMetricsInput): Promise<RecordMetricsResult> {
-  const batch = parseBatch(input, new Date());
-  const accepted = input.points.length;
+/** Stores a batch of point objects all or nothing; see `storeBatch`. */
+export function recordMetrics(m: EntityManager, actor: Principal, projectId: string, input: RecordMetricsInput): Promise<RecordMetricsResult> {
+  return storeBatch(m, actor, projectId, parseBatch(input, Date.now()), input.idempotencyKey);
+}
 
-  if (input.idempotencyKey) {
+/** Stores series blocks of parallel timestamps and values all or nothing; see `storeBatch`. */
+export function recordMetricColumns(m: EntityManager, actor: Principal, projectId: string, input: RecordMetricColumnsInput): Promise<RecordMetricsResult> {
+  return storeBatch(m, actor, projectId, parseColumns(input, Date.now()), input.idempotencyKey);
+}
+
+type SeriesRow = { id: string; model_version_id: string | null; name: string; labels: Record<string, string>; created: boolean };
+
+/**
+ * Stores a checked batch in a fixed number of statements whatever its size: find or create the
+ * distinct series (no row locks on existing ones), the audit record, one binary COPY of the
+ * points, and the update of each series' newest point.
+ *
+ * The update of last_value / last_ts is the last statement before COMMIT: it locks the series
+ * rows it moves, and two batches writing the same series wait for each other only from there
+ * to commit, not for the whole COPY. The live-points wake-up is not sent here: the caller
+ * announces after commit (see core/events/points-announcer.ts).
+ */
+async function storeBatch(
+  m: EntityManager, actor: Principal, projectId: string, batch: ParsedBatch, idempotencyKey: string | null | undefined,
+): Promise<RecordMetricsResult> {
+  const accepted = batch.tsMs.length;
+
+  if (idempotencyKey) {
     // The claim comes first: a concurrent call with the same key waits on this row until we
     // commit (then sees the conflict) or roll back (then claims it itself).
     const claimed = await m.query(
       `INSERT INTO metric_batch (project_id, idempotency_key, accepted, recorded_by) VALUES ($1, $2, $3, $4)
        ON CONFLICT (project_id, idempotency_key) DO NOTHING RETURNING accepted`,
-      [projectId, input.idempotencyKey, accepted, actor.name],
+      [projectId, idempotencyKey, accepted, actor.name],
     );
     if (claimed.length === 0) {
-      const [first] = await m.query(`SELECT accepted FROM metric_batch WHERE project_id = $1 AND idempotency_key = $2`, [projectId, input.idempotencyKey]);
+      const [first] = await m.query(`SELECT accepted FROM metric_batch WHERE project_id = $1 AND idempotency_key = $2`, [projectId, idempotencyKey]);
       return { accepted: first.accepted, duplicate: true, names: [] };
     }
   }
@@ -110,46 +242,81 @@ export async function recordMetrics(m: EntityManager, actor: Principal, projectI
       `SELECT id FROM model_version WHERE id = ANY($1::uuid[]) AND project_id = $2`, [[...batch.versions.keys()], projectId],
     );
     const have = new Set(found.map((r) => r.id));
-    for (const [id, i] of batch.versions) {
+    for (const [id, field] of batch.versions) {
       // Another project's version is reported like a missing one: its existence is not ours to tell.
-      if (!have.has(id)) {
-        throw new AppError('NOT_FOUND', `points.${i}.modelVersionId names no version of this project`, { field: `points.${i}.modelVersionId` });
-      }
+      if (!have.has(id)) throw new AppError('NOT_FOUND', `${field} names no version of this project`, { field });
     }
   }
 
-  // Sorted so that concurrent batches lock shared series in the same order (no deadlock).
-  const order = batch.series.map((_, i) => i).sort((a, b) => (batch.series[a].key < batch.series[b].key ? -1 : 1));
-  const keys = order.map((i) => batch.series[i]);
-  const upserted: { id: string; model_version_id: string | null; name: string; labels: Record<string, string>; created: boolean }[] = await m.query(
-    `INSERT INTO metric_series AS s (project_id, model_version_id, name, labels, last_value, last_ts)
-     SELECT $1, k.v, k.n, k.l, k.val, k.ts
-       FROM unnest($2::uuid[], $3::text[], $4::jsonb[], $5::float8[], $6::timestamptz[]) WITH ORDINALITY k(v, n, l, val, ts, ord)
-      ORDER BY k.ord
-     ON CONFLICT (project_id, name, (coalesce(model_version_id, '${NIL_UUID}'::uuid)), (md5(labels::text)))
-     DO UPDATE SET last_value = CASE WHEN s.last_ts IS NULL OR EXCLUDED.last_ts >= s.last_ts THEN EXCLUDED.last_value ELSE s.last_value END,
-                   last_ts = greatest(s.last_ts, EXCLUDED.last_ts)
-     RETURNING s.id, s.model_version_id, s.name, s.labels, (s.xmax = 0) AS created`,
-    [projectId, keys.map((k) => k.versionId), keys.map((k) => k.name), keys.map((k) => k.labels),
-      keys.map((k) => k.lastValue), keys.map((k) => k.lastTs.toISOString())],
-  );
-  const idByKey = new Map(upserted.map((r) => [`${r.model_version_id ?? ''}\u0000${r.name}\u0000${canonicalLabels(r.labels)}`, r.id]));
+  const rows = await resolveSeries(m, projectId, batch.series);
+  const idByKey = new Map(rows.map((r) => [`${r.model_version_id ?? ''}\u0000${r.name}\u0000${canonicalLabels(r.labels)}`, r.id]));
   const seriesIds = batch.series.map((s) => {
     const id = idByKey.get(s.key);
-    if (!id) throw new Error(`series upsert returned no row for ${s.name}`);
+    if (!id) throw new Error(`series lookup returned no row for ${s.name}`);
     return id;
   });
 
-  // The NOTIFY for live subscriptions rides on the same statement (delivered on commit, once per call).
-  await m.query(
-    `WITH p AS (INSERT INTO metric_point (project_id, series_id, ts, value)
-                SELECT $4::uuid, k.* FROM unnest($1::uuid[], $2::timestamptz[], $3::float8[]) AS k)
-     ${NOTIFY_POINTS('$4')}`,
-    [batch.seriesIndex.map((i) => seriesIds[i]), batch.ts, batch.values, projectId],
-  );
+  // Written before the points: the transaction then has its xid before the first point's id is
+  // drawn, which the live stream's horizon relies on (event-hub.ts) now that an all-known-series
+  // batch writes nothing else first.
   await recordAudit(m, {
     projectId, actor: actor.name, action: 'metrics.record', targetType: 'Project', targetId: toGlobalId('Project', projectId),
-    after: { points: accepted, series: batch.series.length, newSeries: upserted.filter((r) => r.created).length },
+    after: { points: accepted, series: batch.series.length, newSeries: rows.filter((r) => r.created).length },
   });
+  await copyPoints(m, encodePoints(uuidBytes(projectId), seriesIds.map(uuidBytes), batch.seriesOf, batch.tsMs, batch.values));
+
+  // Locked in id order (no deadlock between batches sharing series), and only the rows whose
+  // newest point moves: a backfill of old points locks nothing. The lock re-reads a row a
+  // concurrent batch changed, so the comparison is made against its committed newest point.
+  // NO KEY UPDATE (what the UPDATE itself takes), not UPDATE: the points' foreign key holds
+  // KEY SHARE on these rows in every batch writing them, and FOR UPDATE would wait on those
+  // (two batches, each waiting for the other's KEY SHARE: a deadlock).
+  const order = seriesIds.map((_, i) => i);
+  await m.query(
+    `WITH k AS (SELECT * FROM unnest($1::uuid[], $2::float8[], $3::timestamptz[]) AS k(id, val, ts)),
+          locked AS (
+            SELECT s.id FROM metric_series s JOIN k ON k.id = s.id
+             WHERE s.last_ts IS NULL OR k.ts >= s.last_ts ORDER BY s.id FOR NO KEY UPDATE OF s)
+     UPDATE metric_series s SET last_value = k.val, last_ts = k.ts
+       FROM k JOIN locked l ON l.id = k.id
+      WHERE s.id = k.id AND (s.last_ts IS NULL OR k.ts >= s.last_ts)`,
+    [order.map((i) => seriesIds[i]), order.map((i) => batch.series[i].lastValue), order.map((i) => new Date(batch.series[i].lastTs).toISOString())],
+  );
   return { accepted, duplicate: false, names: [...new Set(batch.series.map((s) => s.name))] };
+}
+
+/**
+ * The ids of the batch's series, creating those that do not exist. Existing series are read,
+ * not upserted, so no row lock is taken on them here. A series another transaction creates
+ * between our read and our insert is re-read by a second statement (rare: only a race on a
+ * series' very first points).
+ */
+async function resolveSeries(m: EntityManager, projectId: string, series: SeriesKey[]): Promise<SeriesRow[]> {
+  // Sorted so that concurrent batches creating the same series insert in the same order.
+  const keys = [...series].sort((a, b) => (a.key < b.key ? -1 : 1));
+  const params = [projectId, keys.map((k) => k.versionId), keys.map((k) => k.name), keys.map((k) => k.labels)];
+  const identity = `s.project_id = $1 AND s.name = k.n AND coalesce(s.model_version_id, '${NIL_UUID}'::uuid) = coalesce(k.v, '${NIL_UUID}'::uuid)
+                    AND md5(s.labels::text) = md5(k.l::text)`;
+  const rows: SeriesRow[] = await m.query(
+    `WITH k AS (SELECT * FROM unnest($2::uuid[], $3::text[], $4::jsonb[]) WITH ORDINALITY k(v, n, l, ord)),
+          known AS (SELECT s.id, s.model_version_id, s.name, s.labels, false AS created FROM metric_series s JOIN k ON ${identity}),
+          added AS (
+            INSERT INTO metric_series (project_id, model_version_id, name, labels)
+            SELECT $1, k.v, k.n, k.l FROM k WHERE NOT EXISTS (SELECT 1 FROM known s WHERE s.name = k.n
+              AND coalesce(s.model_version_id, '${NIL_UUID}'::uuid) = coalesce(k.v, '${NIL_UUID}'::uuid) AND md5(s.labels::text) = md5(k.l::text))
+            ORDER BY k.ord
+            ON CONFLICT (project_id, name, (coalesce(model_version_id, '${NIL_UUID}'::uuid)), (md5(labels::text))) DO NOTHING
+            RETURNING id, model_version_id, name, labels, true AS created)
+     SELECT * FROM known UNION ALL SELECT * FROM added`,
+    params,
+  );
+  if (rows.length === keys.length) return rows;
+  // Created and committed by a concurrent batch after this statement's snapshot: read again.
+  const again: SeriesRow[] = await m.query(
+    `SELECT s.id, s.model_version_id, s.name, s.labels, false AS created
+       FROM unnest($2::uuid[], $3::text[], $4::jsonb[]) k(v, n, l) JOIN metric_series s ON ${identity}`,
+    params,
+  );
+  const created = rows.filter((r) => r.created);
+  return [...again.filter((r) => !created.some((c) => c.id === r.id)), ...created];
 }
