@@ -136,7 +136,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 
   // One LISTEN connection per process; subscriptions fan out from it.
   const keys = new PrincipalCache();
-  const events = new EventHub(db, url, log.child({ component: 'events' }), keys);
+  const events = new EventHub(db, url, log.child({ component: 'events' }), keys, config.streams.pointsRecheckMs);
   try {
     await events.start();
   } catch (err) {
