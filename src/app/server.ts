@@ -5,11 +5,13 @@ import express, { NextFunction, Request, Response } from 'express';
 import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import {
-  ExecutionArgs, GraphQLError, GraphQLFormattedError, GraphQLSchema, parse, specifiedRules, subscribe, validate, getOperationAST,
+  DocumentNode, ExecutionArgs, ExecutionResult, GraphQLError, GraphQLFormattedError, GraphQLSchema, createSourceEventStream, execute, parse,
+  specifiedRules, validate, getOperationAST,
 } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import pino, { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import type { Config } from './config';
@@ -50,6 +52,55 @@ export interface RunningServer {
 }
 
 const BEARER = /^Bearer\s+(\S+)$/i;
+
+/**
+ * Close code of a WebSocket that did not take what was sent to it fast enough: more than
+ * MODELGRAPH_MAX_SEND_BUFFER_BYTES waited for it (README, "Slow consumers").
+ */
+export const SLOW_CONSUMER_CLOSE = 4008;
+
+/**
+ * The results of a subscription's events, executed once per event object and group: streams
+ * that share their event objects (the subscribers of one metric point feed with one filter)
+ * and run the same document with the same variables under the same kind of key get the same
+ * result object, resolved once. A new loaders bag per execution, as per event before.
+ */
+const executions = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
+
+function sharedResults(source: AsyncIterator<unknown>, args: ExecutionArgs, group: string): AsyncIterableIterator<ExecutionResult> {
+  const ctx = args.contextValue as Context;
+  const run = (item: unknown): Promise<ExecutionResult> => {
+    const once = async () => {
+      // The subscriber's context with a loaders bag of this event's own.
+      const contextValue: Context = Object.create(ctx);
+      contextValue.loaders = ctx.freshLoaders();
+      return execute({ ...args, rootValue: item, contextValue });
+    };
+    if (typeof item !== 'object' || item === null) return once();
+    let byGroup = executions.get(item);
+    if (!byGroup) executions.set(item, (byGroup = new Map()));
+    let result = byGroup.get(group);
+    if (!result) byGroup.set(group, (result = once()));
+    return result;
+  };
+  const it: AsyncIterableIterator<ExecutionResult> = {
+    async next() {
+      const r = await source.next();
+      if (r.done) return { done: true, value: undefined };
+      return { done: false, value: await run(r.value) };
+    },
+    async return() {
+      await source.return?.();
+      return { done: true, value: undefined };
+    },
+    async throw(err?: unknown) {
+      await source.return?.();
+      throw err;
+    },
+    [Symbol.asyncIterator]: () => it,
+  };
+  return it;
+}
 
 /** The answer to a request with no key or a key that does not authenticate. */
 const unauthenticated = (status?: number) =>
@@ -177,15 +228,39 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const subscriptions = new SubscriptionRegistry(config.subscriptions);
   // The slot a subscription took in onSubscribe, until `subscribe` ties its release to the stream.
   const slots = new WeakMap<Context, () => void>();
+  // What a subscription's results are shared by (see sharedResults): document, variables, kind of key.
+  const groups = new WeakMap<Context, string>();
+  // Parsed and validated documents by text: validation depends on the document alone, and
+  // thousands of subscribers of one dashboard send the same text, so they share one tree.
+  const documents = new LRUCache<string, { document: DocumentNode } | { errors: readonly GraphQLError[] }>({
+    max: 1000, maxSize: 64 * 1024 * 1024, sizeCalculation: (_v, k) => k.length * 4 + 1,
+  });
+
+  /**
+   * Closes a socket that lets more than the bound wait for it. The close frame queues behind
+   * what the socket already holds; ws destroys the socket if the client does not answer it
+   * within its close timeout, so what it holds is freed either way. Its subscriptions end at
+   * once: their streams closed themselves (Stream bound) or end with the socket.
+   */
+  const closeSlow = (socket: WebSocket) => {
+    if (socket.readyState !== socket.OPEN) return;
+    log.warn({ bufferedAmount: socket.bufferedAmount }, 'closing a slow WebSocket consumer');
+    socket.close(SLOW_CONSUMER_CLOSE, 'Slow consumer: too much waiting to be sent');
+  };
 
   const wsServer = useServer<Record<string, unknown> | undefined, { connectionId: string }>(
     {
       schema,
       subscribe: async (args) => {
-        const release = slots.get(args.contextValue as Context) ?? (() => undefined);
-        slots.delete(args.contextValue as Context);
+        const ctx = args.contextValue as Context;
+        const release = slots.get(ctx) ?? (() => undefined);
+        slots.delete(ctx);
         try {
-          return releaseWhenDone(await subscribe(args), release);
+          // graphql-js subscribe() is createSourceEventStream then one execution per event and
+          // subscriber; here the execution is shared (sharedResults).
+          const source = await createSourceEventStream(args);
+          if (!(Symbol.asyncIterator in source)) return releaseWhenDone(source, release);
+          return releaseWhenDone(sharedResults(source[Symbol.asyncIterator](), args, groups.get(ctx) ?? randomUUID()), release);
         } catch (err) {
           release();
           throw err;
@@ -231,15 +306,23 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         } catch (err) {
           return [err as GraphQLError];
         }
-        let document;
-        try {
-          document = parse(payload.query, { maxTokens: config.limits.maxTokens });
-        } catch (err) {
-          return [new GraphQLError((err as Error).message, { extensions: { code: 'BAD_USER_INPUT' } })];
+        let checked = documents.get(payload.query);
+        if (!checked) {
+          let document;
+          try {
+            document = parse(payload.query, { maxTokens: config.limits.maxTokens });
+          } catch (err) {
+            return [new GraphQLError((err as Error).message, { extensions: { code: 'BAD_USER_INPUT' } })];
+          }
+          // `validate` runs only the rules it is given: the standard ones must be passed along with ours.
+          const errors = validate(schema, document, [...specifiedRules, ...rules]);
+          checked = errors.length
+            ? { errors: errors.map((e) => (e.extensions.code ? e : new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } }))) }
+            : { document };
+          documents.set(payload.query, checked);
         }
-        // `validate` runs only the rules it is given: the standard ones must be passed along with ours.
-        const errors = validate(schema, document, [...specifiedRules, ...rules]);
-        if (errors.length) return errors.map((e) => (e.extensions.code ? e : new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } })));
+        if ('errors' in checked) return [...checked.errors];
+        const document = checked.document;
         const operation = getOperationAST(document, payload.operationName);
         if (!operation) return [new GraphQLError('No operation to run', { extensions: { code: 'BAD_USER_INPUT' } })];
         try {
@@ -261,6 +344,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
           } catch (err) {
             return [err as GraphQLError];
           }
+          // Results depend on the document, the variables and what the key may see (its role and project), not on which key.
+          const { role, projectId } = contextValue.principal;
+          groups.set(contextValue, JSON.stringify([payload.query, payload.operationName ?? null, payload.variables ?? null, role, projectId]));
+          const socket = ctx.extra.socket;
+          contextValue.sendBound = {
+            maxBytes: config.streams.maxSendBufferBytes,
+            closeSlow: () => closeSlow(socket),
+          };
         }
         // A stop waits for queries and mutations to answer (subscriptions it ends).
         if (operation.operation !== 'subscription') drain.operationStarted(`${ctx.extra.connectionId}:${id}`);
@@ -268,7 +359,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       },
       onComplete: (ctx, id) => drain.operationEnded(`${ctx.extra.connectionId}:${id}`),
       onClose: (ctx) => drain.connectionClosed(`${ctx.extra.connectionId}:`),
-      onNext: (_ctx, _id, _payload, args, result) => {
+      onNext: (ctx, _id, _payload, args, result) => {
+        // The socket's own buffer: bytes written but not yet taken by the client.
+        if (ctx.extra.socket.bufferedAmount > config.streams.maxSendBufferBytes) closeSlow(ctx.extra.socket);
         // Each event of a subscription is one execution: what its resolvers charged does not carry over to the next.
         const cost = (args.contextValue as Context).cost;
         if (cost) cost.spent = cost.estimated;

@@ -25,7 +25,12 @@ export interface StreamDeps {
   /** The subscriber's key, and which of many keys still work (one statement): a feed checks its members together. */
   keyId: string;
   activeKeys: (keyIds: string[]) => Promise<Set<string>>;
+  /** Over WebSocket: the bound on what may wait for the subscriber, and what closes its socket past it. */
+  sendBound?: { maxBytes: number; closeSlow: () => void };
 }
+
+/** A rough size of an event as sent (JSON of its cursor, series and points), to bound what waits for a slow subscriber. */
+const weighPoints = (item: MetricPointsItem | Revoked) => (item instanceof Revoked ? 0 : 200 + 80 * item.points.length);
 
 /** The last item of a stream whose key was revoked: its resolver raises UNAUTHENTICATED. */
 export class Revoked {}
@@ -498,7 +503,12 @@ export async function metricPointStream(
     bounce: () => { feed = null; pos = { lo: member.floor, parts: [] }; wake.notify(); },
   };
   const untrack = deps.hub.track(POINTS_CHANNEL, projectId);
-  const stream = new Stream<MetricPointsItem | Revoked>(() => { untrack(); feed?.leave(member); wake.notify(); }, deps.onDeliver);
+  const bound = deps.sendBound;
+  const stream = new Stream<MetricPointsItem | Revoked>(
+    () => { untrack(); feed?.leave(member); wake.notify(); },
+    deps.onDeliver,
+    bound && { weigh: weighPoints, max: bound.maxBytes, onOverflow: bound.closeSlow },
+  );
   member.stream = stream;
   void (async () => {
     let failures = 0;

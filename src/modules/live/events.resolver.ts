@@ -77,6 +77,7 @@ const depsOf = (ctx: Context): StreamDeps => ({
   authorized: () => isKeyActive(ctx.db, ctx.principal!.keyId),
   keyId: ctx.principal!.keyId,
   activeKeys: (ids) => activeKeys(ctx.db, ids),
+  sendBound: ctx.sendBound,
 });
 
 /** The item, or UNAUTHENTICATED when the stream ended because its key was revoked. */
