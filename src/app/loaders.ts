@@ -11,7 +11,7 @@ const prototypes = new WeakMap<DataSource, Map<boolean, object>>();
 function prototypeOf(db: DataSource, batch: boolean): object {
   let byBatch = prototypes.get(db);
   if (!byBatch) prototypes.set(db, (byBatch = new Map()));
-  let proto = byBatch.get(batch);
+  const proto = byBatch.get(batch);
   if (proto) return proto;
   const made: object = {};
   for (const m of ORDER) {
