@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import http from 'node:http';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import express, { NextFunction, Request, Response } from 'express';
 import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
@@ -259,6 +259,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
           // graphql-js subscribe() is createSourceEventStream then one execution per event and
           // subscriber; here the execution is shared (sharedResults).
           const source = await createSourceEventStream(args);
+          // What the subscribe resolver loaded (the project, the version) would be kept for the
+          // subscription's life: events are executed with bags of their own (sharedResults).
+          ctx.loaders = ctx.freshLoaders();
           if (!(Symbol.asyncIterator in source)) return releaseWhenDone(source, release);
           return releaseWhenDone(sharedResults(source[Symbol.asyncIterator](), args, groups.get(ctx) ?? randomUUID()), release);
         } catch (err) {
@@ -346,7 +349,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
           }
           // Results depend on the document, the variables and what the key may see (its role and project), not on which key.
           const { role, projectId } = contextValue.principal;
-          groups.set(contextValue, JSON.stringify([payload.query, payload.operationName ?? null, payload.variables ?? null, role, projectId]));
+          // Kept per subscription: a digest, not the text.
+          groups.set(contextValue, createHash('sha256')
+            .update(JSON.stringify([payload.query, payload.operationName ?? null, payload.variables ?? null, role, projectId])).digest('base64'));
           const socket = ctx.extra.socket;
           contextValue.sendBound = {
             maxBytes: config.streams.maxSendBufferBytes,
