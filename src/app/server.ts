@@ -248,6 +248,23 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     socket.close(SLOW_CONSUMER_CLOSE, 'Slow consumer: too much waiting to be sent');
   };
 
+  /**
+   * An event reaches every subscription of a socket within one turn of the event loop: corked
+   * until the turn ends, their frames leave in one write (one system call) instead of one each.
+   * `_socket` is ws's net.Socket; it is absent only on sockets ws did not open over TCP.
+   */
+  const corked = new WeakSet<WebSocket>();
+  const batchWrites = (socket: WebSocket) => {
+    const tcp = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    if (!tcp || corked.has(socket)) return;
+    corked.add(socket);
+    tcp.cork();
+    setImmediate(() => {
+      corked.delete(socket);
+      tcp.uncork();
+    });
+  };
+
   const wsServer = useServer<Record<string, unknown> | undefined, { connectionId: string }>(
     {
       schema,
@@ -367,6 +384,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       onNext: (ctx, _id, _payload, args, result) => {
         // The socket's own buffer: bytes written but not yet taken by the client.
         if (ctx.extra.socket.bufferedAmount > config.streams.maxSendBufferBytes) closeSlow(ctx.extra.socket);
+        batchWrites(ctx.extra.socket);
         // Each event of a subscription is one execution: what its resolvers charged does not carry over to the next.
         const cost = (args.contextValue as Context).cost;
         if (cost) cost.spent = cost.estimated;
