@@ -41,7 +41,7 @@ const WRITES = int('BENCH_FANOUT_WRITES', 20);
 const INTERVAL_MS = int('BENCH_FANOUT_INTERVAL_MS', 1000);
 const BURST = int('BENCH_FANOUT_BURST', 100);
 const CLIENT_PROCS = int('BENCH_FANOUT_CLIENTS', 2);
-const BURST_IN_FLIGHT = int('BENCH_FANOUT_BURST_IN_FLIGHT', 4);
+const BURST_IN_FLIGHT = int('BENCH_FANOUT_BURST_IN_FLIGHT', 16);
 const MEMORY_SUBSCRIBERS = int('BENCH_FANOUT_MEMORY_SUBSCRIBERS', 2000);
 
 const QUERY = `subscription($s: String!, $filter: MetricStreamFilter!) { metricPoints(projectSlug: $s, filter: $filter) { cursor points { timestamp value } } }`;
@@ -125,6 +125,8 @@ interface ScaleResult {
   delivered: number;
   expected: number;
   deliveriesPerSec: number;
+  /** How long a write took to be acknowledged during the burst (median). */
+  burstWriteP50: number;
 }
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -198,9 +200,15 @@ async function runScale(target: Target, subscribers: number): Promise<ScaleResul
     const base = seq;
     seq += BURST;
     let nextWrite = 0;
+    const writeMs: number[] = [];
     await Promise.all(Array.from({ length: BURST_IN_FLIGHT }, async () => {
-      while (nextWrite < BURST) await target.write(base + ++nextWrite);
+      while (nextWrite < BURST) {
+        const started = now();
+        await target.write(base + ++nextWrite);
+        writeMs.push(now() - started);
+      }
     }));
+    writeMs.sort((a, b) => a - b);
     expected += BURST * n;
     const done = await waitFor(expected, 'burst', 300_000);
     const deliveriesPerSec = (BURST * n) / ((done.lastAt - burstStart) / 1000);
@@ -210,7 +218,7 @@ async function runScale(target: Target, subscribers: number): Promise<ScaleResul
       peer: target.label, subscribers: n,
       rssBeforeMiB: rssBefore / 1024, rssIdleMiB: rssIdle / 1024, kibPerSubscriber: (rssIdle - rssBefore) / n,
       p50: pct(latencies, 50), p99: pct(latencies, 99), max: latencies[latencies.length - 1],
-      delivered: latencies.length, expected: WRITES * n, deliveriesPerSec,
+      delivered: latencies.length, expected: WRITES * n, deliveriesPerSec, burstWriteP50: pct(writeMs, 50),
     };
   } finally {
     for (const c of clients) c.kill();
@@ -315,7 +323,7 @@ async function main() {
 
 async function report(results: ScaleResult[], heap: MemoryResult, pgVersion: string) {
   const f = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-  const rows = results.map((r) => `| ${r.peer} | ${f(r.subscribers)} | ${f(r.p50, 1)} | **${f(r.p99, 1)}** | ${f(r.max, 1)} | ${f(r.delivered)}/${f(r.expected)} | ${f(r.deliveriesPerSec)} | ${f(r.rssBeforeMiB, 1)} → ${f(r.rssIdleMiB, 1)} | ${r.peer === 'ModelGraph' ? `**${f(r.kibPerSubscriber, 1)}**` : f(r.kibPerSubscriber, 1)} |`);
+  const rows = results.map((r) => `| ${r.peer} | ${f(r.subscribers)} | ${f(r.p50, 1)} | **${f(r.p99, 1)}** | ${f(r.max, 1)} | ${f(r.delivered)}/${f(r.expected)} | ${f(r.deliveriesPerSec)} | ${f(r.burstWriteP50, 1)} | ${f(r.rssBeforeMiB, 1)} → ${f(r.rssIdleMiB, 1)} | ${r.peer === 'ModelGraph' ? `**${f(r.kibPerSubscriber, 1)}**` : f(r.kibPerSubscriber, 1)} |`);
   const targets: string[] = [];
   for (const scale of SCALES) {
     const mg = results.find((r) => r.peer === 'ModelGraph' && r.subscribers === scale);
@@ -351,8 +359,8 @@ process. RSS also holds what the collector freed and has not given back (with \`
 young generation alone may grow by a few hundred MB), so it overstates what a subscriber keeps.
 Everything, clients included, shares the machine's cores.
 
-| Peer | Subscribers | p50 ms | p99 ms | max ms | delivered | deliveries/s | RSS MiB before → idle | KiB per idle subscriber |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| Peer | Subscribers | p50 ms | p99 ms | max ms | delivered | deliveries/s | write ack p50 ms (burst) | RSS MiB before → idle | KiB per idle subscriber |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 ${rows.join('\n')}
 
 | Target | Measured | Target | |
