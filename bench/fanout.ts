@@ -368,7 +368,8 @@ ${rows.join('\n')}
 ${targets.join('\n')}
 
 Reproduce: \`npm run bench:fanout\` (\`BENCH_FANOUT_SCALES\`, \`BENCH_FANOUT_WRITES\`, \`BENCH_FANOUT_INTERVAL_MS\`,
-\`BENCH_FANOUT_BURST\`, \`BENCH_FANOUT_CLIENTS\` override the defaults 1000,10000 / 20 / 1000 / 100 / 2).
+\`BENCH_FANOUT_BURST\`, \`BENCH_FANOUT_BURST_IN_FLIGHT\`, \`BENCH_FANOUT_CLIENTS\`, \`BENCH_FANOUT_MEMORY_SUBSCRIBERS\` override the
+defaults 1000,10000 / 20 / 1000 / 100 / 16 / 2 / 2000).
 <!-- fanout:end -->`;
   const file = path.join(ROOT, 'BENCHMARKS.md');
   const current = await readFile(file, 'utf8');
