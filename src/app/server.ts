@@ -59,6 +59,10 @@ const BEARER = /^Bearer\s+(\S+)$/i;
  */
 export const SLOW_CONSUMER_CLOSE = 4008;
 
+/** The payload onNext hands graphql-ws for a result serialized once; the socket's send replaces it. */
+const PRESERIALIZED = Object.freeze({});
+const EMPTY_PAYLOAD = '"payload":{}}';
+
 /**
  * The results of a subscription's events, executed once per event object and group: streams
  * that share their event objects (the subscribers of one metric point feed with one filter)
@@ -208,6 +212,31 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const httpServer = http.createServer(app);
   const drain = new Drain(httpServer);
   const wss = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.limits.maxBodyBytes });
+
+  /**
+   * A result is serialized once for all the subscriptions it goes to (sharedResults hands them
+   * one object): onNext hands graphql-ws an empty payload, and the socket's send puts the JSON
+   * of the result in its place. Registered before graphql-ws's own listener, so it sees every
+   * socket first. A real payload is never `{}` (a result has data or errors).
+   */
+  const serialized = new WeakMap<object, string>();
+  const pendingPayloads = new WeakMap<WebSocket, Map<string, string>>();
+  wss.on('connection', (socket: WebSocket) => {
+    const pending = new Map<string, string>();
+    pendingPayloads.set(socket, pending);
+    const send = socket.send.bind(socket) as (data: unknown, ...rest: unknown[]) => void;
+    socket.send = ((data: unknown, ...rest: unknown[]) => {
+      if (pending.size && typeof data === 'string' && data.endsWith(EMPTY_PAYLOAD)) {
+        const { id } = JSON.parse(data) as { id: string };
+        const json = pending.get(id);
+        if (json !== undefined) {
+          pending.delete(id);
+          data = `${data.slice(0, -EMPTY_PAYLOAD.length)}"payload":${json}}`;
+        }
+      }
+      send(data, ...rest);
+    }) as typeof socket.send;
+  });
 
   /** One per HTTP request and per WebSocket operation: the caller is looked up every time. */
   const makeContext = async (authorization: unknown, requestId: string, bindings: Record<string, string> = {}): Promise<Context> => {
@@ -381,14 +410,21 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       },
       onComplete: (ctx, id) => drain.operationEnded(`${ctx.extra.connectionId}:${id}`),
       onClose: (ctx) => drain.connectionClosed(`${ctx.extra.connectionId}:`),
-      onNext: (ctx, _id, _payload, args, result) => {
+      onNext: (ctx, id, _payload, args, result) => {
         // The socket's own buffer: bytes written but not yet taken by the client.
         if (ctx.extra.socket.bufferedAmount > config.streams.maxSendBufferBytes) closeSlow(ctx.extra.socket);
         batchWrites(ctx.extra.socket);
         // Each event of a subscription is one execution: what its resolvers charged does not carry over to the next.
         const cost = (args.contextValue as Context).cost;
         if (cost) cost.spent = cost.estimated;
-        if (!('errors' in result) || !result.errors?.length) return result;
+        if (!('errors' in result) || !result.errors?.length) {
+          const pending = pendingPayloads.get(ctx.extra.socket);
+          if (!pending) return result;
+          let json = serialized.get(result);
+          if (json === undefined) serialized.set(result, (json = JSON.stringify(result)));
+          pending.set(id, json);
+          return PRESERIALIZED;
+        }
         const errors = maskUnexpected(result.errors, args.contextValue as Context);
         return { ...result, errors: errors.map((e) => formatError(e.toJSON() as GraphQLFormattedError, e) as GraphQLError) };
       },
