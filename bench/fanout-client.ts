@@ -22,6 +22,8 @@ const send = (m: unknown) => process.send!(m);
 /** Arrival times of each write's point, by write number. */
 const arrivals = new Map<number, number[]>();
 let received = 0;
+/** `next` messages, whatever number of points each holds. */
+let messages = 0;
 let lastAt = 0;
 const sockets: WebSocket[] = [];
 
@@ -31,6 +33,7 @@ function onNext(payload: { data?: { metricPoints?: { points: { value: number }[]
     return;
   }
   const at = now();
+  messages++;
   for (const p of payload.data!.metricPoints!.points) {
     let list = arrivals.get(p.value);
     if (!list) arrivals.set(p.value, (list = []));
@@ -74,7 +77,7 @@ process.on('message', async (m: { type: string; setup?: Setup; from?: number; to
       }
       send({ type: 'opened' });
     } else if (m.type === 'stats') {
-      send({ type: 'stats', received, lastAt });
+      send({ type: 'stats', received, messages, lastAt });
     } else if (m.type === 'arrivals') {
       const out: Record<number, number[]> = {};
       for (let v = m.from!; v <= m.to!; v++) out[v] = arrivals.get(v) ?? [];
