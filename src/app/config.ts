@@ -32,6 +32,12 @@ export interface Config {
   session: SessionLimits;
   /** Most subscriptions active at once per WebSocket, per API key and per process. */
   subscriptions: SubscriptionLimits;
+  /**
+   * WebSocket delivery: the most bytes a socket may have waiting to be sent (queued results
+   * plus the socket's own buffer) before it is closed as a slow consumer (4008), and how often
+   * a metric point feed looks for points without a notification.
+   */
+  streams: { maxSendBufferBytes: number; pointsRecheckMs: number };
   shutdownTimeoutMs: number;
   /** The monitor timer: how often the leader evaluates monitors that are due, and how many per transaction. */
   monitorTimer: MonitorTimerSettings;
@@ -151,6 +157,10 @@ export function loadConfig(env: Env = process.env): Config {
       perSocket: int('MODELGRAPH_MAX_SUBSCRIPTIONS_PER_SOCKET', 100, 1, 1000000),
       perKey: int('MODELGRAPH_MAX_SUBSCRIPTIONS_PER_KEY', 250, 1, 1000000),
       perProcess: int('MODELGRAPH_MAX_SUBSCRIPTIONS', 1000, 1, 1000000),
+    },
+    streams: {
+      maxSendBufferBytes: int('MODELGRAPH_MAX_SEND_BUFFER_BYTES', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      pointsRecheckMs: int('MODELGRAPH_STREAM_RECHECK_MS', 1000, 0, 3600000),
     },
     shutdownTimeoutMs: int('MODELGRAPH_SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
     monitorTimer: {

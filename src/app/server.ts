@@ -1,15 +1,17 @@
 import 'reflect-metadata';
 import http from 'node:http';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import express, { NextFunction, Request, Response } from 'express';
 import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import {
-  ExecutionArgs, GraphQLError, GraphQLFormattedError, GraphQLSchema, parse, specifiedRules, subscribe, validate, getOperationAST,
+  DocumentNode, ExecutionArgs, ExecutionResult, GraphQLError, GraphQLFormattedError, GraphQLSchema, createSourceEventStream, execute, parse,
+  specifiedRules, validate, getOperationAST,
 } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import pino, { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import type { Config } from './config';
@@ -56,6 +58,59 @@ export interface RunningServer {
 }
 
 const BEARER = /^Bearer\s+(\S+)$/i;
+
+/**
+ * Close code of a WebSocket that did not take what was sent to it fast enough: more than
+ * MODELGRAPH_MAX_SEND_BUFFER_BYTES waited for it (README, "Slow consumers").
+ */
+export const SLOW_CONSUMER_CLOSE = 4008;
+
+/** The payload onNext hands graphql-ws for a result serialized once; the socket's send replaces it. */
+const PRESERIALIZED = Object.freeze({});
+const EMPTY_PAYLOAD = '"payload":{}}';
+
+/**
+ * The results of a subscription's events, executed once per event object and group: streams
+ * that share their event objects (the subscribers of one metric point feed with one filter)
+ * and run the same document with the same variables under the same kind of key get the same
+ * result object, resolved once. A new loaders bag per execution, as per event before.
+ */
+const executions = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
+
+function sharedResults(source: AsyncIterator<unknown>, args: ExecutionArgs, group: string): AsyncIterableIterator<ExecutionResult> {
+  const ctx = args.contextValue as Context;
+  const run = (item: unknown): Promise<ExecutionResult> => {
+    const once = async () => {
+      // The subscriber's context with a loaders bag of this event's own.
+      const contextValue: Context = Object.create(ctx);
+      contextValue.loaders = ctx.freshLoaders();
+      return execute({ ...args, rootValue: item, contextValue });
+    };
+    if (typeof item !== 'object' || item === null) return once();
+    let byGroup = executions.get(item);
+    if (!byGroup) executions.set(item, (byGroup = new Map()));
+    let result = byGroup.get(group);
+    if (!result) byGroup.set(group, (result = once()));
+    return result;
+  };
+  const it: AsyncIterableIterator<ExecutionResult> = {
+    async next() {
+      const r = await source.next();
+      if (r.done) return { done: true, value: undefined };
+      return { done: false, value: await run(r.value) };
+    },
+    async return() {
+      await source.return?.();
+      return { done: true, value: undefined };
+    },
+    async throw(err?: unknown) {
+      await source.return?.();
+      throw err;
+    },
+    [Symbol.asyncIterator]: () => it,
+  };
+  return it;
+}
 
 /** The answer to a request with no key or a key that does not authenticate. */
 const UNAUTHENTICATED_MESSAGE = 'Send a valid API key: Authorization: Bearer <secret>';
@@ -141,7 +196,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 
   // One LISTEN connection per process; subscriptions fan out from it.
   const keys = new PrincipalCache();
-  const events = new EventHub(db, url, log.child({ component: 'events' }), keys);
+  const events = new EventHub(db, url, log.child({ component: 'events' }), keys, config.streams.pointsRecheckMs);
   try {
     await events.start();
   } catch (err) {
@@ -162,6 +217,31 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const httpServer = http.createServer(app);
   const drain = new Drain(httpServer);
   const wss = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.limits.maxBodyBytes });
+
+  /**
+   * A result is serialized once for all the subscriptions it goes to (sharedResults hands them
+   * one object): onNext hands graphql-ws an empty payload, and the socket's send puts the JSON
+   * of the result in its place. Registered before graphql-ws's own listener, so it sees every
+   * socket first. A real payload is never `{}` (a result has data or errors).
+   */
+  const serialized = new WeakMap<object, string>();
+  const pendingPayloads = new WeakMap<WebSocket, Map<string, string>>();
+  wss.on('connection', (socket: WebSocket) => {
+    const pending = new Map<string, string>();
+    pendingPayloads.set(socket, pending);
+    const send = socket.send.bind(socket) as (data: unknown, ...rest: unknown[]) => void;
+    socket.send = ((data: unknown, ...rest: unknown[]) => {
+      if (pending.size && typeof data === 'string' && data.endsWith(EMPTY_PAYLOAD)) {
+        const { id } = JSON.parse(data) as { id: string };
+        const json = pending.get(id);
+        if (json !== undefined) {
+          pending.delete(id);
+          data = `${data.slice(0, -EMPTY_PAYLOAD.length)}"payload":${json}}`;
+        }
+      }
+      send(data, ...rest);
+    }) as typeof socket.send;
+  });
 
   /** One per HTTP request and per WebSocket operation: the caller is looked up every time. */
   const makeContext = async (authorization: unknown, requestId: string, bindings: Record<string, string> = {}): Promise<Context> => {
@@ -185,15 +265,59 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const subscriptions = new SubscriptionRegistry(config.subscriptions);
   // The slot a subscription took in onSubscribe, until `subscribe` ties its release to the stream.
   const slots = new WeakMap<Context, () => void>();
+  // What a subscription's results are shared by (see sharedResults): document, variables, kind of key.
+  const groups = new WeakMap<Context, string>();
+  // Parsed and validated documents by text: validation depends on the document alone, and
+  // thousands of subscribers of one dashboard send the same text, so they share one tree.
+  const documents = new LRUCache<string, { document: DocumentNode } | { errors: readonly GraphQLError[] }>({
+    max: 1000, maxSize: 64 * 1024 * 1024, sizeCalculation: (_v, k) => k.length * 4 + 1,
+  });
+
+  /**
+   * Closes a socket that lets more than the bound wait for it. The close frame queues behind
+   * what the socket already holds; ws destroys the socket if the client does not answer it
+   * within its close timeout, so what it holds is freed either way. Its subscriptions end at
+   * once: their streams closed themselves (Stream bound) or end with the socket.
+   */
+  const closeSlow = (socket: WebSocket) => {
+    if (socket.readyState !== socket.OPEN) return;
+    log.warn({ bufferedAmount: socket.bufferedAmount }, 'closing a slow WebSocket consumer');
+    socket.close(SLOW_CONSUMER_CLOSE, 'Slow consumer: too much waiting to be sent');
+  };
+
+  /**
+   * An event reaches every subscription of a socket within one turn of the event loop: corked
+   * until the turn ends, their frames leave in one write (one system call) instead of one each.
+   * `_socket` is ws's net.Socket; it is absent only on sockets ws did not open over TCP.
+   */
+  const corked = new WeakSet<WebSocket>();
+  const batchWrites = (socket: WebSocket) => {
+    const tcp = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    if (!tcp || corked.has(socket)) return;
+    corked.add(socket);
+    tcp.cork();
+    setImmediate(() => {
+      corked.delete(socket);
+      tcp.uncork();
+    });
+  };
 
   const wsServer = useServer<Record<string, unknown> | undefined, { connectionId: string }>(
     {
       schema,
       subscribe: async (args) => {
-        const release = slots.get(args.contextValue as Context) ?? (() => undefined);
-        slots.delete(args.contextValue as Context);
+        const ctx = args.contextValue as Context;
+        const release = slots.get(ctx) ?? (() => undefined);
+        slots.delete(ctx);
         try {
-          return releaseWhenDone(await subscribe(args), release);
+          // graphql-js subscribe() is createSourceEventStream then one execution per event and
+          // subscriber; here the execution is shared (sharedResults).
+          const source = await createSourceEventStream(args);
+          // What the subscribe resolver loaded (the project, the version) would be kept for the
+          // subscription's life: events are executed with bags of their own (sharedResults).
+          ctx.loaders = ctx.freshLoaders();
+          if (!(Symbol.asyncIterator in source)) return releaseWhenDone(source, release);
+          return releaseWhenDone(sharedResults(source[Symbol.asyncIterator](), args, groups.get(ctx) ?? randomUUID()), release);
         } catch (err) {
           release();
           throw err;
@@ -239,15 +363,23 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         } catch (err) {
           return [err as GraphQLError];
         }
-        let document;
-        try {
-          document = parse(payload.query, { maxTokens: config.limits.maxTokens });
-        } catch (err) {
-          return [new GraphQLError((err as Error).message, { extensions: { code: 'BAD_USER_INPUT' } })];
+        let checked = documents.get(payload.query);
+        if (!checked) {
+          let document;
+          try {
+            document = parse(payload.query, { maxTokens: config.limits.maxTokens });
+          } catch (err) {
+            return [new GraphQLError((err as Error).message, { extensions: { code: 'BAD_USER_INPUT' } })];
+          }
+          // `validate` runs only the rules it is given: the standard ones must be passed along with ours.
+          const errors = validate(schema, document, [...specifiedRules, ...rules]);
+          checked = errors.length
+            ? { errors: errors.map((e) => (e.extensions.code ? e : new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } }))) }
+            : { document };
+          documents.set(payload.query, checked);
         }
-        // `validate` runs only the rules it is given: the standard ones must be passed along with ours.
-        const errors = validate(schema, document, [...specifiedRules, ...rules]);
-        if (errors.length) return errors.map((e) => (e.extensions.code ? e : new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } })));
+        if ('errors' in checked) return [...checked.errors];
+        const document = checked.document;
         const operation = getOperationAST(document, payload.operationName);
         if (!operation) return [new GraphQLError('No operation to run', { extensions: { code: 'BAD_USER_INPUT' } })];
         try {
@@ -269,6 +401,16 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
           } catch (err) {
             return [err as GraphQLError];
           }
+          // Results depend on the document, the variables and what the key may see (its role and project), not on which key.
+          const { role, projectId } = contextValue.principal;
+          // Kept per subscription: a digest, not the text.
+          groups.set(contextValue, createHash('sha256')
+            .update(JSON.stringify([payload.query, payload.operationName ?? null, payload.variables ?? null, role, projectId])).digest('base64'));
+          const socket = ctx.extra.socket;
+          contextValue.sendBound = {
+            maxBytes: config.streams.maxSendBufferBytes,
+            closeSlow: () => closeSlow(socket),
+          };
         }
         // A stop waits for queries and mutations to answer (subscriptions it ends).
         if (operation.operation !== 'subscription') drain.operationStarted(`${ctx.extra.connectionId}:${id}`);
@@ -276,11 +418,21 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       },
       onComplete: (ctx, id) => drain.operationEnded(`${ctx.extra.connectionId}:${id}`),
       onClose: (ctx) => drain.connectionClosed(`${ctx.extra.connectionId}:`),
-      onNext: (_ctx, _id, _payload, args, result) => {
+      onNext: (ctx, id, _payload, args, result) => {
+        // The socket's own buffer: bytes written but not yet taken by the client.
+        if (ctx.extra.socket.bufferedAmount > config.streams.maxSendBufferBytes) closeSlow(ctx.extra.socket);
+        batchWrites(ctx.extra.socket);
         // Each event of a subscription is one execution: what its resolvers charged does not carry over to the next.
         const cost = (args.contextValue as Context).cost;
         if (cost) cost.spent = cost.estimated;
-        if (!('errors' in result) || !result.errors?.length) return result;
+        if (!('errors' in result) || !result.errors?.length) {
+          const pending = pendingPayloads.get(ctx.extra.socket);
+          if (!pending) return result;
+          let json = serialized.get(result);
+          if (json === undefined) serialized.set(result, (json = JSON.stringify(result)));
+          pending.set(id, json);
+          return PRESERIALIZED;
+        }
         const errors = maskUnexpected(result.errors, args.contextValue as Context);
         return { ...result, errors: errors.map((e) => formatError(e.toJSON() as GraphQLFormattedError, e) as GraphQLError) };
       },

@@ -18,11 +18,14 @@ export class SqlStatementCounter implements TypeOrmLogger {
    * tasks run after a commit. When they run depends on the clock, not on the operation measured.
    */
   background = 0;
+  /** Of `count`, the statements of stream horizons (EventHub): one per channel and round, whatever the subscribers. */
+  horizon = 0;
   constructor(private readonly out?: Logger) {}
   logQuery(query: string, parameters?: unknown[], queryRunner?: QueryRunner) {
     this.count++;
     if (queryRunner?.data?.purpose === AUTHENTICATION) this.authentication++;
     else if (queryRunner?.data?.purpose === BACKGROUND) this.background++;
+    else if (queryRunner?.data?.purpose === 'horizon') this.horizon++;
     this.out?.debug({ query, parameters }, 'sql');
   }
   logQueryError(error: string | Error, query: string) {

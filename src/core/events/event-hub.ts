@@ -8,6 +8,25 @@ import { KEYS_CHANNEL, PrincipalCache } from '../auth/principal-cache';
 export type StreamChannel = typeof EVENTS_CHANNEL | typeof POINTS_CHANNEL;
 const TABLE: Record<StreamChannel, string> = { [EVENTS_CHANNEL]: 'registry_event', [POINTS_CHANNEL]: 'metric_point' };
 
+/** Marks the statements of `horizon()` (SqlStatementCounter counts them as `horizon`). */
+export const HORIZON = 'horizon';
+
+/**
+ * The transactions (xid8) of the xip list of `snap` that hold a RowExclusiveLock, in this
+ * database, on `table` or any of its partitions (found in pg_partition_tree, so partitions
+ * created later count too): the transactions writing the stream table. pg_locks names a
+ * transaction by its 32-bit xid, the snapshot by xid8, so they are compared modulo 2^32.
+ */
+const writersOf = (snap: string, table: string) => `
+  SELECT x FROM pg_snapshot_xip(${snap}) x
+   WHERE (x::text::numeric % 4294967296)::text IN (
+     SELECT t.transactionid::text FROM pg_locks r
+       JOIN pg_locks t ON t.virtualtransaction = r.virtualtransaction AND t.locktype = 'transactionid'
+                      AND t.mode = 'ExclusiveLock' AND t.granted
+      WHERE r.locktype = 'relation' AND r.mode = 'RowExclusiveLock' AND r.granted
+        AND r.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        AND r.relation IN (SELECT ${table}::regclass UNION SELECT relid FROM pg_partition_tree(${table}::regclass)))`;
+
 /** A wake-up flag: notify() any number of times, wait() returns once per batch of them. */
 export class Signal {
   private dirty = false;
@@ -37,19 +56,28 @@ export class Signal {
  * this cannot happen:
  *
  *  1. in one statement, take the snapshot and the largest id visible in it (`bound`);
- *  2. wait until every transaction in progress in that snapshot (its xip list) has ended,
- *     committed or rolled back, checked with pg_visible_in_snapshot on fresh snapshots.
+ *  2. wait until every transaction in progress in that snapshot (its xip list) that writes the
+ *     stream table has ended, committed or rolled back, checked with pg_visible_in_snapshot on
+ *     fresh snapshots.
  *
  * A row with id <= bound that was invisible in step 1 drew its id before the row `bound` was
  * inserted, so its transaction had started; since writers record events and points after
  * writing the change (recordEvent's comment), that transaction already had an xid, so it was
- * in the xip list; after step 2 it has committed (now visible) or rolled back (never will
- * be). Rows with ids above the bound are left for the next round. So every subscriber reads
- * each row exactly once, in id order, whether it replays from a cursor or is live, and
- * whatever commits while it replays. The cost: delivery waits for the transactions that were
- * in flight (normally milliseconds); a long-running writing transaction delays events but
- * loses none. Re-reading a window and deduplicating was the alternative; it cannot bound how
- * late a slow transaction commits, nor deliver in order.
+ * in the xip list; and since it had inserted into the stream table, it holds a
+ * RowExclusiveLock on that table (or on one of its partitions) until it ends. So step 2 waits
+ * only for the transactions of the xip list that hold such a lock in this database (read
+ * from pg_locks after the snapshot): a transaction that ends before that read needs no wait,
+ * and one that takes the lock after it draws ids above the bound. A transaction of another
+ * database on the cluster, or one of this database that never wrote the stream table (an
+ * `idle in transaction` session, a long report), is not waited for. After step 2 every
+ * transaction waited for has committed (now visible) or rolled back (never will be). Rows with
+ * ids above the bound are left for the next round. So every subscriber reads each row exactly
+ * once, in id order, whether it replays from a cursor or is live, and whatever commits while it
+ * replays. The cost: delivery waits for the transactions that were writing the stream table
+ * (normally milliseconds); one that wrote it and then stays open delays the channel's
+ * delivery, at most until `idle_in_transaction_session_timeout` (or `statement_timeout`) ends
+ * it, but loses nothing. Re-reading a window and deduplicating was the alternative; it cannot
+ * bound how late a slow transaction commits, nor deliver in order.
  *
  * One horizon computation is shared by every subscriber that asks before its snapshot is
  * taken, so a burst of notifications costs one settle per channel, not one per subscriber.
@@ -60,7 +88,7 @@ export class EventHub {
   private readonly queued = new Map<StreamChannel, Promise<string>>();
   private readonly live = new Map<string, number>();
   /** Per channel, the snapshots whose in-progress transactions a horizon is waiting for. */
-  private readonly waits = new Map<StreamChannel, Set<string>>();
+  private readonly waits = new Map<StreamChannel, Set<{ pending: string[] }>>();
   private stopped = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private retryDelay = 100;
@@ -71,16 +99,32 @@ export class EventHub {
     private readonly log: Logger,
     /** Told of key revocations on KEYS_CHANNEL, and whether they can be heard at all. */
     private readonly keys?: PrincipalCache,
+    /**
+     * How often every listener of POINTS_CHANNEL is woken without a notification (0: never).
+     * The points wake-up may be sent after commit, best effort and coalesced, so a lost one
+     * must not hold points back for longer than this: a woken feed costs one horizon
+     * statement per channel, and reads only when the horizon moved past it.
+     */
+    private readonly pointsRecheckMs = 1000,
   ) {}
+
+  private recheckTimer: NodeJS.Timeout | null = null;
 
   async start(): Promise<void> {
     await this.connect();
+    if (this.pointsRecheckMs > 0) {
+      this.recheckTimer = setInterval(() => {
+        for (const [key, set] of this.signals) if (key.startsWith(`${POINTS_CHANNEL}:`)) for (const s of set) s.notify();
+      }, this.pointsRecheckMs);
+      this.recheckTimer.unref();
+    }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.keys?.setListening(false);
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.recheckTimer) clearInterval(this.recheckTimer);
     const client = this.client;
     this.client = null;
     for (const set of this.signals.values()) for (const s of set) s.notify();
@@ -124,7 +168,7 @@ export class EventHub {
    * stream has met a transaction they hold open, instead of sleeping.
    */
   waitingFor(channel: StreamChannel): string[] {
-    return [...(this.waits.get(channel) ?? [])].flatMap((snap) => snap.split(':')[2].split(',').filter(Boolean));
+    return [...(this.waits.get(channel) ?? [])].flatMap((w) => w.pending);
   }
 
   /** The largest id of the channel's table below which every row is final (see the class comment). */
@@ -141,35 +185,46 @@ export class EventHub {
     await null;
     // Callers from here on need a snapshot taken after they asked: they start a new round.
     this.queued.delete(channel);
-    const [{ snap, bound }] = await this.db.query(
-      `SELECT pg_current_snapshot()::text AS snap, coalesce(max(id), 0)::text AS bound FROM ${TABLE[channel]}`,
+    // One statement in the common case: the statement's snapshot is taken before pg_locks is
+    // read during its execution, as the class comment needs.
+    const [{ snap, bound, pending }]: { snap: string; bound: string; pending: string[] }[] = await this.query(
+      `SELECT pg_current_snapshot()::text AS snap, coalesce(max(id), 0)::text AS bound,
+              ARRAY(${writersOf('pg_current_snapshot()', '$1')}) AS pending
+         FROM ${TABLE[channel]}`,
+      [TABLE[channel]],
     );
     let delay = 2;
-    let waits: Set<string> | undefined;
+    const wait = { pending };
+    let waits: Set<{ pending: string[] }> | undefined;
     try {
-      while (!this.stopped && !(await this.ended(snap))) {
+      while (!this.stopped && wait.pending.length) {
         if (!waits) {
           waits = this.waits.get(channel) ?? new Set();
-          this.waits.set(channel, waits.add(snap));
+          this.waits.set(channel, waits.add(wait));
         }
         await sleep(delay);
         delay = Math.min(delay * 2, 100);
+        const rows: { xid: string }[] = await this.query(
+          `SELECT x::text AS xid FROM (${writersOf('$1::pg_snapshot', '$2')}) w(x) WHERE NOT pg_visible_in_snapshot(x, pg_current_snapshot())`,
+          [snap, TABLE[channel]],
+        );
+        wait.pending = rows.map((r) => r.xid);
       }
     } finally {
-      waits?.delete(snap);
+      waits?.delete(wait);
     }
     return bound;
   }
 
-  /** True when every transaction in progress in `snap` has ended. */
-  private async ended(snap: string): Promise<boolean> {
-    // Text form xmin:xmax:xip,xip,...; nothing in progress means nothing to wait for.
-    if (snap.split(':')[2] === '') return true;
-    const [{ done }] = await this.db.query(
-      `SELECT bool_and(pg_visible_in_snapshot(x, pg_current_snapshot())) AS done FROM pg_snapshot_xip($1::pg_snapshot) x`,
-      [snap],
-    );
-    return done !== false;
+  /** Horizon statements run on a runner marked so that SqlStatementCounter counts them apart. */
+  private async query(sql: string, params: unknown[]) {
+    const runner = this.db.createQueryRunner();
+    runner.data = { purpose: HORIZON };
+    try {
+      return await this.db.query(sql, params, runner);
+    } finally {
+      await runner.release();
+    }
   }
 
   private dispatch(channel: string, payload: string): void {

@@ -43,6 +43,11 @@ export interface Context {
   keys: PrincipalCache;
   /** The configured bounds on work the data decides. */
   limits: WorkLimits;
+  /**
+   * Over WebSocket: the most bytes that may wait to be sent to the socket, and what closes it
+   * as a slow consumer (close code 4008) when they pass that bound.
+   */
+  sendBound?: { maxBytes: number; closeSlow: () => void };
   /** The operation's cost budget, once its cost was estimated (absent before, and outside an operation). */
   cost?: CostBudget;
 }

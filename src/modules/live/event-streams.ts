@@ -22,7 +22,15 @@ export interface StreamDeps {
   onDeliver: () => void;
   /** Whether the subscriber's key still works; checked before each round, as HTTP checks per request. */
   authorized: () => Promise<boolean>;
+  /** The subscriber's key, and which of many keys still work (one statement): a feed checks its members together. */
+  keyId: string;
+  activeKeys: (keyIds: string[]) => Promise<Set<string>>;
+  /** Over WebSocket: the bound on what may wait for the subscriber, and what closes its socket past it. */
+  sendBound?: { maxBytes: number; closeSlow: () => void };
 }
+
+/** A rough size of an event as sent (JSON of its cursor, series and points), to bound what waits for a slow subscriber. */
+const weighPoints = (item: MetricPointsItem | Revoked) => (item instanceof Revoked ? 0 : 200 + 80 * item.points.length);
 
 /** The last item of a stream whose key was revoked: its resolver raises UNAUTHENTICATED. */
 export class Revoked {}
@@ -259,34 +267,295 @@ function pushPage(stream: Stream<MetricPointsItem>, rows: { series_id: string; t
   });
 }
 
-/** New points of the series that match, batched per series; resumable like registryEventStream. */
+/**
+ * Builds the events of one page for one subscriber: its rows of (lo, hi] (those above
+ * `floor` only, for a subscriber that joined a feed above the page's start), one event per
+ * series in series id order.
+ */
+function pageItems(rows: { series_id: string; ts: Date; value: number }[], lo: string, hi: string, rest: PointPosition['parts']): MetricPointsItem[] {
+  const items: MetricPointsItem[] = [];
+  const bySeries = groupBy(rows, (r) => r.series_id);
+  const ids = [...bySeries.keys()].sort();
+  ids.forEach((seriesId, i) => {
+    const last = i === ids.length - 1;
+    const at = last ? { lo: hi, parts: rest } : { lo, parts: [{ hi, after: seriesId }, ...rest] };
+    items.push({ cursor: pointCursor(at), seriesId,
+      points: bySeries.get(seriesId)!.map((r): StreamedPoint => ({ timestamp: r.ts, value: r.value, min: r.value, max: r.value, count: 1 })) });
+  });
+  return items;
+}
+
+/** The filter as the feed's statement takes it: one JSON object per distinct filter. */
+function filterJson(f: PointFilter) {
+  return {
+    versionId: f.versionId, modelId: f.modelId, alias: f.modelId ? f.alias : null,
+    names: f.names?.length ? [...f.names].sort() : null,
+    labels: f.labels && Object.keys(f.labels).length ? f.labels : null,
+  };
+}
+
+/**
+ * One statement for a page of every filter of a feed: the points of the project with
+ * lo < id <= hi that match at least one filter, at most POINT_PAGE, in id order, each with the
+ * indexes of the filters it matches. An alias is resolved once per statement, when the page
+ * is read (as a subscriber alone resolved it).
+ */
+async function readFeedPage(db: DataSource, projectId: string, filters: string, lo: string, hi: string) {
+  return db.query(
+    `WITH f AS (
+       SELECT (o - 1)::int AS i, (v->>'versionId')::uuid AS version_id, (v->>'modelId')::uuid AS model_id,
+              v->>'alias' AS alias, nullif(v->'names', 'null') AS names, nullif(v->'labels', 'null') AS labels,
+              (SELECT a.version_id FROM model_alias a WHERE a.model_id = (v->>'modelId')::uuid AND a.name = v->>'alias') AS alias_version
+         FROM jsonb_array_elements($4::jsonb) WITH ORDINALITY AS t(v, o))
+     SELECT p.id::text AS id, p.series_id, p.ts, p.value, array_agg(f.i) AS m
+       FROM metric_point p JOIN metric_series s ON s.id = p.series_id
+       JOIN f ON (f.version_id IS NULL OR s.model_version_id = f.version_id)
+             AND (f.model_id IS NULL OR CASE WHEN f.alias IS NOT NULL THEN s.model_version_id = f.alias_version
+                                             ELSE s.model_version_id IN (SELECT id FROM model_version WHERE model_id = f.model_id) END)
+             AND (f.names IS NULL OR s.name IN (SELECT jsonb_array_elements_text(f.names)))
+             AND (f.labels IS NULL OR s.labels @> f.labels)
+      WHERE p.id > $1 AND p.id <= $2 AND s.project_id = $3
+      GROUP BY p.id, p.series_id, p.ts, p.value
+      ORDER BY p.id LIMIT ${POINT_PAGE}`,
+    [lo, hi, projectId, filters],
+  ) as Promise<{ id: string; series_id: string; ts: Date; value: number; m: number[] }[]>;
+}
+
+/** A live subscriber of a feed: everything it wants with id <= `floor` was delivered. */
+interface Member {
+  filterKey: string;
+  floor: string;
+  keyId: string;
+  stream: Stream<MetricPointsItem | Revoked>;
+  /** Told when the feed moved past `floor` before it could admit the member: it catches up on its own and joins again. */
+  bounce: () => void;
+}
+
+/**
+ * The live metricPoints subscribers of one project in one process, read together. On a
+ * wake-up (a notification, or the hub's periodic re-check) the feed takes the channel's
+ * horizon and reads the page once for every member, whatever their filters (one statement per
+ * page), and hands every member the same event objects as the others of its filter, so the
+ * executor can resolve and serialize an event once per filter and selection, not per
+ * subscriber. Members are at one position, the feed's `lo`, except one just admitted above it
+ * (it takes only rows above its own `floor`). A subscriber that resumes from a cursor, or
+ * starts below the feed, first reads on its own up to the feed's position (pages of its filter
+ * alone) and then joins. The feed never waits for a member: a slow one is closed by the server
+ * (a bound on what waits to be sent), never lets the others wait.
+ */
+class PointFeed {
+  readonly members = new Set<Member>();
+  private joining: Member[] = [];
+  private readonly signal = new Signal();
+  private readonly unlisten: () => void;
+  private stopped = false;
+
+  constructor(private readonly deps: StreamDeps, private readonly projectId: string, public lo: string, private readonly done: () => void) {
+    this.unlisten = deps.hub.listen(POINTS_CHANNEL, projectId, this.signal);
+    void this.run();
+  }
+
+  /** Admits a member at its next page, if the feed has not passed `floor` by then (else `bounce`). */
+  join(m: Member): boolean {
+    if (this.stopped || BigInt(m.floor) < BigInt(this.lo)) return false;
+    this.joining.push(m);
+    // What committed between the member's start and now may have been announced before the feed listened.
+    this.signal.notify();
+    return true;
+  }
+
+  leave(m: Member): void {
+    this.members.delete(m);
+    this.joining = this.joining.filter((j) => j !== m);
+    if (!this.members.size && !this.joining.length) this.stop();
+  }
+
+  private stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.unlisten();
+    this.done();
+    this.signal.notify();
+  }
+
+  private admit(): void {
+    const joining = this.joining;
+    this.joining = [];
+    for (const m of joining) {
+      if (m.stream.closed) continue;
+      if (BigInt(m.floor) >= BigInt(this.lo)) this.members.add(m);
+      else m.bounce();
+    }
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      await this.signal.wait();
+      if (this.stopped) break;
+      try {
+        await this.round();
+        failures = 0;
+      } catch (err) {
+        if (this.stopped) break;
+        failures++;
+        this.deps.log.warn({ err, projectId: this.projectId, channel: POINTS_CHANNEL }, 'metric point feed read failed; retrying');
+        await sleep(Math.min(50 * 2 ** failures, 5000));
+        this.signal.notify();
+      }
+    }
+  }
+
+  private async round(): Promise<void> {
+    const bound = await this.deps.hub.horizon(POINTS_CHANNEL);
+    let authorized = false;
+    while (!this.stopped) {
+      this.admit();
+      if (BigInt(bound) <= BigInt(this.lo) || !this.members.size) {
+        // Nothing to read: the members above the feed's position wait where they are.
+        return;
+      }
+      if (!authorized) {
+        // As a subscriber alone checked its key before each read: all the members' keys in one statement.
+        const active = await this.deps.activeKeys([...new Set([...this.members].map((m) => m.keyId))]);
+        for (const m of this.members) {
+          if (active.has(m.keyId)) continue;
+          this.members.delete(m);
+          m.stream.push(new Revoked());
+          m.stream.finish();
+        }
+        authorized = true;
+        if (!this.members.size) continue;
+      }
+      const groups = new Map<string, Member[]>();
+      for (const m of this.members) {
+        const g = groups.get(m.filterKey);
+        if (g) g.push(m);
+        else groups.set(m.filterKey, [m]);
+      }
+      const keys = [...groups.keys()];
+      const lo = this.lo;
+      const rows = await readFeedPage(this.deps.db, this.projectId, `[${keys.join(',')}]`, lo, bound);
+      const full = rows.length === POINT_PAGE;
+      const hi = full ? rows[rows.length - 1].id : bound;
+      const byFilter = keys.map(() => [] as typeof rows);
+      for (const r of rows) for (const i of r.m) byFilter[i].push(r);
+      keys.forEach((key, i) => {
+        const mine = byFilter[i];
+        let shared: MetricPointsItem[] | null = null;
+        for (const m of groups.get(key)!) {
+          if (!this.members.has(m)) continue;
+          if (BigInt(m.floor) >= BigInt(hi)) continue;
+          if (BigInt(m.floor) <= BigInt(lo)) {
+            shared ??= pageItems(mine, lo, hi, []);
+            for (const item of shared) m.stream.push(item);
+          } else {
+            for (const item of pageItems(mine.filter((r) => BigInt(r.id) > BigInt(m.floor)), m.floor, hi, [])) m.stream.push(item);
+          }
+          m.floor = hi;
+        }
+      });
+      this.lo = hi;
+      if (!full) return;
+    }
+  }
+}
+
+const feedsByHub = new WeakMap<EventHub, Map<string, PointFeed>>();
+
+/** The feed of a project in this process, made by its first member at that member's position. */
+function feedOf(deps: StreamDeps, projectId: string, at: string): PointFeed {
+  let feeds = feedsByHub.get(deps.hub);
+  if (!feeds) feedsByHub.set(deps.hub, (feeds = new Map()));
+  let feed = feeds.get(projectId);
+  if (!feed) {
+    const made: PointFeed = new PointFeed(deps, projectId, at, () => { if (feeds!.get(projectId) === made) feeds!.delete(projectId); });
+    feeds.set(projectId, (feed = made));
+  }
+  return feed;
+}
+
+/** How many subscribers the process's metric point feed of a project holds (tests and the benchmark read it). */
+export function feedMembers(hub: EventHub, projectId: string): number {
+  return feedsByHub.get(hub)?.get(projectId)?.members.size ?? 0;
+}
+
+/**
+ * New points of the series that match, batched per series; resumable like registryEventStream.
+ * The subscriber reads on its own while it replays from a cursor or is below its project's
+ * feed, then joins the feed (see PointFeed).
+ */
 export async function metricPointStream(
   deps: StreamDeps, projectId: string, filter: PointFilter, since: PointPosition | null,
 ): Promise<Stream<MetricPointsItem | Revoked>> {
   let pos: PointPosition = since ?? { lo: '0', parts: [] };
-  const init = async () => {
-    const now = await deps.hub.horizon(POINTS_CHANNEL);
-    if (since === null) {
-      pos = { lo: now, parts: [] };
-    } else if (BigInt(positionEnd(since)) > BigInt(now)) {
-      // Every position this server hands out is at or below a horizon, and horizons only grow.
-      throw badInput('since names a position this stream has not reached', 'since');
-    }
+  const now = await deps.hub.horizon(POINTS_CHANNEL);
+  if (since === null) {
+    pos = { lo: now, parts: [] };
+  } else if (BigInt(positionEnd(since)) > BigInt(now)) {
+    // Every position this server hands out is at or below a horizon, and horizons only grow.
+    throw badInput('since names a position this stream has not reached', 'since');
+  }
+  let feed: PointFeed | null = null;
+  const wake = new Signal();
+  const member: Member = {
+    filterKey: JSON.stringify(filterJson(filter)), floor: pos.lo, keyId: deps.keyId, stream: null!,
+    bounce: () => { feed = null; pos = { lo: member.floor, parts: [] }; wake.notify(); },
   };
-  return startStream<MetricPointsItem>(deps, POINTS_CHANNEL, projectId, init, async (stream) => {
-    const bound = await deps.hub.horizon(POINTS_CHANNEL);
+  const untrack = deps.hub.track(POINTS_CHANNEL, projectId);
+  const bound = deps.sendBound;
+  const stream = new Stream<MetricPointsItem | Revoked>(
+    () => { untrack(); feed?.leave(member); wake.notify(); },
+    deps.onDeliver,
+    bound && { weigh: weighPoints, max: bound.maxBytes, onOverflow: bound.closeSlow },
+  );
+  member.stream = stream;
+  void (async () => {
+    let failures = 0;
     while (!stream.closed) {
-      // The first part left of a resumed position, or else a live round up to the horizon.
-      const part = pos.parts[0] ?? (BigInt(bound) > BigInt(pos.lo) ? { hi: bound, after: '' } : null);
-      if (!part) return;
+      try {
+        if (!feed) await catchUp();
+        failures = 0;
+      } catch (err) {
+        if (stream.closed) break;
+        failures++;
+        deps.log.warn({ err, projectId, channel: POINTS_CHANNEL }, 'subscription read failed; retrying');
+        await sleep(Math.min(50 * 2 ** failures, 5000));
+        continue;
+      }
+      await wake.wait();
+    }
+  })();
+
+  /** Reads on its own until at or above the feed's position, then joins it. */
+  async function catchUp(): Promise<void> {
+    for (;;) {
+      if (stream.closed) return;
+      // A feed is made only to be joined: one with no member would never stop.
+      const target = pos.parts.length ? null : feedOf(deps, projectId, pos.lo);
+      if (target) {
+        member.floor = pos.lo;
+        if (target.join(member)) {
+          feed = target;
+          return;
+        }
+      }
+      if (!(await deps.authorized())) {
+        stream.push(new Revoked());
+        stream.finish();
+        return;
+      }
+      // The first part left of a resumed position, or else the ids up to the feed's position.
+      const part = pos.parts[0] ?? { hi: target!.lo, after: '' };
       const rows = await readPoints(deps.db, projectId, filter, pos.lo, part.hi, part.after);
       const full = rows.length === POINT_PAGE;
       const hi = full ? rows[rows.length - 1].id : part.hi;
       // A full page that ends below the part's end splits it: the rest of the part keeps its `after`.
       const rest = normalize({ lo: hi, parts: [...(hi === part.hi ? [] : [part]), ...pos.parts.slice(1)] }).parts;
-      pushPage(stream, rows, pos.lo, hi, rest);
+      pushPage(stream as Stream<MetricPointsItem>, rows, pos.lo, hi, rest);
       pos = { lo: hi, parts: rest };
       await stream.drained();
     }
-  });
+  }
+  return stream;
 }

@@ -7,7 +7,7 @@ import { Node } from '../../core/graphql/node';
 import { Allow } from '../../core/auth/permission';
 import { Role } from '../../core/auth/role';
 import { fromSlug, loadProjectBySlug } from '../project/project.locators';
-import { isKeyActive } from '../auth/api-key.service';
+import { activeKeys, isKeyActive } from '../auth/api-key.service';
 import { MetricPoint, MetricSeries } from '../monitoring/metric-series.entity';
 import { checkLabels } from '../monitoring/labels';
 import { Alert } from '../monitoring/monitor.entity';
@@ -75,6 +75,9 @@ const depsOf = (ctx: Context): StreamDeps => ({
   log: ctx.log,
   onDeliver: () => { ctx.loaders = ctx.freshLoaders(); },
   authorized: () => isKeyActive(ctx.db, ctx.principal!.keyId),
+  keyId: ctx.principal!.keyId,
+  activeKeys: (ids) => activeKeys(ctx.db, ids),
+  sendBound: ctx.sendBound,
 });
 
 /** The item, or UNAUTHENTICATED when the stream ended because its key was revoked. */

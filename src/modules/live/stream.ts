@@ -10,9 +10,19 @@ export class Stream<T> implements AsyncIterableIterator<T> {
   private space: (() => void) | null = null;
   private done = false;
   private ending = false;
+  private weight = 0;
 
-  /** `onDeliver` runs as each value is handed to the consumer, before it is executed. */
-  constructor(private readonly onClose: () => void, private readonly onDeliver: () => void = () => undefined) {}
+  /**
+   * `onDeliver` runs as each value is handed to the consumer, before it is executed. With
+   * `bound`, the values waiting for the consumer weigh at most `max` (by `weigh`): past it the
+   * stream closes and `onOverflow` runs, so a consumer that stops taking values costs bounded
+   * memory and a producer that never waits (a shared feed) is never held back by it.
+   */
+  constructor(
+    private readonly onClose: () => void,
+    private readonly onDeliver: () => void = () => undefined,
+    private readonly bound?: { weigh: (value: T) => number; max: number; onOverflow: () => void },
+  ) {}
 
   get closed(): boolean {
     return this.done;
@@ -27,6 +37,13 @@ export class Stream<T> implements AsyncIterableIterator<T> {
       resolve({ value, done: false });
     } else {
       this.queue.push(value);
+      if (this.bound) {
+        this.weight += this.bound.weigh(value);
+        if (this.weight > this.bound.max) {
+          this.close();
+          this.bound.onOverflow();
+        }
+      }
     }
   }
 
@@ -45,6 +62,7 @@ export class Stream<T> implements AsyncIterableIterator<T> {
   next(): Promise<IteratorResult<T>> {
     if (this.queue.length) {
       const value = this.queue.shift()!;
+      if (this.bound) this.weight -= this.bound.weigh(value);
       const s = this.space;
       this.space = null;
       s?.();

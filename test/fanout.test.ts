@@ -1,0 +1,249 @@
+import { Client as PgClient } from 'pg';
+import WebSocket from 'ws';
+import { Client as WsClient } from 'graphql-ws';
+import { POINTS_CHANNEL } from '../src/core/events/registry-events';
+import { feedMembers } from '../src/modules/live/event-streams';
+import { SLOW_CONSUMER_CLOSE } from '../src/app/server';
+import { TestServer, createModel, createProject, createVersion, startTestServer, testDatabaseUrl, unique } from './support/harness';
+
+/** Every bounded wait in this file gives up after this long, so a lost event fails instead of hanging. */
+const WAIT_MS = 60000;
+
+const RECORD = `mutation($input: RecordMetricsInput!) { recordMetrics(input: $input) { accepted } }`;
+const POINTS = `subscription($s: String!, $filter: MetricStreamFilter!) {
+  metricPoints(projectSlug: $s, filter: $filter) { cursor series { id name } points { value } } }`;
+
+async function until(cond: () => boolean, what: string) {
+  const deadline = Date.now() + WAIT_MS;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+async function projectId(t: TestServer, slug: string): Promise<string> {
+  const [{ id }] = await t.server.db.query(`SELECT id FROM project WHERE slug = $1`, [slug]);
+  return id;
+}
+
+/** Statements the server sent during `fn`, leaving out key checks and stream horizons (one per channel and round, whatever the subscribers). */
+async function statementsOf(t: TestServer, fn: () => Promise<void>): Promise<number> {
+  const sent = () => t.server.sql.count - t.server.sql.authentication - t.server.sql.horizon;
+  const before = sent();
+  await fn();
+  return sent() - before;
+}
+
+describe('multiplexed metricPoints', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({
+      MODELGRAPH_RATE_LIMIT_PER_MINUTE: '0',
+      MODELGRAPH_MAX_SUBSCRIPTIONS: '5000',
+      MODELGRAPH_MAX_SUBSCRIPTIONS_PER_KEY: '5000',
+      MODELGRAPH_MAX_SUBSCRIPTIONS_PER_SOCKET: '200',
+      // No periodic re-check: it would add rounds at random moments to what is counted.
+      MODELGRAPH_STREAM_RECHECK_MS: '0',
+    });
+  });
+  afterAll(async () => { await t.stop(); });
+
+  /**
+   * `n` subscribers of one project, half following a version and half a metric name (two
+   * filters, as two dashboards), spread over sockets of 100 subscriptions; returns the
+   * statements one write costs, from the write to the last subscriber's delivery.
+   */
+  async function wakeCost(n: number): Promise<number> {
+    const { slug } = await createProject(t, 'fanout');
+    const model = await createModel(t, slug);
+    const version = await createVersion(t, model.id);
+    const pid = await projectId(t, slug);
+    const received = new Array<number>(n).fill(0);
+    const clients: WsClient[] = [];
+    const stops: (() => void)[] = [];
+    for (let i = 0; i < n; i++) {
+      if (i % 100 === 0) clients.push(t.ws());
+      const filter = i % 2 ? { names: ['latency'] } : { modelVersionId: version.id };
+      stops.push(clients[clients.length - 1].subscribe({ query: POINTS, variables: { s: slug, filter } }, {
+        next: (r) => {
+          if (r.errors) throw new Error(JSON.stringify(r.errors));
+          received[i] += (r.data as any).metricPoints.points.length;
+        },
+        error: (e) => { throw new Error(`subscription failed: ${JSON.stringify(e)}`); },
+        complete: () => undefined,
+      }));
+    }
+    await until(() => feedMembers(t.server.events, pid) === n, `${n} subscribers joined the feed`);
+    const write = async (value: number) => {
+      await t.ok(RECORD, { input: { projectSlug: slug, points: [{ name: 'latency', modelVersionId: version.id, value }] } });
+      await until(() => received.every((r) => r === value), `every subscriber has ${value} points`);
+    };
+    // A first write settles the feed (the joins woke it); the second is the one measured.
+    await write(1);
+    const cost = await statementsOf(t, () => write(2));
+    stops.forEach((s) => s());
+    await Promise.all(clients.map((c) => c.dispose()));
+    await until(() => t.server.events.liveStreams(POINTS_CHANNEL, pid) === 0, 'the subscriptions ended');
+    return cost;
+  }
+
+  test('a wake-up costs the same statements for 10 subscribers as for 1,000', async () => {
+    const ten = await wakeCost(10);
+    const thousand = await wakeCost(1000);
+    // Both subscriber counts read the page once and resolve each of the two selections once.
+    expect(thousand).toBe(ten);
+  }, 180000);
+});
+
+describe('delivery does not wait for unrelated transactions', () => {
+  let t: TestServer;
+  const others: PgClient[] = [];
+  let otherDb = '';
+  beforeAll(async () => { t = await startTestServer({ MODELGRAPH_RATE_LIMIT_PER_MINUTE: '0', MODELGRAPH_STREAM_RECHECK_MS: '100' }); });
+  afterAll(async () => {
+    for (const c of others) await c.end().catch(() => undefined);
+    await t.stop();
+    if (otherDb) {
+      const admin = new PgClient({ connectionString: testDatabaseUrl() });
+      await admin.connect();
+      await admin.query(`DROP DATABASE IF EXISTS "${otherDb}"`);
+      await admin.end();
+    }
+  });
+
+  /** A session left idle in a transaction that has an xid, on `url`, after running `sql`. */
+  async function idleInTransaction(url: string, sql: string): Promise<string> {
+    const c = new PgClient({ connectionString: url });
+    await c.connect();
+    others.push(c);
+    await c.query('BEGIN');
+    await c.query(sql);
+    const [{ xid }] = (await c.query(`SELECT pg_current_xact_id()::text AS xid`)).rows;
+    return xid;
+  }
+
+  test('an open transaction in another database, or in this one without writing points, does not hold points back', async () => {
+    const { slug } = await createProject(t, 'horizon');
+    const pid = await projectId(t, slug);
+    await t.ok(RECORD, { input: { projectSlug: slug, points: [{ name: 'q', value: 0 }] } });
+    // Another database on the same cluster, with a transaction left open in it.
+    otherDb = unique('fanout_other').replace(/-/g, '_');
+    const admin = new PgClient({ connectionString: testDatabaseUrl() });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE "${otherDb}"`);
+    await admin.end();
+    const url = new URL(testDatabaseUrl());
+    url.pathname = `/${otherDb}`;
+    const elsewhere = await idleInTransaction(url.toString(), 'CREATE TABLE t (x int)');
+    // In this database: a transaction that wrote, but not the stream table.
+    const here = await idleInTransaction(testDatabaseUrl(), `UPDATE project SET name = name WHERE id = '${pid}'`);
+
+    const got: number[] = [];
+    const client = t.ws();
+    const stop = client.subscribe({ query: POINTS, variables: { s: slug, filter: { names: ['q'] } } }, {
+      next: (r) => { for (const p of (r.data as any).metricPoints.points) got.push(p.value); },
+      error: (e) => { throw new Error(JSON.stringify(e)); },
+      complete: () => undefined,
+    });
+    await until(() => feedMembers(t.server.events, pid) === 1, 'the subscriber joined');
+    await t.ok(RECORD, { input: { projectSlug: slug, points: [{ name: 'q', value: 1 }] } });
+    // Both transactions are still open: a horizon that waited for them would never deliver.
+    await until(() => got.length === 1, 'the point is delivered while both transactions stay open');
+    expect(got).toEqual([1]);
+    expect(t.server.events.waitingFor(POINTS_CHANNEL)).not.toContain(elsewhere);
+    expect(t.server.events.waitingFor(POINTS_CHANNEL)).not.toContain(here);
+    const [{ n }] = (await others[1].query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_xid::text = $1`, [here])).rows;
+    expect(n).toBe(1);
+    stop();
+  }, 120000);
+
+  test('a point whose wake-up never comes is delivered by the periodic re-check', async () => {
+    const { slug } = await createProject(t, 'recheck');
+    const pid = await projectId(t, slug);
+    await t.ok(RECORD, { input: { projectSlug: slug, points: [{ name: 'q', value: 0 }] } });
+    const got: number[] = [];
+    const client = t.ws();
+    const stop = client.subscribe({ query: POINTS, variables: { s: slug, filter: { names: ['q'] } } }, {
+      next: (r) => { for (const p of (r.data as any).metricPoints.points) got.push(p.value); },
+      error: (e) => { throw new Error(JSON.stringify(e)); },
+      complete: () => undefined,
+    });
+    await until(() => feedMembers(t.server.events, pid) === 1, 'the subscriber joined');
+    // Written behind the server's back: no NOTIFY at all.
+    await t.server.db.query(
+      `INSERT INTO metric_point (series_id, project_id, ts, value) SELECT id, project_id, now(), 7 FROM metric_series WHERE project_id = $1 AND name = 'q'`, [pid],
+    );
+    await until(() => got.length === 1, 'the point is delivered without a notification');
+    expect(got).toEqual([7]);
+    stop();
+  }, 120000);
+});
+
+describe('a slow consumer', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({ MODELGRAPH_RATE_LIMIT_PER_MINUTE: '0', MODELGRAPH_MAX_SEND_BUFFER_BYTES: String(256 * 1024) });
+  });
+  afterAll(async () => { await t.stop(); });
+
+  /** A graphql-ws client on a raw socket, so that the test can stop reading from it. */
+  async function rawSubscriber(query: string, variables: Record<string, unknown>) {
+    const socket = new WebSocket(t.server.wsUrl, 'graphql-transport-ws');
+    let points = 0;
+    const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      socket.on('error', reject);
+      socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${t.adminKey}` } })));
+      socket.on('message', (data) => {
+        const m = JSON.parse(String(data));
+        if (m.type === 'connection_ack') {
+          socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query, variables } }));
+          resolve();
+        } else if (m.type === 'next') {
+          points += m.payload.data.metricPoints.points.length;
+        } else if (m.type === 'error') {
+          reject(new Error(JSON.stringify(m.payload)));
+        }
+      });
+    });
+    return {
+      socket,
+      closed,
+      points: () => points,
+      /** Stops reading: what the server sends piles up in the kernel, then in the server. */
+      pause: () => (socket as unknown as { _socket: { pause(): void } })._socket.pause(),
+      resume: () => (socket as unknown as { _socket: { resume(): void } })._socket.resume(),
+    };
+  }
+
+  test('is closed with 4008 and neither stalls the other subscribers nor holds what it did not take', async () => {
+    const { slug } = await createProject(t, 'slow');
+    const pid = await projectId(t, slug);
+    const query = `subscription($s: String!, $filter: MetricStreamFilter!) {
+      metricPoints(projectSlug: $s, filter: $filter) { cursor series { id name labels } points { timestamp value min max count } } }`;
+    const variables = { s: slug, filter: { names: ['load'] } };
+    const fast = await rawSubscriber(query, variables);
+    const slow = await rawSubscriber(query, variables);
+    await until(() => feedMembers(t.server.events, pid) === 2, 'both subscribers joined');
+    slow.pause();
+    // About 100 bytes a point as sent: 40 batches fill the kernel's buffers and pass the bound.
+    const BATCHES = 40;
+    const SIZE = 5000;
+    const writes = (async () => {
+      for (let b = 0; b < BATCHES; b++) {
+        const points = Array.from({ length: SIZE }, (_, i) => ({ name: 'load', value: b * SIZE + i }));
+        await t.ok(RECORD, { input: { projectSlug: slug, points } });
+      }
+    })();
+    // The slow one leaves the feed once too much waits for it: nothing more is kept for it.
+    await until(() => feedMembers(t.server.events, pid) === 1, 'the slow subscriber was dropped');
+    // Read again before ws gives up on the close handshake (30 s): the close frame comes after what was buffered.
+    slow.resume();
+    expect(await slow.closed).toBe(SLOW_CONSUMER_CLOSE);
+    expect(slow.points()).toBeLessThan(BATCHES * SIZE);
+    // The fast one gets everything although the slow one took nothing for a while.
+    await writes;
+    await until(() => fast.points() === BATCHES * SIZE, 'the fast subscriber has every point');
+    fast.socket.close();
+  }, 180000);
+});
