@@ -87,8 +87,9 @@ export function markdown(r: RunReport): string {
   const ratioRows = r.ratios.map((x) => `| ${x.label} | **${f2(x.value)}x** | >= ${x.target}x | ${verdict(x)} |`);
   return `# Benchmarks
 
-Written by \`npm run bench\` (\`bench/run.ts\`); every run overwrites this file. Raw results of
-each run also go to \`bench/results/\` (not committed).
+Written by \`npm run bench\` (\`bench/run.ts\`): the nested read below is rewritten by every run, and
+each other scenario (ingest, history, fan-out, monitor timer) rewrites its own section further down
+(\`BENCH_SCENARIOS\` picks which run). Raw results also go to \`bench/results/\` (not committed).
 
 Last run: ${r.date.toISOString()}
 

@@ -1,12 +1,14 @@
 /**
- * `npm run bench`: the nested-read benchmark of ModelGraph against its peers, in one run.
+ * `npm run bench`: every scenario of ModelGraph against its peers (BENCH_SCENARIOS picks some):
+ * the nested read here, then ingest, history, fan-out and the monitor timer, each a script of
+ * its own run as a child process. The nested read:
  *
  * Creates and seeds a database, starts four servers on 127.0.0.1 (PostGraphile 5, one
  * hand-written SQL statement, ModelGraph without and with DataLoader batching), checks they
  * all return the same data, loads each in turn with autocannon, and writes BENCHMARKS.md. Every
  * child process and the database are gone when it exits, on success, failure, timeout or signal.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -39,7 +41,18 @@ interface Options {
   warmupSec: number;
   /** Measurement rounds; each round measures every peer once, in turn. */
   rounds: number;
+  /** The scenarios to run, in this order (BENCH_SCENARIOS, comma-separated; default all). */
+  scenarios: Scenario[];
 }
+
+/**
+ * Every scenario of `npm run bench`. `nested-read` runs in this process; each of the others is
+ * its own script (also `npm run bench:<name>`), run here as a child process one after another,
+ * each measuring ModelGraph against its peer in the same run and writing its own section of
+ * BENCHMARKS.md.
+ */
+const SCENARIOS = ['nested-read', 'ingest', 'history', 'fanout', 'monitor-timer'] as const;
+type Scenario = typeof SCENARIOS[number];
 
 /** The only reader of the environment in bench/, as config.ts is in src/. */
 function readOptions(env = process.env): Options {
@@ -56,7 +69,22 @@ function readOptions(env = process.env): Options {
     durationSec: int('BENCH_DURATION', 10, 1, 600),
     warmupSec: int('BENCH_WARMUP', 2, 0, 60),
     rounds: int('BENCH_ROUNDS', 1, 1, 20),
+    scenarios: scenarioList(env.BENCH_SCENARIOS),
   };
+}
+
+function scenarioList(value: string | undefined): Scenario[] {
+  if (!value?.trim()) return [...SCENARIOS];
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !(SCENARIOS as readonly string[]).includes(n));
+  if (unknown.length) throw new Error(`BENCH_SCENARIOS names unknown scenarios (${unknown.join(', ')}); known: ${SCENARIOS.join(', ')}`);
+  return SCENARIOS.filter((s) => names.includes(s));
+}
+
+/** The sections other scenarios wrote into BENCHMARKS.md (`<!-- name:start -->` .. `<!-- name:end -->`), kept when nested-read rewrites it. */
+function keptSections(current: string): string {
+  const sections = [...current.matchAll(/<!-- ([\w-]+):start -->[\s\S]*?<!-- \1:end -->/g)].map((m) => m[0]);
+  return sections.length ? `\n${sections.join('\n\n')}\n` : '';
 }
 
 /** The environment of a peer: the runner's, minus anything that would change how a peer runs. */
@@ -293,7 +321,9 @@ async function main(opts: Options, children: ChildProcesses, cleanup: (fn: () =>
     ],
   };
   process.stdout.write(`\nNested read, ${opts.connections} connections, ${opts.rounds} x ${opts.durationSec} s each:\n${consoleSummary(report)}\n\n`);
-  await writeFile(path.join(ROOT, 'BENCHMARKS.md'), markdown(report));
+  const file = path.join(ROOT, 'BENCHMARKS.md');
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  await writeFile(file, markdown(report) + keptSections(current));
   const resultsDir = path.join(ROOT, 'bench', 'results');
   await mkdir(resultsDir, { recursive: true });
   await writeFile(path.join(resultsDir, `nested-read-${report.date.toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify(report, null, 2));
@@ -323,7 +353,7 @@ async function run(): Promise<void> {
   });
   let code = 0;
   try {
-    await Promise.race([main(opts, children, (fn) => undo.push(fn)), abort]);
+    if (opts.scenarios.includes('nested-read')) await Promise.race([main(opts, children, (fn) => undo.push(fn)), abort]);
   } catch (err) {
     code = 1;
     log(`FAILED: ${err instanceof Error ? err.message : String(err)}`);
@@ -334,6 +364,15 @@ async function run(): Promise<void> {
       await Promise.race([fn(), new Promise((r) => setTimeout(r, 15_000))]).catch((e) => log(`cleanup: ${String(e)}`));
     }
     await children.stopAll(2000);
+  }
+  // The other scenarios, each a script of its own with its own database, peers and cleanup.
+  for (const scenario of opts.scenarios.filter((s) => s !== 'nested-read')) {
+    log(`scenario ${scenario}: node dist/bench/${scenario}.js`);
+    const child = spawnSync(process.execPath, [path.join(__dirname, `${scenario}.js`)], { stdio: 'inherit', env: process.env, cwd: ROOT });
+    if (child.status !== 0) {
+      code = 1;
+      log(`FAILED: scenario ${scenario} exited ${child.status ?? child.signal}`);
+    }
   }
   process.exit(code);
 }
