@@ -17,13 +17,14 @@
  */
 import { ChildProcess, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { freePort } from '../src/core/db/embedded-postgres';
 import { createBenchDatabase } from './database';
 import { ChildProcesses, waitForPort } from './processes';
+import { writeSection } from './report';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const ADMIN_KEY = `bench-fanout-admin-${process.pid}-0123456789abcdef`;
@@ -381,14 +382,7 @@ Reproduce: \`npm run bench:fanout\` (\`BENCH_FANOUT_SCALES\`, \`BENCH_FANOUT_WRI
 \`BENCH_FANOUT_BURST\`, \`BENCH_FANOUT_BURST_IN_FLIGHT\`, \`BENCH_FANOUT_CLIENTS\`, \`BENCH_FANOUT_MEMORY_SUBSCRIBERS\` override the
 defaults 1000,10000 / 20 / 1000 / 100 / 16 / 2 / 2000).
 <!-- fanout:end -->`;
-  const file = path.join(ROOT, 'BENCHMARKS.md');
-  const current = await readFile(file, 'utf8');
-  const start = current.indexOf('<!-- fanout:start -->');
-  const end = current.indexOf('<!-- fanout:end -->');
-  const next = start >= 0 && end > start
-    ? current.slice(0, start) + section + current.slice(end + '<!-- fanout:end -->'.length)
-    : `${current.trimEnd()}\n\n${section}\n`;
-  await writeFile(file, next);
+  await writeSection('fanout', section);
   const dir = path.join(ROOT, 'bench', 'results');
   await mkdir(dir, { recursive: true });
   await writeFile(path.join(dir, `fanout-${Date.now()}.json`), JSON.stringify(results, null, 2));

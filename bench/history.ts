@@ -15,7 +15,7 @@
  */
 import 'reflect-metadata';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -23,6 +23,7 @@ import { Client } from 'pg';
 import { freePort } from '../src/core/db/embedded-postgres';
 import { createBenchDatabase } from './database';
 import { Child, ChildProcesses, waitForPort } from './processes';
+import { envInt, writeSection } from './report';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const ADMIN_KEY = `bench-admin-${Date.now()}-history`;
@@ -31,13 +32,7 @@ const log = (m: string) => process.stderr.write(`[history] ${m}\n`);
 
 /** The only reader of the environment here, as config.ts is in src/. */
 function options(env = process.env) {
-  const int = (name: string, def: number, min: number, max: number) => {
-    const v = env[name]?.trim();
-    if (!v) return def;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer from ${min} to ${max}, got "${v}"`);
-    return n;
-  };
+  const int = (name: string, def: number, min: number, max: number) => envInt(env, name, def, min, max);
   return {
     databaseUrl: env.DATABASE_URL?.trim() || null,
     points: int('BENCH_HISTORY_POINTS', 10_000_000, 100_000, 100_000_000),
@@ -191,11 +186,7 @@ async function main() {
       'includes HTTP, parsing, the cost check, authentication and JSON of the answer; the SQL peer pays none of them.',
       '<!-- history:end -->',
     ];
-    const file = path.join(ROOT, 'BENCHMARKS.md');
-    const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
-    const section = lines.join('\n');
-    const re = /<!-- history:start -->[\s\S]*?<!-- history:end -->/;
-    await writeFile(file, re.test(current) ? current.replace(re, section) : `${current.replace(/\s*$/, '')}\n\n${section}\n`);
+    await writeSection('history', lines.join('\n'));
     log('wrote the history section of BENCHMARKS.md');
     if (results.some((r) => !r.met)) process.exitCode = 1;
   } catch (err) {

@@ -26,7 +26,7 @@
  * Writes `bench/results/ingest-<time>.json` and the `ingest` section of BENCHMARKS.md.
  */
 import 'reflect-metadata';
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,7 +41,7 @@ import { POINTS_CHANNEL } from '../src/core/events/channels';
 import { encodePoints, uuidBytes } from '../src/modules/monitoring/points-copy';
 import { createBenchDatabase } from './database';
 import { ChildProcesses, waitForPort } from './processes';
-import { describeMachine } from './report';
+import { describeMachine, writeSection } from './report';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const ADMIN_KEY = `bench-admin-${Date.now()}-ingest`;
@@ -267,7 +267,7 @@ async function main() {
     console.log(JSON.stringify(result, null, 2));
     await mkdir(path.join(ROOT, 'bench', 'results'), { recursive: true });
     await writeFile(path.join(ROOT, 'bench', 'results', `ingest-${Date.now()}.json`), JSON.stringify(result, null, 2));
-    await writeSection(result);
+    await writeIngestSection(result);
   } finally {
     for (const c of clients) await c.end().catch(() => undefined);
     agent?.destroy();
@@ -287,8 +287,7 @@ type Result = {
 };
 
 /** Replaces (or appends) the section between the ingest markers of BENCHMARKS.md. */
-async function writeSection(r: Result): Promise<void> {
-  const file = path.join(ROOT, 'BENCHMARKS.md');
+async function writeIngestSection(r: Result): Promise<void> {
   const k = (n: number) => Math.round(n).toLocaleString('en-US');
   const met = (x: number) => (x >= TARGET ? 'met' : 'MISSED');
   const m = r.machine;
@@ -327,13 +326,7 @@ NOTIFY at commit, 8 writers, 10 points per transaction (SQL level, same run):
 | pg_notify in the writing transaction (before) | ${k(r.notify.inTx)} | ${(r.notify.inTx / r.notify.none).toFixed(2)}x |
 | after commit, coalesced (PointsAnnouncer, now) | ${k(r.notify.afterCommit)} | ${(r.notify.afterCommit / r.notify.none).toFixed(2)}x |
 <!-- ingest:end -->`;
-  const text = await readFile(file, 'utf8');
-  const start = text.indexOf('<!-- ingest:start -->');
-  const end = text.indexOf('<!-- ingest:end -->');
-  const out = start >= 0 && end > start
-    ? text.slice(0, start) + section + text.slice(end + '<!-- ingest:end -->'.length)
-    : `${text.trimEnd()}\n\n${section}\n`;
-  await writeFile(file, out);
+  await writeSection('ingest', section);
 }
 
 main().then(() => process.exit(0), (err) => { console.error(err); process.exit(1); });

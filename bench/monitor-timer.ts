@@ -11,15 +11,13 @@
  * Writes the `monitor-timer` section of BENCHMARKS.md (between its markers, appended if absent).
  */
 import 'reflect-metadata';
-import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createDataSource } from '../src/app/database';
 import { evaluateDue } from '../src/modules/monitoring/monitor.service';
 import { createBenchDatabase } from './database';
+import { writeSection } from './report';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 const MONITORS = Number(process.env.BENCH_MONITORS ?? 10_000);
 const PROJECTS = 100;
 const POINTS_PER_SERIES = 60;
@@ -120,10 +118,7 @@ async function main() {
       'per batch, and writing every monitor\'s status, value and time; the ratio is that overhead.',
       '<!-- monitor-timer:end -->',
     ].join('\n');
-    const file = path.join(ROOT, 'BENCHMARKS.md');
-    const text = await readFile(file, 'utf8');
-    const marked = /<!-- monitor-timer:start -->[\s\S]*<!-- monitor-timer:end -->/;
-    await writeFile(file, marked.test(text) ? text.replace(marked, section) : `${text.trimEnd()}\n\n${section}\n`);
+    await writeSection('monitor-timer', section);
     log('wrote the monitor-timer section of BENCHMARKS.md');
   } finally {
     if (db.isInitialized) await db.destroy();

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import os from 'node:os';
 import type { LoadResult } from './load';
 import type { ResponseSummary } from './nested-read';
@@ -161,4 +163,31 @@ Reproduce: \`npm run bench\` (embedded PostgreSQL) or \`DATABASE_URL=postgres://
 (default 8) and \`BENCH_ROUNDS\` (default 1) override the load. The first run installs the PostGraphile peer into
 \`bench/peers/postgraphile/node_modules\`.
 `;
+}
+
+/**
+ * Puts a scenario's section into BENCHMARKS.md: `section` starts with `<!-- name:start -->` and
+ * ends with `<!-- name:end -->`; it replaces the section of that name, or is appended when the
+ * file has none, so that each scenario rewrites only its own part.
+ */
+export async function writeSection(name: string, section: string): Promise<void> {
+  const file = path.join(__dirname, '..', '..', 'BENCHMARKS.md');
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  const from = current.indexOf(start);
+  const to = current.indexOf(end);
+  const next = from >= 0 && to > from
+    ? current.slice(0, from) + section + current.slice(to + end.length)
+    : `${current.trimEnd()}\n\n${section}\n`;
+  await writeFile(file, next);
+}
+
+/** An integer setting of a benchmark from the environment, checked against its range. */
+export function envInt(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
+  const v = env[name]?.trim();
+  if (!v) return def;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer from ${min} to ${max}, got "${v}"`);
+  return n;
 }

@@ -22,7 +22,7 @@ import {
   MODELGRAPH_QUERY, NormalizedModel, POSTGRAPHILE_QUERY, checkAgreement, normalizeModelGraph, normalizePostGraphile,
 } from './nested-read';
 import { Child, ChildProcesses, waitForPort } from './processes';
-import { PeerResult, RunReport, consoleSummary, describeMachine, markdown } from './report';
+import { PeerResult, RunReport, consoleSummary, describeMachine, envInt, markdown } from './report';
 import { seed } from './seed';
 
 /** dist/bench/run.js -> the repository root. */
@@ -56,13 +56,7 @@ type Scenario = typeof SCENARIOS[number];
 
 /** The only reader of the environment in bench/, as config.ts is in src/. */
 function readOptions(env = process.env): Options {
-  const int = (name: string, def: number, min: number, max: number) => {
-    const v = env[name]?.trim();
-    if (!v) return def;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer from ${min} to ${max}, got "${v}"`);
-    return n;
-  };
+  const int = (name: string, def: number, min: number, max: number) => envInt(env, name, def, min, max);
   return {
     databaseUrl: env.DATABASE_URL?.trim() || null,
     connections: int('BENCH_CONNECTIONS', 8, 1, 256),
