@@ -114,7 +114,7 @@ async function heldEvent(slug: string, modelId: string) {
   await c.query('BEGIN');
   // As a service does: a write first (the transaction takes its xid), then the event.
   await c.query(`UPDATE model SET updated_at = now() WHERE id = (SELECT id FROM model WHERE project_id = (SELECT id FROM project WHERE slug = $1) LIMIT 1)`, [slug]);
-  const [{ xid }] = (await c.query(`SELECT pg_current_xact_id()::text AS xid`)).rows;
+  const [{ xid }] = (await c.query(`SELECT pg_current_xact_id()::xid::text AS xid`)).rows;
   const modelKey = Buffer.from(modelId, 'base64url').toString().split(':')[1];
   const [{ id }] = (await c.query(
     `WITH e AS (INSERT INTO registry_event (project_id, type, actor, subject_type, subject_id)
@@ -487,7 +487,7 @@ describe('metricPoints', () => {
         `UPDATE metric_series SET last_value = 100 WHERE project_id = (SELECT id FROM project WHERE slug = $1) AND name = 'a' RETURNING id, project_id`, [slug],
       )).rows;
       await c.query(`INSERT INTO metric_point (project_id, series_id, ts, value) VALUES ($1, $2, now(), 100)`, [projectId, seriesA]);
-      const [{ xid }] = (await c.query(`SELECT pg_current_xact_id()::text AS xid`)).rows;
+      const [{ xid }] = (await c.query(`SELECT pg_current_xact_id()::xid::text AS xid`)).rows;
       await c.query(`SELECT pg_notify('${POINTS_CHANNEL}', (SELECT id::text FROM project WHERE slug = $1))`, [slug]);
       await t.ok(RECORD, { input: { projectSlug: slug, points: [{ name: 'b', value: 200 }] } });
       // Woken by the later commit, the stream has met the open ingestion and waits for it.

@@ -12,20 +12,27 @@ const TABLE: Record<StreamChannel, string> = { [EVENTS_CHANNEL]: 'registry_event
 export const HORIZON = 'horizon';
 
 /**
- * The transactions (xid8) of the xip list of `snap` that hold a RowExclusiveLock, in this
- * database, on `table` or any of its partitions (found in pg_partition_tree, so partitions
- * created later count too): the transactions writing the stream table. pg_locks names a
- * transaction by its 32-bit xid, the snapshot by xid8, so they are compared modulo 2^32.
+ * The transactions (32-bit xids, as text) that hold a RowExclusiveLock, in this database, on
+ * `table` or any of its partitions (found in pg_partition_tree, so partitions created later
+ * count too): the transactions writing the stream table right now.
+ *
+ * Not the snapshot's xip list: a snapshot's xmax is the latest *completed* xid plus one, and a
+ * transaction running with an xid at or above it is invisible but not listed. Such a writer can
+ * have drawn a smaller id than the bound (it drew its id before the bound's writer drew its own,
+ * though its xid is larger), so waiting only for the xip list could skip its row. Read in the
+ * statement that takes the snapshot, pg_locks names every writer running at that moment.
  */
-const writersOf = (snap: string, table: string) => `
-  SELECT x FROM pg_snapshot_xip(${snap}) x
-   WHERE (x::text::numeric % 4294967296)::text IN (
-     SELECT t.transactionid::text FROM pg_locks r
-       JOIN pg_locks t ON t.virtualtransaction = r.virtualtransaction AND t.locktype = 'transactionid'
-                      AND t.mode = 'ExclusiveLock' AND t.granted
-      WHERE r.locktype = 'relation' AND r.mode = 'RowExclusiveLock' AND r.granted
-        AND r.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-        AND r.relation IN (SELECT ${table}::regclass UNION SELECT relid FROM pg_partition_tree(${table}::regclass)))`;
+export const writersOf = (table: string) => `
+  SELECT t.transactionid::text AS xid FROM pg_locks r
+    JOIN pg_locks t ON t.virtualtransaction = r.virtualtransaction AND t.locktype = 'transactionid'
+                   AND t.mode = 'ExclusiveLock' AND t.granted
+   WHERE r.locktype = 'relation' AND r.mode = 'RowExclusiveLock' AND r.granted
+     AND r.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+     AND r.relation IN (SELECT ${table}::regclass UNION SELECT relid FROM pg_partition_tree(${table}::regclass))`;
+
+/** Of `pending` (xids from writersOf), those still writing `table`. */
+export const stillWriting = (pending: string, table: string) => `
+  SELECT x AS xid FROM unnest(${pending}::text[]) x WHERE x IN (${writersOf(table)})`;
 
 /** A wake-up flag: notify() any number of times, wait() returns once per batch of them. */
 export class Signal {
@@ -55,21 +62,20 @@ export class Signal {
  * drew id 10 may commit after another that drew 11. `horizon()` computes a bound for which
  * this cannot happen:
  *
- *  1. in one statement, take the snapshot and the largest id visible in it (`bound`);
- *  2. wait until every transaction in progress in that snapshot (its xip list) that writes the
- *     stream table has ended, committed or rolled back, checked with pg_visible_in_snapshot on
- *     fresh snapshots.
+ *  1. in one statement, take the snapshot, the largest id visible in it (`bound`), and the
+ *     transactions that hold a write lock on the stream table in this database (writersOf);
+ *  2. wait until each of those has ended, committed or rolled back.
  *
  * A row with id <= bound that was invisible in step 1 drew its id before the row `bound` was
- * inserted, so its transaction had started; since writers record events and points after
- * writing the change (recordEvent's comment), that transaction already had an xid, so it was
- * in the xip list; and since it had inserted into the stream table, it holds a
- * RowExclusiveLock on that table (or on one of its partitions) until it ends. So step 2 waits
- * only for the transactions of the xip list that hold such a lock in this database (read
- * from pg_locks after the snapshot): a transaction that ends before that read needs no wait,
- * and one that takes the lock after it draws ids above the bound. A transaction of another
- * database on the cluster, or one of this database that never wrote the stream table (an
- * `idle in transaction` session, a long report), is not waited for. After step 2 every
+ * inserted, so its transaction was running and had inserted into the stream table: it holds a
+ * RowExclusiveLock on that table (or on one of its partitions) until it ends, and pg_locks,
+ * read during the statement (after its snapshot), names it. Not the snapshot's xip list: that
+ * leaves out running transactions whose xid is at or above the snapshot's xmax (the latest
+ * completed xid plus one), and such a writer may have drawn an id below the bound. A
+ * transaction that ends before pg_locks is read needs no wait (the next read sees it), and one
+ * that takes the lock after it draws ids above the bound. A transaction of another database on
+ * the cluster, or one of this database that never wrote the stream table (an `idle in
+ * transaction` session, a long report), is not waited for. After step 2 every
  * transaction waited for has committed (now visible) or rolled back (never will be). Rows with
  * ids above the bound are left for the next round. So every subscriber reads each row exactly
  * once, in id order, whether it replays from a cursor or is live, and whatever commits while it
@@ -87,7 +93,7 @@ export class EventHub {
   private readonly signals = new Map<string, Set<Signal>>();
   private readonly queued = new Map<StreamChannel, Promise<string>>();
   private readonly live = new Map<string, number>();
-  /** Per channel, the snapshots whose in-progress transactions a horizon is waiting for. */
+  /** Per channel, the writing transactions (xids) a horizon is waiting for. */
   private readonly waits = new Map<StreamChannel, Set<{ pending: string[] }>>();
   private stopped = false;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -187,10 +193,8 @@ export class EventHub {
     this.queued.delete(channel);
     // One statement in the common case: the statement's snapshot is taken before pg_locks is
     // read during its execution, as the class comment needs.
-    const [{ snap, bound, pending }]: { snap: string; bound: string; pending: string[] }[] = await this.query(
-      `SELECT pg_current_snapshot()::text AS snap, coalesce(max(id), 0)::text AS bound,
-              ARRAY(${writersOf('pg_current_snapshot()', '$1')}) AS pending
-         FROM ${TABLE[channel]}`,
+    const [{ bound, pending }]: { bound: string; pending: string[] }[] = await this.query(
+      `SELECT coalesce(max(id), 0)::text AS bound, ARRAY(${writersOf('$1')})::text[] AS pending FROM ${TABLE[channel]}`,
       [TABLE[channel]],
     );
     let delay = 2;
@@ -204,10 +208,7 @@ export class EventHub {
         }
         await sleep(delay);
         delay = Math.min(delay * 2, 100);
-        const rows: { xid: string }[] = await this.query(
-          `SELECT x::text AS xid FROM (${writersOf('$1::pg_snapshot', '$2')}) w(x) WHERE NOT pg_visible_in_snapshot(x, pg_current_snapshot())`,
-          [snap, TABLE[channel]],
-        );
+        const rows: { xid: string }[] = await this.query(stillWriting('$1', '$2'), [wait.pending, TABLE[channel]]);
         wait.pending = rows.map((r) => r.xid);
       }
     } finally {

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource, EntityManager } from 'typeorm';
+import { stillWriting, writersOf } from '../../core/events/event-hub';
 import { DDSketch } from './sketch';
 
 /**
@@ -13,11 +14,12 @@ import { DDSketch } from './sketch';
  * that drew a smaller id may still commit. The round reads only up to a settled bound, computed
  * as the event hub's horizon is (see the comment at the top of src/core/events/event-hub.ts):
  * one statement takes the snapshot and the largest visible id, then the round waits until every
- * transaction in progress in that snapshot has ended. Every id at or below the bound is then
+ * transaction in progress in that snapshot that writes metric_point has ended. Every id at or below the bound is then
  * committed or never will be, and the watermark moves to it in the same transaction as the
  * rollups it covers: a reader that sees the watermark W sees exactly the points with id <= W in
- * the rollups, and reads the points above W raw. Unlike the hub's horizon (so far), it does not
- * wait for transactions of other databases of the cluster (settledBound).
+ * the rollups, and reads the points above W raw. Like the hub's horizon, it does not wait for
+ * transactions of other databases, nor for this database's that hold no write lock on
+ * metric_point (settledBound).
  *
  * One process at a time runs it (pg_try_advisory_xact_lock); the others skip their turn.
  */
@@ -62,22 +64,21 @@ function mergeInto(into: Agg, from: Agg): void {
 }
 
 /** The largest id of metric_point below which every row is final (see the file comment). */
-export async function settledBound(db: DataSource): Promise<string> {
-  const [{ snap, bound }] = await db.query(`SELECT pg_current_snapshot()::text AS snap, coalesce(max(id), 0)::text AS bound FROM metric_point`);
-  if (snap.split(':')[2] === '') return bound;
-  for (let delay = 2; ; delay = Math.min(delay * 2, 100)) {
-    // Transaction ids are cluster-wide, but a transaction of another database cannot write this
-    // metric_point: one that pg_stat_activity shows connected elsewhere is not waited for (a
-    // long transaction in another database would otherwise hold the rollups back). Any other
-    // (this database's, a subtransaction's, one we may not see) is waited for until it ends.
-    const [{ done }] = await db.query(
-      `SELECT bool_and(pg_visible_in_snapshot(x, pg_current_snapshot())
-                       OR EXISTS (SELECT 1 FROM pg_stat_activity a
-                                   WHERE a.backend_xid::text::bigint = x::text::bigint % 4294967296 AND a.datname <> current_database())) AS done
-         FROM pg_snapshot_xip($1::pg_snapshot) x`, [snap]);
-    if (done !== false) return bound;
+export async function settledBound(db: DataSource, stopped: () => boolean = () => false): Promise<string | null> {
+  // The same rule as the live streams' horizon (EventHub): wait only for the transactions of the
+  // snapshot that hold a write lock on metric_point in this database (the ones that can still
+  // commit a point with an id at or below the bound); a transaction left open elsewhere, or one
+  // that never wrote a point, does not hold the rollups back. `text[]` so pg parses the array.
+  const [{ bound, pending }]: { bound: string; pending: string[] }[] = await db.query(
+    `SELECT coalesce(max(id), 0)::text AS bound, ARRAY(${writersOf('$1')})::text[] AS pending FROM metric_point`, ['metric_point']);
+  let waiting = pending;
+  for (let delay = 2; waiting.length; delay = Math.min(delay * 2, 100)) {
+    if (stopped()) return null;
     await sleep(delay);
+    const rows: { xid: string }[] = await db.query(stillWriting('$1', '$2'), [waiting, 'metric_point']);
+    waiting = rows.map((r) => r.xid);
   }
+  return bound;
 }
 
 export async function rollupWatermark(m: EntityManager | DataSource): Promise<string> {
@@ -160,10 +161,13 @@ export interface RollupRoundResult {
 }
 
 /** One rollup round: everything committed up to a settled bound, in chunks of ROLLUP_CHUNK ids. */
-export async function rollupRound(db: DataSource): Promise<RollupRoundResult> {
-  const bound = BigInt(await settledBound(db));
+export async function rollupRound(db: DataSource, stopped: () => boolean = () => false): Promise<RollupRoundResult> {
   const result: RollupRoundResult = { points: 0, watermark: '0', ran: true };
-  for (;;) {
+  const settled = await settledBound(db, stopped);
+  if (settled === null) return { ...result, ran: false };
+  const bound = BigInt(settled);
+  // A stop ends the round between chunks; the watermark keeps what was done.
+  while (!stopped()) {
     const more = await db.transaction(async (m) => {
       const [{ locked }] = await m.query(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [ROLLUP_LOCK]);
       if (!locked) {
@@ -180,4 +184,5 @@ export async function rollupRound(db: DataSource): Promise<RollupRoundResult> {
     });
     if (!more) return result;
   }
+  return result;
 }
