@@ -169,6 +169,22 @@ describe('retention', () => {
 });
 
 describe('rollups', () => {
+  test('a transaction left open that wrote no point does not hold the round back', async () => {
+    // Idle in transaction, in this database, with a transaction id but no write to metric_point.
+    const idle = t.server.db.createQueryRunner();
+    await idle.connect();
+    try {
+      await idle.startTransaction();
+      await idle.query(`SELECT pg_current_xact_id()`);
+      await rollupRound(t.server.db);
+      // Still open: the round did not wait for it to end (nor for the idle timeout to end it).
+      await expect(idle.query(`SELECT 1 AS one`)).resolves.toEqual([{ one: 1 }]);
+    } finally {
+      if (idle.isTransactionActive) await idle.rollbackTransaction();
+      await idle.release();
+    }
+  });
+
   type Row = { id: string; ts: Date; value: number };
   const AGGS = ['AVG', 'MIN', 'MAX', 'SUM', 'COUNT', 'LAST', 'P50', 'P95', 'P99'] as const;
 

@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Logger } from 'pino';
+import { ROLLUP_LOCK } from './rollups';
 
 /**
  * The storage round of metric_point (partitioned by UTC day of `ts`, see the PointStorage
@@ -117,7 +118,14 @@ export function retentionCutoff(now: Date, days: number): Date {
   return new Date(dayStart(now).getTime() - days * DAY_MS);
 }
 
-async function applyRetention(m: EntityManager, now: Date, result: StorageRoundResult): Promise<void> {
+type Step = (fn: (m: EntityManager) => Promise<void>) => Promise<void>;
+
+/**
+ * Each drop and each batch of deletes is a step of its own (its own short transaction): a
+ * partition's ACCESS EXCLUSIVE lock is held for its DROP alone, and the deletes take no DDL
+ * lock, so ingest, streams and reads wait at most for one step, never for the whole retention.
+ */
+async function applyRetention(m: EntityManager, step: Step, now: Date, result: StorageRoundResult): Promise<void> {
   const policies: { project_id: string; days: number }[] = await m.query(`SELECT project_id, days FROM metric_retention`);
   if (policies.length === 0) return;
   const days = new Map(policies.map((p) => [p.project_id, p.days]));
@@ -132,19 +140,31 @@ async function applyRetention(m: EntityManager, now: Date, result: StorageRoundR
                             SELECT (SELECT project_id FROM ${part.name} WHERE project_id > p.id ORDER BY project_id LIMIT 1) FROM p WHERE p.id IS NOT NULL)
        SELECT id FROM p WHERE id IS NOT NULL`);
     if (projects.every((p) => days.has(p.id) && part.to.getTime() <= retentionCutoff(now, days.get(p.id)!).getTime())) {
-      await lockForDdl(m);
-      await m.query(`DROP TABLE ${part.name}`);
+      await step(async (t) => {
+        await lockForDdl(t);
+        await t.query(`DROP TABLE ${part.name}`);
+      });
       result.dropped.push(part.name);
     }
   }
   for (const p of policies) {
     const cutoff = retentionCutoff(now, p.days).toISOString();
-    const [{ n }] = await m.query(
-      `WITH gone AS (DELETE FROM metric_point WHERE (id, ts) IN (
-                       SELECT id, ts FROM metric_point WHERE project_id = $1 AND ts < $2 LIMIT ${RETENTION_DELETE_BATCH}) RETURNING 1)
-       SELECT count(*)::int AS n FROM gone`, [p.project_id, cutoff]);
-    result.deleted += n;
-    for (const unit of ['1m', '1h']) await m.query(`DELETE FROM metric_rollup_${unit} WHERE project_id = $1 AND bucket < $2`, [p.project_id, cutoff]);
+    await step(async (t) => {
+      const [{ n }] = await t.query(
+        `WITH gone AS (DELETE FROM metric_point WHERE (id, ts) IN (
+                         SELECT id, ts FROM metric_point WHERE project_id = $1 AND ts < $2 LIMIT ${RETENTION_DELETE_BATCH}) RETURNING 1)
+         SELECT count(*)::int AS n FROM gone`, [p.project_id, cutoff]);
+      result.deleted += n;
+    });
+    // Hours before minutes: the order in which the rollup round writes them, so the two never
+    // wait on each other's rows in opposite orders (a deadlock). Batched like the points.
+    for (const unit of ['1h', '1m']) {
+      await step(async (t) => {
+        await t.query(
+          `DELETE FROM metric_rollup_${unit} WHERE ctid IN (
+             SELECT ctid FROM metric_rollup_${unit} WHERE project_id = $1 AND bucket < $2 LIMIT ${RETENTION_DELETE_BATCH})`, [p.project_id, cutoff]);
+      });
+    }
   }
 }
 
@@ -164,9 +184,13 @@ export async function storageRound(db: DataSource, opts: { now?: Date; aheadDays
     if (!locked) return result;
     try {
       result.ran = true;
-      const step = async (fn: (m: EntityManager) => Promise<void>) => {
+      const step: Step = async (fn) => {
         await runner.startTransaction();
         try {
+          // Waits for a rollup transaction in flight (each is one chunk), and keeps the next one
+          // out meanwhile (the round only tries the lock): a rollup catching up holds ACCESS
+          // SHARE on metric_point longer than the lock_timeout below would let the DDL wait.
+          await runner.query(`SELECT pg_advisory_xact_lock($1)`, [ROLLUP_LOCK]);
           // A DDL lock waits behind running readers and holds every later one up meanwhile: give up soon, the next round retries.
           await runner.query(`SET LOCAL lock_timeout = '1s'`);
           await fn(runner.manager);
@@ -190,7 +214,7 @@ export async function storageRound(db: DataSource, opts: { now?: Date; aheadDays
           result.created.push(partitionName(day));
         });
       }
-      await step((m) => applyRetention(m, now, result));
+      await applyRetention(runner.manager, step, now, result);
     } finally {
       await runner.query(`SELECT pg_advisory_unlock($1)`, [STORAGE_LOCK]);
     }
@@ -201,12 +225,12 @@ export async function storageRound(db: DataSource, opts: { now?: Date; aheadDays
 }
 
 /** Runs `round` every `intervalMs` (the first at once) until stopped; a failed round is logged and retried at the next tick. */
-export function everyInterval(name: string, intervalMs: number, log: Logger, round: () => Promise<unknown>): () => Promise<void> {
+export function everyInterval(name: string, intervalMs: number, log: Logger, round: (stopped: () => boolean) => Promise<unknown>): () => Promise<void> {
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<void> = Promise.resolve();
   const tick = () => {
-    running = round().then(() => undefined, (err) => { if (!stopped) log.warn({ err }, `${name} round failed`); })
+    running = round(() => stopped).then(() => undefined, (err) => { if (!stopped) log.warn({ err }, `${name} round failed`); })
       .finally(() => { if (!stopped) { timer = setTimeout(tick, intervalMs); timer.unref(); } });
   };
   tick();

@@ -24,6 +24,6 @@ export function startStorageRounds(db: DataSource, log: Logger, s: StorageRoundS
       if (r.created.length || r.dropped.length || r.deleted) log.info({ ...r }, 'metric point storage round');
     }));
   }
-  if (s.rollupIntervalMs > 0) stops.push(everyInterval('rollup', s.rollupIntervalMs, log, () => rollupRound(db)));
+  if (s.rollupIntervalMs > 0) stops.push(everyInterval('rollup', s.rollupIntervalMs, log, (stopped) => rollupRound(db, stopped)));
   return async () => { await Promise.all(stops.map((stop) => stop())); };
 }
