@@ -35,6 +35,7 @@ import { EventHub } from '../core/events/event-hub';
 import { Drain } from './drain';
 import { Leader } from '../core/db/leader';
 import { afterCommitSettled } from '../core/db/after-commit';
+import { announcementsSettled } from '../core/events/points-announcer';
 import { MONITOR_TIMER_LOCK, MonitorTimer } from '../modules/monitoring/monitor.timer';
 import { startStorageRounds } from '../modules/monitoring/storage-rounds';
 
@@ -575,8 +576,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     monitorTimer,
     stop: () => {
       stopping ??= (async () => {
-        await stopStorageRounds();
         await Promise.all([
+          // Between two chunks at most: a round in flight does not hold the drain back.
+          stopStorageRounds(),
           // Requests and WebSocket operations in flight answer (within the grace period) before Apollo stops.
           drain.stop(
             config.shutdownTimeoutMs,
@@ -591,6 +593,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         ]);
         // What the requests queued to run after their commits (monitors following a moved alias).
         if (db.isInitialized) await afterCommitSettled(db);
+        // Wake-ups of points committed during the drain, before the pool closes under them.
+        if (db.isInitialized) await announcementsSettled(db);
         await apollo.stop();
         await events.stop();
         await rateLimiter?.close();

@@ -38,6 +38,11 @@ export class PointsAnnouncer {
 
   constructor(private readonly db: DataSource, private readonly log?: Logger) {}
 
+  /** Resolves when nothing is being sent nor queued (failures are logged by flush, not thrown). */
+  async settled(): Promise<void> {
+    while (this.next ?? this.sending) await (this.next ?? this.sending);
+  }
+
   /**
    * Announces that points of `projectId` were committed. Resolves once a notification for it
    * was sent (or failed, which is logged, not thrown: the points are stored either way).
@@ -67,6 +72,15 @@ export class PointsAnnouncer {
 }
 
 const announcers = new WeakMap<DataSource, PointsAnnouncer>();
+
+/**
+ * Resolves once the announcements sent or queued on `db` have gone out (or failed, logged): the
+ * server waits for it at shutdown, before its pool closes under a statement still on its way.
+ */
+export async function announcementsSettled(db: DataSource): Promise<void> {
+  const a = announcers.get(db);
+  if (a) await a.settled();
+}
 
 /** The announcer of a data source (one per pool, so coalescing spans every request of the process). */
 export function pointsAnnouncer(db: DataSource, log?: Logger): PointsAnnouncer {

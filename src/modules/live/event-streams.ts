@@ -485,6 +485,12 @@ export function feedMembers(hub: EventHub, projectId: string): number {
  * The subscriber reads on its own while it replays from a cursor or is below its project's
  * feed, then joins the feed (see PointFeed).
  */
+/** The last id metric_point's identity drew (0 before the first). */
+async function lastPointId(deps: StreamDeps): Promise<string> {
+  const [{ last }] = await deps.db.query(`SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('metric_point', 'id')), 0)::text AS last`);
+  return last;
+}
+
 export async function metricPointStream(
   deps: StreamDeps, projectId: string, filter: PointFilter, since: PointPosition | null,
 ): Promise<Stream<MetricPointsItem | Revoked>> {
@@ -492,8 +498,10 @@ export async function metricPointStream(
   const now = await deps.hub.horizon(POINTS_CHANNEL);
   if (since === null) {
     pos = { lo: now, parts: [] };
-  } else if (BigInt(positionEnd(since)) > BigInt(now)) {
-    // Every position this server hands out is at or below a horizon, and horizons only grow.
+  } else if (BigInt(positionEnd(since)) > BigInt(now) && BigInt(positionEnd(since)) > BigInt(await lastPointId(deps))) {
+    // Every position this server hands out is at or below a horizon, so at or below the last id
+    // drawn. (Not the horizon itself: it is the largest stored id, which falls back when
+    // retention deletes the newest rows; a cursor above it is then still a genuine one.)
     throw badInput('since names a position this stream has not reached', 'since');
   }
   let feed: PointFeed | null = null;

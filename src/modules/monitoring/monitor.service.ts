@@ -203,6 +203,8 @@ export async function evaluateDue(db: DataSource, staleMs: number, batchSize: nu
     m.query(`SELECT now() - make_interval(secs => $1::float8 / 1000) AS cutoff`, [staleMs]));
   let total = 0;
   let size = batchSize;
+  // After a failed batch: how many monitors are still to go one by one (the failed batch's), before whole batches again.
+  let singles = 0;
   const failed: string[] = [];
   while (!opts.signal?.aborted) {
     let claimedIds: string[] = [];
@@ -221,15 +223,22 @@ export async function evaluateDue(db: DataSource, staleMs: number, batchSize: nu
       });
       total += claimed;
       if (claimed < size) break;
+      if (singles > 0 && --singles === 0) size = batchSize;
     } catch (err) {
       // Nothing claimed: the database itself failed, not a monitor; the next call tries again.
       if (!claimedIds.length) throw err;
+      // A lock wait that timed out (55P03) is the database being busy (a storage step, say),
+      // not this batch's monitors: the tick ends and the next one tries them again.
+      const code = (err as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code;
+      if (code === '55P03') break;
       if (size > 1) {
         size = 1;
+        singles = claimedIds.length;
         continue;
       }
       failed.push(claimedIds[0]);
       opts.onFailure?.(err, claimedIds[0]);
+      if (singles > 0 && --singles === 0) size = batchSize;
     }
   }
   return total;
