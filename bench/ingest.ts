@@ -309,9 +309,8 @@ same foreign key to metric_series.
 What separates recordMetrics from COPY, per 5,000-point batch: the server parses and coerces the
 request (JSON, GraphQL variables, type-graphql input objects), finds the 1,000 series and moves
 each one's newest point (1,000 HOT row updates), writes the audit row, then COPYs the same
-rows as the peer; the server's JavaScript and PostgreSQL share the machine's 2 cores (and the
-other sessions on it: load average about 8 during these runs). The columnar input saves the
-per-object coercion only, so it gains little over point objects.
+rows as the peer; the server's JavaScript and PostgreSQL share the machine's 2 cores. The
+columnar input saves the per-object coercion only, so it gains little over point objects.
 
 Per round (recordMetrics / COPY, recordMetricColumns / COPY): ${r.raw.phases.points.map((p, i) => `${(p / r.raw.phases.copy[i]).toFixed(2)}x, ${(r.raw.phases.columns[i] / r.raw.phases.copy[i]).toFixed(2)}x`).join('; ')}.
 
