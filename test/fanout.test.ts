@@ -111,6 +111,18 @@ describe('delivery does not wait for unrelated transactions', () => {
     }
   });
 
+  /** One live metricPoints subscriber of series `q` of a project, once it has joined the feed: the values it got, and its stop. */
+  async function subscribeQ(slug: string, pid: string): Promise<{ got: number[]; stop: () => void }> {
+    const got: number[] = [];
+    const stop = t.ws().subscribe({ query: POINTS, variables: { s: slug, filter: { names: ['q'] } } }, {
+      next: (r) => { for (const p of (r.data as any).metricPoints.points) got.push(p.value); },
+      error: (e) => { throw new Error(JSON.stringify(e)); },
+      complete: () => undefined,
+    });
+    await until(() => feedMembers(t.server.events, pid) === 1, 'the subscriber joined');
+    return { got, stop };
+  }
+
   /** A session left idle in a transaction that has an xid, on `url`, after running `sql`. */
   async function idleInTransaction(url: string, sql: string): Promise<string> {
     const c = new PgClient({ connectionString: url });
@@ -138,14 +150,7 @@ describe('delivery does not wait for unrelated transactions', () => {
     // In this database: a transaction that wrote, but not the stream table.
     const here = await idleInTransaction(testDatabaseUrl(), `UPDATE project SET name = name WHERE id = '${pid}'`);
 
-    const got: number[] = [];
-    const client = t.ws();
-    const stop = client.subscribe({ query: POINTS, variables: { s: slug, filter: { names: ['q'] } } }, {
-      next: (r) => { for (const p of (r.data as any).metricPoints.points) got.push(p.value); },
-      error: (e) => { throw new Error(JSON.stringify(e)); },
-      complete: () => undefined,
-    });
-    await until(() => feedMembers(t.server.events, pid) === 1, 'the subscriber joined');
+    const { got, stop } = await subscribeQ(slug, pid);
     await t.ok(RECORD, { input: { projectSlug: slug, points: [{ name: 'q', value: 1 }] } });
     // Both transactions are still open: a horizon that waited for them would never deliver.
     await until(() => got.length === 1, 'the point is delivered while both transactions stay open');
@@ -166,14 +171,7 @@ describe('delivery does not wait for unrelated transactions', () => {
     const { slug } = await createProject(t, 'xmax');
     const pid = await projectId(t, slug);
     await t.ok(RECORD, { input: { projectSlug: slug, points: [{ name: 'q', value: 0 }] } });
-    const got: number[] = [];
-    const client = t.ws();
-    const stop = client.subscribe({ query: POINTS, variables: { s: slug, filter: { names: ['q'] } } }, {
-      next: (r) => { for (const p of (r.data as any).metricPoints.points) got.push(p.value); },
-      error: (e) => { throw new Error(JSON.stringify(e)); },
-      complete: () => undefined,
-    });
-    await until(() => feedMembers(t.server.events, pid) === 1, 'the subscriber joined');
+    const { got, stop } = await subscribeQ(slug, pid);
     const session = async () => {
       const c = new PgClient({ connectionString: testDatabaseUrl() });
       await c.connect();
@@ -206,14 +204,7 @@ describe('delivery does not wait for unrelated transactions', () => {
     const { slug } = await createProject(t, 'recheck');
     const pid = await projectId(t, slug);
     await t.ok(RECORD, { input: { projectSlug: slug, points: [{ name: 'q', value: 0 }] } });
-    const got: number[] = [];
-    const client = t.ws();
-    const stop = client.subscribe({ query: POINTS, variables: { s: slug, filter: { names: ['q'] } } }, {
-      next: (r) => { for (const p of (r.data as any).metricPoints.points) got.push(p.value); },
-      error: (e) => { throw new Error(JSON.stringify(e)); },
-      complete: () => undefined,
-    });
-    await until(() => feedMembers(t.server.events, pid) === 1, 'the subscriber joined');
+    const { got, stop } = await subscribeQ(slug, pid);
     // Written behind the server's back: no NOTIFY at all.
     await t.server.db.query(
       `INSERT INTO metric_point (series_id, project_id, ts, value) SELECT id, project_id, now(), 7 FROM metric_series WHERE project_id = $1 AND name = 'q'`, [pid],
