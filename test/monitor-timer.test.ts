@@ -48,6 +48,25 @@ function errorLog(): { log: pino.Logger; errors: Record<string, unknown>[] } {
   return { log: pino({ level: 'error' }, sink), errors };
 }
 
+/**
+ * A server of the describe block's own, on a scratch database (the timer's rounds would
+ * otherwise meet other test files' monitors), started before its tests and dropped after.
+ */
+function serverOnScratchDatabase(env: Record<string, string>, log: pino.Logger, started: (t: TestServer) => void): void {
+  let t: TestServer | undefined;
+  let drop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const scratch = await scratchDatabase();
+    drop = scratch.drop;
+    t = await startTestServer({ DATABASE_URL: scratch.url, MODELGRAPH_RATE_LIMIT_PER_MINUTE: '0', ...env }, log);
+    started(t);
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await drop?.();
+  });
+}
+
 async function monitorNode(t: TestServer, id: string) {
   return (await t.ok(MONITOR, { id })).node as {
     status: string; lastValue: number | null; lastEvaluatedAt: string | null; alerts: { nodes: { status: string; value: number; resolvedAt: string | null }[] };
@@ -65,18 +84,8 @@ async function alertRecords(t: TestServer, slug: string) {
 
 describe('the timer', () => {
   let t: TestServer;
-  let drop: () => Promise<void>;
   const { log, errors } = errorLog();
-
-  beforeAll(async () => {
-    const scratch = await scratchDatabase();
-    drop = scratch.drop;
-    t = await startTestServer({ DATABASE_URL: scratch.url, MODELGRAPH_MONITOR_INTERVAL_MS: '50', MODELGRAPH_RATE_LIMIT_PER_MINUTE: '0' }, log);
-  });
-  afterAll(async () => {
-    await t?.stop();
-    await drop?.();
-  });
+  serverOnScratchDatabase({ MODELGRAPH_MONITOR_INTERVAL_MS: '50' }, log, (server) => { t = server; });
 
   test('the only server on its database leads the timer, and /readyz says so', async () => {
     const base = t.server.url.replace(/\/graphql$/, '');
@@ -141,22 +150,10 @@ describe('the timer', () => {
 
 describe('without the timer', () => {
   let t: TestServer;
-  let drop: () => Promise<void>;
   const { log, errors } = errorLog();
-
-  beforeAll(async () => {
-    const scratch = await scratchDatabase();
-    drop = scratch.drop;
-    // The timer off (the harness's default): what changes a monitor here is a write, an alias move, or the test's evaluateDue.
-    // No lock timeout: a test holds a monitor's lock while a write's evaluation waits for it, however slow the machine.
-    t = await startTestServer({
-      DATABASE_URL: scratch.url, MODELGRAPH_RATE_LIMIT_PER_MINUTE: '0', DATABASE_POOL_SIZE: '12', MODELGRAPH_LOCK_TIMEOUT_MS: '0',
-    }, log);
-  });
-  afterAll(async () => {
-    await t?.stop();
-    await drop?.();
-  });
+  // The timer off (the harness's default): what changes a monitor here is a write, an alias move, or the test's evaluateDue.
+  // No lock timeout: a test holds a monitor's lock while a write's evaluation waits for it, however slow the machine.
+  serverOnScratchDatabase({ DATABASE_POOL_SIZE: '12', MODELGRAPH_LOCK_TIMEOUT_MS: '0' }, log, (server) => { t = server; });
 
   test('/readyz reports the timer stopped', async () => {
     const base = t.server.url.replace(/\/graphql$/, '');
