@@ -218,7 +218,10 @@ describe('delivery does not wait for unrelated transactions', () => {
 describe('a slow consumer', () => {
   let t: TestServer;
   beforeAll(async () => {
-    t = await startTestServer({ MODELGRAPH_RATE_LIMIT_PER_MINUTE: '0', MODELGRAPH_MAX_SEND_BUFFER_BYTES: String(256 * 1024) });
+    // No keep-alive pings: the paused subscriber cannot answer them, and on a loaded machine
+    // filling its buffers can take longer than the pings' default 12 s, after which the server
+    // would end it (1006) before it is seen to be slow (4008).
+    t = await startTestServer({ MODELGRAPH_RATE_LIMIT_PER_MINUTE: '0', MODELGRAPH_MAX_SEND_BUFFER_BYTES: String(256 * 1024), MODELGRAPH_WS_KEEPALIVE_MS: '0' });
   });
   afterAll(async () => { await t.stop(); });
 

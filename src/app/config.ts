@@ -35,9 +35,11 @@ export interface Config {
   /**
    * WebSocket delivery: the most bytes a socket may have waiting to be sent (queued results
    * plus the socket's own buffer) before it is closed as a slow consumer (4008), and how often
-   * a metric point feed looks for points without a notification.
+   * a metric point feed looks for points without a notification; and the interval of the
+   * WebSocket keep-alive pings (a socket that has not answered one by the next is ended; 0: no
+   * pings).
    */
-  streams: { maxSendBufferBytes: number; pointsRecheckMs: number };
+  streams: { maxSendBufferBytes: number; pointsRecheckMs: number; keepAliveMs: number };
   shutdownTimeoutMs: number;
   /** The monitor timer: how often the leader evaluates monitors that are due, and how many per transaction. */
   monitorTimer: MonitorTimerSettings;
@@ -161,6 +163,8 @@ export function loadConfig(env: Env = process.env): Config {
     streams: {
       maxSendBufferBytes: int('MODELGRAPH_MAX_SEND_BUFFER_BYTES', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
       pointsRecheckMs: int('MODELGRAPH_STREAM_RECHECK_MS', 1000, 0, 3600000),
+      // graphql-ws's own default.
+      keepAliveMs: int('MODELGRAPH_WS_KEEPALIVE_MS', 12000, 0, 3600000),
     },
     shutdownTimeoutMs: int('MODELGRAPH_SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
     monitorTimer: {

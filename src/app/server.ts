@@ -440,6 +440,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON() as GraphQLFormattedError, e) as GraphQLError),
     },
     wss,
+    // A client that stops reading (and so answering pings) is ended after one to two intervals.
+    config.streams.keepAliveMs,
   );
 
   const apollo = new ApolloServer<Context>({
