@@ -174,7 +174,8 @@ export function loadConfig(env: Env = process.env): Config {
     },
     storage: {
       intervalMs: int('MODELGRAPH_STORAGE_INTERVAL_MS', 60000, 0, 86400000),
-      rollupIntervalMs: int('MODELGRAPH_ROLLUP_INTERVAL_MS', 1000, 0, 86400000),
+      // See docs/scaling.md ("Why every 5 s").
+      rollupIntervalMs: int('MODELGRAPH_ROLLUP_INTERVAL_MS', 5000, 0, 86400000),
       partitionsAheadDays: int('MODELGRAPH_PARTITIONS_AHEAD_DAYS', 3, 1, 366),
     },
     batchLoads: bool('MODELGRAPH_BATCH_LOADS', true),
