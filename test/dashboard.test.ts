@@ -1,0 +1,191 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { TestServer, createKey, createModel, createProject, createVersion, startTestServer, unique } from './support/harness';
+import { BrowserSession, describeWithBrowser, offHostRequests, openBrowser } from './support/browser';
+import { WAIT_MS, until } from './support/subscription';
+import { EVENTS_CHANNEL, POINTS_CHANNEL } from '../src/core/events/channels';
+
+const ROOT = path.resolve(__dirname, '..');
+const ARTIFACTS = path.join(ROOT, 'test', 'artifacts');
+
+const RECORD = `mutation($input: RecordMetricsInput!) { recordMetrics(input: $input) { accepted } }`;
+const SET_ALIAS = `mutation($input: SetModelAliasInput!) { setModelAlias(input: $input) { alias { revision } } }`;
+const CREATE_MONITOR = `mutation($input: CreateMonitorInput!) { createMonitor(input: $input) { monitor { id name status } } }`;
+const CREATE_EVALUATION = `mutation($input: CreateEvaluationInput!) { createEvaluation(input: $input) { evaluation { id } } }`;
+const COMPLETE_EVALUATION = `mutation($input: CompleteEvaluationInput!) { completeEvaluation(input: $input) { evaluation { status } } }`;
+
+const ago = (s: number) => new Date(Date.now() - s * 1000).toISOString();
+
+let t: TestServer;
+let origin: string;
+
+beforeAll(async () => {
+  // The page under test is the bundle of the sources as they are now, not an older build's.
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-web.mjs'), 'dashboard'], { stdio: 'inherit' });
+  t = await startTestServer();
+  origin = new URL(t.server.url).origin;
+});
+afterAll(async () => { await t?.stop(); });
+
+describe('/dashboard over HTTP', () => {
+  test('serves the page under a policy that allows only this server, its WebSocket included', async () => {
+    const res = await fetch(`${origin}/dashboard/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain(`connect-src 'self' ws://${new URL(origin).host} wss://${new URL(origin).host}`);
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|\*/);
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    const html = await res.text();
+    expect(html).toContain('<script type="module" src="/dashboard/index.js">');
+    // Nothing the page names is on another host.
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
+
+    const js = await fetch(`${origin}/dashboard/index.js`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-type')).toMatch(/javascript/);
+  });
+
+  test('MODELGRAPH_DASHBOARD=false turns it off', async () => {
+    const off = await startTestServer({ MODELGRAPH_DASHBOARD: 'false' });
+    try {
+      expect((await fetch(`${new URL(off.server.url).origin}/dashboard/`)).status).toBe(404);
+    } finally {
+      await off.stop();
+    }
+  });
+});
+
+/** A project with a model, two versions with evaluations, an alias on v1 with history points, and a monitor following the alias. */
+async function fixture() {
+  const { slug } = await createProject(t, 'dash');
+  const model = await createModel(t, slug, unique('ranker'));
+  const v1 = await createVersion(t, model.id);
+  const v2 = await createVersion(t, model.id);
+  for (const [v, accuracy] of [[v1, 0.91], [v2, 0.935]] as const) {
+    const e = await t.ok(CREATE_EVALUATION, { input: { modelVersionId: v.id, name: 'offline', metrics: [{ name: 'accuracy', value: accuracy, higherIsBetter: true }] } });
+    await t.ok(COMPLETE_EVALUATION, { input: { evaluationId: e.createEvaluation.evaluation.id, status: 'COMPLETED' } });
+  }
+  await t.ok(SET_ALIAS, { input: { modelId: model.id, alias: 'production', versionNumber: 1, reason: 'first release' } });
+  const monitor = (await t.ok(CREATE_MONITOR, { input: {
+    projectSlug: slug, name: unique('latency-slo'), metric: 'latency_ms', modelId: model.id, alias: 'production',
+    aggregation: 'LAST', windowSeconds: 3600, comparator: 'GT', threshold: 500,
+  } })).createMonitor.monitor;
+  const record = (points: Record<string, unknown>[]) => t.ok(RECORD, { input: { projectSlug: slug, points } });
+  await record([100, 120, 110].map((value, i) => ({ modelVersionId: v1.id, name: 'latency_ms', timestamp: ago(300 - i * 100), value })));
+  const [{ id: projectId }] = await t.server.db.query(`SELECT id FROM project WHERE slug = $1`, [slug]);
+  return { slug, model, v1, v2, monitor, record, projectId: String(projectId) };
+}
+
+/** The chart of a metric, once it draws `points` points whose newest is `last`. */
+async function chart(page: Page, metric: string, points: number, last: number) {
+  await page.waitForSelector(`#charts figure[data-metric="${metric}"][data-points="${points}"][data-last-value="${last}"]`, { timeout: WAIT_MS });
+}
+
+/** What the page keeps in sessionStorage as the key (the expression runs in the page). */
+const savedKey = (page: Page) => page.evaluate('sessionStorage.getItem("modelgraph.apiKey")');
+
+const cells = (page: Page, selector: string) =>
+  page.$$eval(selector, (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+
+describeWithBrowser('the dashboard in chromium', () => {
+  let b: BrowserSession;
+  beforeAll(async () => { b = await openBrowser(); });
+  afterAll(async () => { await b?.close(); });
+
+  test('paste a key, pick project, model and alias; charts, alerts, alias history and versions follow the API live', async () => {
+    const f = await fixture();
+    const key = await createKey(t, 'VIEWER', f.slug);
+    const { page } = b;
+
+    await page.goto(`${origin}/dashboard`);
+    await page.fill('#key', key);
+    await page.click('#use-key');
+    await page.waitForSelector(`#project option[value="${f.slug}"]`, { state: 'attached', timeout: WAIT_MS });
+    await page.selectOption('#project', f.slug);
+    await page.waitForSelector(`#model option[value="${f.model.name}"]`, { state: 'attached', timeout: WAIT_MS });
+    await page.selectOption('#model', f.model.name);
+    await page.waitForSelector('#alias option[value="production"]', { state: 'attached', timeout: WAIT_MS });
+    await page.selectOption('#alias', 'production');
+    await page.waitForSelector('#view[data-state="ready"]', { timeout: WAIT_MS });
+
+    // History first: the three points recorded before the page opened.
+    await chart(page, 'latency_ms', 3, 110);
+    expect(await page.textContent('#title')).toContain('→ v1');
+    expect(await cells(page, '#alias-history tbody tr')).toEqual([[expect.any(String), '∅ → v1', expect.any(String), 'first release']]);
+    expect(await cells(page, '#comparison tbody tr')).toEqual([
+      ['v2', 'READY', '', '0.935'],
+      ['v1', 'READY', 'production', '0.91'],
+    ]);
+    expect(await page.getAttribute('#comparison tr[data-version="1"]', 'class')).toBe('current');
+    expect(await cells(page, '#alerts tbody tr')).toEqual([['No open alerts in this project.']]);
+
+    // The key is the session's, never the URL's; the URL holds the choice, for sharing.
+    expect(await savedKey(page)).toBe(key);
+    expect(await page.evaluate('JSON.stringify(localStorage)')).not.toContain(key);
+    const url = new URL(page.url());
+    expect(page.url()).not.toContain(key);
+    expect(Object.fromEntries(url.searchParams)).toEqual({ project: f.slug, model: f.model.name, alias: 'production' });
+
+    // Live from here: the page's subscriptions (points; alerts and registry changes) are being served.
+    await until(() => t.server.events.liveStreams(POINTS_CHANNEL, f.projectId) >= 1 && t.server.events.liveStreams(EVENTS_CHANNEL, f.projectId) >= 2,
+      'the dashboard subscribed');
+
+    await f.record([{ modelVersionId: f.v1.id, name: 'latency_ms', value: 130 }]);
+    await chart(page, 'latency_ms', 4, 130);
+    // A new series of the version gets its own chart as its first point arrives.
+    await f.record([{ modelVersionId: f.v1.id, name: 'error_rate', labels: { region: 'eu' }, value: 0.02 }]);
+    await chart(page, 'error_rate', 1, 0.02);
+    expect(await page.textContent('#charts figure[data-metric="error_rate"] .labels')).toBe('region=eu');
+
+    // A point past the monitor's threshold opens an alert, which the page shows as it opens.
+    await f.record([{ modelVersionId: f.v1.id, name: 'latency_ms', value: 900 }]);
+    await chart(page, 'latency_ms', 5, 900);
+    await page.waitForSelector('#alerts tr[data-status="ALERT"]', { timeout: WAIT_MS });
+    const [alertRow] = await cells(page, '#alerts tbody tr');
+    expect(alertRow.slice(0, 4)).toEqual(['ALERT', f.monitor.name, 'latency_ms', '900']);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+
+    // The alias moves: the charts follow it to v2, its history and the table say so, and the
+    // monitor (which follows the alias too) resolves the alert on v2's first point.
+    await t.ok(SET_ALIAS, { input: { modelId: f.model.id, alias: 'production', versionNumber: 2, reason: 'better accuracy' } });
+    await page.waitForSelector('#view[data-version="2"]', { timeout: WAIT_MS });
+    await page.waitForSelector('#alias-history tbody tr:nth-child(2)', { timeout: WAIT_MS });
+    expect((await cells(page, '#alias-history tbody tr')).map((r) => [r[1], r[3]])).toEqual([['v1 → v2', 'better accuracy'], ['∅ → v1', 'first release']]);
+    await f.record([{ modelVersionId: f.v1.id, name: 'latency_ms', value: 7 }, { modelVersionId: f.v2.id, name: 'latency_ms', value: 42 }]);
+    await chart(page, 'latency_ms', 1, 42);
+    expect(await page.$$eval('#charts figure', (fs) => fs.map((x) => x.getAttribute('data-metric')))).toEqual(['latency_ms']);
+    await page.waitForSelector('#alerts tr.empty', { timeout: WAIT_MS });
+    await page.waitForSelector('#comparison tr.current[data-version="2"]', { timeout: WAIT_MS });
+
+    // A reload opens the same view from the URL and the session's key.
+    await page.reload();
+    await page.waitForSelector('#view[data-state="ready"]', { timeout: WAIT_MS });
+    await chart(page, 'latency_ms', 1, 42);
+
+    // Nothing left this machine, the key was in no URL, and the page met no error (a CSP violation would be one).
+    expect(offHostRequests(b.requests)).toEqual([]);
+    expect(b.requests.filter((u) => u.includes(key))).toEqual([]);
+    expect(b.requests.some((u) => u.startsWith(`ws://${new URL(origin).host}/graphql`))).toBe(true);
+    expect(b.errors).toEqual([]);
+  });
+
+  test('a key the server does not accept is not kept, and says so', async () => {
+    const { page } = b;
+    await page.goto(`${origin}/dashboard/`);
+    // A new session: without the key the first test left.
+    await page.evaluate('sessionStorage.clear()');
+    await page.reload();
+    await page.fill('#key', 'mg_not-a-real-key');
+    await page.click('#use-key');
+    await page.waitForSelector('#status.error', { timeout: WAIT_MS });
+    expect(await page.textContent('#status')).toBe('The server does not accept this key.');
+    expect(await savedKey(page)).toBeNull();
+    expect(await page.isHidden('#pickers')).toBe(true);
+  });
+});
