@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Page, WebSocketRoute } from 'playwright-core';
 import { TestServer, createKey, createModel, createProject, createVersion, startTestServer, unique } from './support/harness';
 import { BrowserSession, describeWithBrowser, offHostRequests, openBrowser } from './support/browser';
 import { WAIT_MS, until } from './support/subscription';
@@ -91,6 +91,27 @@ async function chart(page: Page, metric: string, points: number, last: number) {
 /** What the page keeps in sessionStorage as the key (the expression runs in the page). */
 const savedKey = (page: Page) => page.evaluate('sessionStorage.getItem("modelgraph.apiKey")');
 
+type Fixture = Awaited<ReturnType<typeof fixture>>;
+
+/** Opens the page, pastes the key and picks the fixture's project, model and alias, as a user does. */
+async function pick(page: Page, f: Fixture, key: string) {
+  await page.goto(`${origin}/dashboard`);
+  await page.fill('#key', key);
+  await page.click('#use-key');
+  await page.waitForSelector(`#project option[value="${f.slug}"]`, { state: 'attached', timeout: WAIT_MS });
+  await page.selectOption('#project', f.slug);
+  await page.waitForSelector(`#model option[value="${f.model.name}"]`, { state: 'attached', timeout: WAIT_MS });
+  await page.selectOption('#model', f.model.name);
+  await page.waitForSelector('#alias option[value="production"]', { state: 'attached', timeout: WAIT_MS });
+  await page.selectOption('#alias', 'production');
+  await page.waitForSelector('#view[data-state="ready"]', { timeout: WAIT_MS });
+}
+
+/** Waits until the page's subscriptions (points; alerts and registry changes) are being served. */
+const subscribed = (f: Fixture) => until(
+  () => t.server.events.liveStreams(POINTS_CHANNEL, f.projectId) >= 1 && t.server.events.liveStreams(EVENTS_CHANNEL, f.projectId) >= 2,
+  'the dashboard subscribed');
+
 const cells = (page: Page, selector: string) =>
   page.$$eval(selector, (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')));
 
@@ -104,16 +125,7 @@ describeWithBrowser('the dashboard in chromium', () => {
     const key = await createKey(t, 'VIEWER', f.slug);
     const { page } = b;
 
-    await page.goto(`${origin}/dashboard`);
-    await page.fill('#key', key);
-    await page.click('#use-key');
-    await page.waitForSelector(`#project option[value="${f.slug}"]`, { state: 'attached', timeout: WAIT_MS });
-    await page.selectOption('#project', f.slug);
-    await page.waitForSelector(`#model option[value="${f.model.name}"]`, { state: 'attached', timeout: WAIT_MS });
-    await page.selectOption('#model', f.model.name);
-    await page.waitForSelector('#alias option[value="production"]', { state: 'attached', timeout: WAIT_MS });
-    await page.selectOption('#alias', 'production');
-    await page.waitForSelector('#view[data-state="ready"]', { timeout: WAIT_MS });
+    await pick(page, f, key);
 
     // History first: the points recorded before the page opened.
     await chart(page, 'latency_ms', 30, f.history[29]);
@@ -134,8 +146,8 @@ describeWithBrowser('the dashboard in chromium', () => {
     expect(Object.fromEntries(url.searchParams)).toEqual({ project: f.slug, model: f.model.name, alias: 'production' });
 
     // Live from here: the page's subscriptions (points; alerts and registry changes) are being served.
-    await until(() => t.server.events.liveStreams(POINTS_CHANNEL, f.projectId) >= 1 && t.server.events.liveStreams(EVENTS_CHANNEL, f.projectId) >= 2,
-      'the dashboard subscribed');
+    await subscribed(f);
+    expect(await page.textContent('#live.connected')).toBe('live');
 
     await f.record([{ modelVersionId: f.v1.id, name: 'latency_ms', value: 130 }]);
     await chart(page, 'latency_ms', 31, 130);
@@ -175,6 +187,56 @@ describeWithBrowser('the dashboard in chromium', () => {
     expect(b.requests.filter((u) => u.includes(key))).toEqual([]);
     expect(b.requests.some((u) => u.startsWith(`ws://${new URL(origin).host}/graphql`))).toBe(true);
     expect(b.errors).toEqual([]);
+  });
+
+  test('after the connection drops, the page reconnects and reads what it missed meanwhile', async () => {
+    const f = await fixture();
+    const key = await createKey(t, 'VIEWER', f.slug);
+    // A tab of its own, whose WebSockets go through the test: the first is passed on as it is;
+    // the next (the page reconnecting) is held, its messages queued, until the test lets it through.
+    const page = await b.context.newPage();
+    const sockets: { page: WebSocketRoute; server: WebSocketRoute | null }[] = [];
+    let letThrough: () => void = () => undefined;
+    await page.routeWebSocket(/\/graphql$/, (ws) => {
+      const socket: (typeof sockets)[number] = { page: ws, server: null };
+      sockets.push(socket);
+      if (sockets.length === 1) { socket.server = ws.connectToServer(); return; }
+      const queued: (string | Buffer)[] = [];
+      ws.onMessage((m) => (socket.server ? socket.server.send(m) : queued.push(m)));
+      letThrough = () => {
+        const server = ws.connectToServer();
+        server.onMessage((m) => ws.send(m));
+        socket.server = server;
+        for (const m of queued) server.send(m);
+      };
+    });
+    try {
+      await pick(page, f, key);
+      await subscribed(f);
+      await chart(page, 'latency_ms', 30, f.history[29]);
+
+      // As a server restart does (1001, going away).
+      // (The browser's end of the test's connection to the server may close only with 1000 or 3000-4999.)
+      await sockets[0].server?.close({ code: 1000, reason: 'test' });
+      await sockets[0].page.close({ code: 1001, reason: 'test' });
+      await page.waitForSelector('#live.closed', { timeout: WAIT_MS });
+      await until(() => t.server.events.liveStreams(POINTS_CHANNEL, f.projectId) === 0 && t.server.events.liveStreams(EVENTS_CHANNEL, f.projectId) === 0,
+        'the server ended the dropped subscriptions');
+      // Recorded while the page is offline: no stream delivers it to the page.
+      await f.record([{ modelVersionId: f.v1.id, name: 'latency_ms', value: 999 }]);
+      await until(() => sockets.length === 2, 'the page reconnecting');
+      letThrough();
+      await page.waitForSelector('#live.connected', { timeout: WAIT_MS });
+      // Read again from the history, which holds the point, and the alert it opened.
+      await chart(page, 'latency_ms', 31, 999);
+      await page.waitForSelector('#alerts tr[data-status="ALERT"]', { timeout: WAIT_MS });
+      // And live again.
+      await subscribed(f);
+      await f.record([{ modelVersionId: f.v1.id, name: 'latency_ms', value: 5 }]);
+      await chart(page, 'latency_ms', 32, 5);
+    } finally {
+      await page.close();
+    }
   });
 
   test('a key the server does not accept is not kept, and says so', async () => {

@@ -16,8 +16,12 @@ const firstError = (errors: readonly GraphQLErrorJson[]) => new ApiError(errors[
 
 export interface Subscription { stop(): void }
 
+/** The WebSocket's state: `closed` until graphql-ws has connected again (it retries on its own). */
+export type LiveState = 'connected' | 'closed';
+
 export class Api {
   private ws: Client | null = null;
+  private readonly liveListeners = new Set<(state: LiveState) => void>();
 
   constructor(private readonly key: string, private readonly endpoint = new URL('/graphql', location.href)) {}
 
@@ -53,15 +57,26 @@ export class Api {
     return { stop };
   }
 
-  /** One WebSocket for all of the page's subscriptions, opened with the first of them. */
+  /** Hears the WebSocket connect, drop and connect again; returns the function that stops listening. */
+  onLive(listener: (state: LiveState) => void): () => void {
+    this.liveListeners.add(listener);
+    return () => this.liveListeners.delete(listener);
+  }
+
+  /**
+   * One WebSocket for all of the page's subscriptions, opened with the first of them and kept
+   * open (not lazy) while the key is in use, so `closed` means a drop, not a change of view.
+   */
   private socket(): Client {
     if (!this.ws) {
       const url = new URL(this.endpoint);
       url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+      const emit = (state: LiveState) => { for (const l of this.liveListeners) l(state); };
       this.ws = createClient({
         url: url.toString(),
         connectionParams: { authorization: `Bearer ${this.key}` },
-        lazy: true,
+        lazy: false,
+        on: { connected: () => emit('connected'), closed: () => emit('closed') },
         // Reconnect after a restart of the server or a network drop, with graphql-ws's backoff
         // (it gives up at once on the close codes that retrying cannot fix).
         retryAttempts: Infinity,
@@ -71,6 +86,7 @@ export class Api {
   }
 
   close(): void {
+    this.liveListeners.clear();
     void this.ws?.dispose();
     this.ws = null;
   }

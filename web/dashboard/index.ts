@@ -32,6 +32,7 @@ const projectSelect = $<HTMLSelectElement>('project');
 const modelSelect = $<HTMLSelectElement>('model');
 const aliasSelect = $<HTMLSelectElement>('alias');
 const viewRoot = $('view');
+const liveBadge = $('live');
 
 function report(message: string, isError = false): void {
   status.textContent = message;
@@ -115,6 +116,10 @@ async function pickAlias(): Promise<void> {
     aliasHistory: $<HTMLTableElement>('alias-history'),
     comparison: $<HTMLTableElement>('comparison'),
     report,
+    live: (state) => {
+      liveBadge.textContent = state === 'connected' ? 'live' : 'reconnecting…';
+      liveBadge.className = state;
+    },
   });
   await view.start();
 }

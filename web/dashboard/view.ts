@@ -20,6 +20,8 @@ export interface ViewElements {
   aliasHistory: HTMLTableElement;
   comparison: HTMLTableElement;
   report: (message: string, isError?: boolean) => void;
+  /** Shows whether the live connection is up. */
+  live: (state: 'connected' | 'closed') => void;
 }
 
 type PointsEvent = PointsLiveData['metricPoints'];
@@ -37,6 +39,7 @@ export class AliasView {
   /** Alerts the live stream saw resolved: a query answer that predates it must not reopen them. */
   private readonly resolved = new Set<string>();
   private stopped = false;
+  private unlisten: () => void = () => undefined;
 
   constructor(private readonly api: Api, private readonly sel: Selection, private readonly els: ViewElements) {
     this.charts = new Charts(els.charts);
@@ -49,6 +52,7 @@ export class AliasView {
   async start(): Promise<void> {
     const { project, model, alias } = this.sel;
     this.els.root.dataset.state = 'loading';
+    this.unlisten = this.api.onLive(this.liveChanged());
     const failed = (what: string) => (e: ApiError) => this.els.report(`${what}: ${e.message}`, true);
     this.subscriptions.push(
       this.api.subscribe<PointsLiveData>(POINTS_LIVE, { project, model, alias }, (d) => this.onPoints(d.metricPoints), failed('Live metric points')),
@@ -62,8 +66,28 @@ export class AliasView {
 
   stop(): void {
     this.stopped = true;
+    this.unlisten();
     for (const s of this.subscriptions) s.stop();
     this.charts.clear();
+  }
+
+  /**
+   * After a drop of the WebSocket, graphql-ws subscribes again, live from then on: what was
+   * recorded or changed meanwhile is read again, so the view has no gap.
+   */
+  private liveChanged(): (state: 'connected' | 'closed') => void {
+    let dropped = false;
+    return (state) => {
+      this.els.live(state);
+      if (state === 'closed') { dropped = true; return; }
+      if (!dropped) return;
+      dropped = false;
+      this.pending ??= [];
+      this.openAlerts.clear();
+      this.resolved.clear();
+      void Promise.all([this.loadVersion(), this.loadAliasHistory(), this.loadAlerts(), this.loadComparison()])
+        .then(() => this.els.report(''), (e: Error) => this.els.report(`Reading again after reconnecting: ${e.message}`, true));
+    };
   }
 
   /** Reads the version the alias points to and the recent history of each of its series. */
