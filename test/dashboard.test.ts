@@ -1,11 +1,15 @@
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import express from 'express';
 import type { Page, WebSocketRoute } from 'playwright-core';
 import { TestServer, createKey, createModel, createProject, createVersion, startTestServer, unique } from './support/harness';
 import { BrowserSession, describeWithBrowser, offHostRequests, openBrowser } from './support/browser';
 import { WAIT_MS, until } from './support/subscription';
 import { EVENTS_CHANNEL, POINTS_CHANNEL } from '../src/core/events/channels';
+import { webAppRoutes } from '../src/app/web';
 
 const ROOT = path.resolve(__dirname, '..');
 const ARTIFACTS = path.join(ROOT, 'test', 'artifacts');
@@ -48,6 +52,20 @@ describe('/dashboard over HTTP', () => {
     const js = await fetch(`${origin}/dashboard/index.js`);
     expect(js.status).toBe(200);
     expect(js.headers.get('content-type')).toMatch(/javascript/);
+  });
+
+  test('an app that was not built answers 503 saying how to build it', async () => {
+    const app = express();
+    app.use('/dashboard', webAppRoutes('dashboard', path.join(ROOT, 'dist', 'web', unique('absent'))));
+    const server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/dashboard/`);
+      expect(res.status).toBe(503);
+      expect(await res.text()).toBe('The dashboard is not built: run `npm run build` (it bundles web/dashboard into dist/web/dashboard).\n');
+    } finally {
+      server.close();
+    }
   });
 
   test('MODELGRAPH_DASHBOARD=false turns it off', async () => {
