@@ -64,7 +64,8 @@ describe('/dashboard over HTTP', () => {
       expect(res.status).toBe(503);
       expect(await res.text()).toBe('The dashboard is not built: run `npm run build` (it bundles web/dashboard into dist/web/dashboard).\n');
     } finally {
-      server.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 

@@ -47,7 +47,9 @@ export class AliasView {
 
   /**
    * Subscribes first and reads after, so nothing committed in between is missed: what a read
-   * already holds and the stream also brings is dropped when the read is applied (loadVersion).
+   * already holds and the stream also brings is dropped when the read is applied (loadVersion),
+   * judged by timestamp: a streamed point no newer than its series' newest at the read is taken
+   * as one the read holds (a late point backfilled in that moment shows on the next read).
    */
   async start(): Promise<void> {
     const { project, model, alias } = this.sel;
