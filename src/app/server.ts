@@ -38,6 +38,7 @@ import { afterCommitSettled } from '../core/db/after-commit';
 import { announcementsSettled } from '../core/events/points-announcer';
 import { MONITOR_TIMER_LOCK, MonitorTimer } from '../modules/monitoring/monitor.timer';
 import { startStorageRounds } from '../modules/monitoring/storage-rounds';
+import { webAppRoutes } from './web';
 
 export interface RunningServer {
   url: string;
@@ -490,6 +491,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       res.status(503).json({ status: 'database unreachable' });
     }
   });
+  // The live dashboard (web/dashboard, bundled by npm run build): a page of this server's own files.
+  if (config.dashboard) app.use('/dashboard', webAppRoutes('dashboard'));
   app.use(
     '/graphql',
     (_req: Request, res: Response, next: NextFunction) => {
