@@ -27,7 +27,7 @@ test('every type, field, argument, input field and enum value has a description'
     } else if (isEnumType(type)) {
       for (const value of type.getValues()) need(`${type.name}.${value.name}`, value.description);
     } else if (!isUnionType(type) && !isScalarType(type)) {
-      missing.push(`${type.name}: a kind this test does not know`);
+      missing.push(`${String(type)}: a kind this test does not know`);
     }
   }
   expect(missing).toEqual([]);
