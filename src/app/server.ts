@@ -209,9 +209,15 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const httpServer = http.createServer(app);
   const drain = new Drain(httpServer);
   let started = false;
-  app.use((_req: Request, res: Response, next: NextFunction) => {
+  app.use((req: Request, res: Response, next: NextFunction) => {
     if (started) { next(); return; }
-    res.status(503).json({ status: 'starting' });
+    // Retryable, in each path's own shape: a client that retries a refused connection retries this too.
+    res.status(503).setHeader('retry-after', '1');
+    if (req.path.startsWith('/graphql')) {
+      res.json({ errors: [{ message: 'The server is starting; retry', extensions: { code: 'UNAVAILABLE', retryable: true } }] });
+    } else {
+      res.json({ status: 'starting' });
+    }
   });
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', (err: NodeJS.ErrnoException) => reject(bindFailure(err, config.port, config.host) ?? err));

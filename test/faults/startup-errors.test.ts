@@ -4,8 +4,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import { freePort } from '../../src/core/db/embedded-postgres';
-import { scratchDatabase } from '../support/harness';
-import { ServerProcess, spawnServer, tempDir } from './support';
+import { scratchDatabase, startTestServer } from '../support/harness';
+import { ServerProcess, spawnServer, tempDir, until } from './support';
 
 /**
  * The two ways a start most often fails on a workstation, as an operator meets them: the built
@@ -89,4 +89,43 @@ describe('a start that cannot serve', () => {
       data.remove();
     }
   });
+});
+
+test('while the server starts, its bound port answers 503 with a retryable UNAVAILABLE, and serves once started', async () => {
+  const db = await scratchDatabase();
+  // The first start's admin key waits for this lock (bootstrapAdminKey), so the start stays at
+  // that step, after the port is bound, for as long as the test holds it.
+  const holder = new PgClient({ connectionString: db.url });
+  await holder.connect();
+  const port = await freePort();
+  let starting: ReturnType<typeof startTestServer> | null = null;
+  try {
+    await holder.query('BEGIN');
+    await holder.query(`SELECT pg_advisory_xact_lock(hashtext('modelgraph.bootstrap'))`);
+    starting = startTestServer({ DATABASE_URL: db.url, PORT: String(port) });
+    const base = `http://127.0.0.1:${port}`;
+    const graphql = await until('the port to answer', async () => {
+      try {
+        return await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ viewer { name } }"}' });
+      } catch {
+        return null;
+      }
+    });
+    expect(graphql.status).toBe(503);
+    expect(graphql.headers.get('retry-after')).toBe('1');
+    expect(await graphql.json()).toEqual({ errors: [{ message: 'The server is starting; retry', extensions: { code: 'UNAVAILABLE', retryable: true } }] });
+    const ready = await fetch(`${base}/readyz`);
+    expect([ready.status, await ready.json()]).toEqual([503, { status: 'starting' }]);
+
+    await holder.query('COMMIT');
+    const t = await starting;
+    expect((await t.ok('{ viewer { role } }')).viewer.role).toBe('ADMIN');
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+  } finally {
+    // Ends the lock's transaction if a failure left it open, so the start can finish and be stopped.
+    await holder.end();
+    const t = await starting?.catch(() => null);
+    await t?.stop();
+    await db.drop();
+  }
 });
