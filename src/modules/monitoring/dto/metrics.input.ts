@@ -43,7 +43,7 @@ export class RecordMetricsInput {
  * as an object per point, which is what makes this input cheap for bulk writers. Checked by
  * the service in one pass (equal lengths, at most 10,000 points per call in all), and, like
  * MetricPointInput, without class-validator decorators: validating 1,000 nested blocks cost
- * more than the checks it made, which the service makes anyway.
+ * more than the checks it made, which the service makes anyway (the caps below included).
  */
 @InputType({ description: 'The points of one series as parallel arrays: timestamps[i] and values[i] make point i.' })
 export class MetricSeriesColumnsInput {
@@ -56,10 +56,14 @@ export class MetricSeriesColumnsInput {
   @Field(() => GraphQLJSONObject, { nullable: true, description: 'Labels with string values, e.g. {"region": "eu"}; part of the series identity. At most 16.' })
   labels?: Record<string, unknown> | null;
 
+  // The cap is declared for the schema's list-limit walk and is the service's: a call holds at
+  // most 10,000 points in all (parseColumns), so no list here can be longer.
   @Field(() => [Date], { description: 'When each point was observed, at most 5 minutes in the future; as many as values. At most 10,000 points per call in all.' })
+  @ArrayMaxSize(10_000)
   timestamps: Date[];
 
   @Field(() => [Float], { description: 'The value of each point, finite; values[i] was observed at timestamps[i].' })
+  @ArrayMaxSize(10_000)
   values: number[];
 }
 
