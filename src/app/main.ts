@@ -1,6 +1,9 @@
+// First: tracing, when on, must patch http, express, graphql and pg before they are loaded.
+import { stopTracing } from './tracing';
 import 'reflect-metadata';
 import pino from 'pino';
 import { ConfigError, loadConfig } from './config';
+import { createLogger } from './logging';
 import { startServer } from './server';
 
 async function main() {
@@ -15,14 +18,15 @@ async function main() {
     throw err;
   }
   // Synchronous, so the last lines before process.exit are not lost.
-  const log = pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: true }));
+  const log = createLogger(config.logLevel, pino.destination({ dest: 1, sync: true }));
   const server = await startServer(config, { log });
   let signalled = false;
   const shutdown = (signal: string) => {
     if (signalled) return;
     signalled = true;
     log.info({ signal }, 'shutting down: finishing in-flight requests');
-    server.stop().then(
+    // The spans still buffered are sent once the server has stopped, before the process exits.
+    server.stop().then(stopTracing).then(
       () => { log.info('stopped'); process.exit(0); },
       (err) => { log.error({ err }, 'shutdown failed'); process.exit(1); },
     );
