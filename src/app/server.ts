@@ -531,8 +531,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     res.setHeader('x-request-id', requestId);
     if (log.isLevelEnabled('debug')) {
       const started = process.hrtime.bigint();
+      // Read now: a router mounted on a path rewrites req.url while it handles the request.
+      const { method, path } = req;
       res.once('finish', () => log.debug({
-        requestId, method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6,
+        requestId, method, path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6,
       }, 'request answered'));
     }
     requestScope.run(requestId, next);
