@@ -67,7 +67,7 @@ test('an error masked as INTERNAL_SERVER_ERROR names the id the caller sent, and
   const id = 'masked-error-1';
   const res = await post({ 'x-request-id': id }, `{ node(id: "${toGlobalId('Exploding', '0b0e7f3a-5a1d-4c8e-9f00-1234567890ab')}") { id } }`);
   expect(res.headers.get('x-request-id')).toBe(id);
-  const body = await res.json();
+  const body = (await res.json()) as { errors: { extensions: Record<string, unknown> }[] };
   expect(body.errors[0].extensions).toMatchObject({ code: 'INTERNAL_SERVER_ERROR', requestId: id });
   expect(lines.filter((l) => l.requestId === id && l.msg === 'unexpected error')).toHaveLength(1);
 });

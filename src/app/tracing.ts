@@ -17,7 +17,7 @@ const endpoint = process.env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
 if (endpoint) {
   const { NodeSDK: Sdk } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
   const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
-  const { ExpressInstrumentation } = require('@opentelemetry/instrumentation-express') as typeof import('@opentelemetry/instrumentation-express');
+  const { ExpressInstrumentation, ExpressLayerType } = require('@opentelemetry/instrumentation-express') as typeof import('@opentelemetry/instrumentation-express');
   const { GraphQLInstrumentation } = require('@opentelemetry/instrumentation-graphql') as typeof import('@opentelemetry/instrumentation-graphql');
   const { PgInstrumentation } = require('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
   // Scrapes and probes arrive every few seconds and would drown the traces of requests.
@@ -31,7 +31,8 @@ if (endpoint) {
     logRecordProcessors: [],
     instrumentations: [
       new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => UNTRACED.has((req.url ?? '').split('?')[0]) }),
-      new ExpressInstrumentation(),
+      // The route names the HTTP span; a span per middleware (auth, body parser) adds only noise.
+      new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE] }),
       // A span per resolved field would multiply the spans of a list by its rows: parse,
       // validate and the operation (server.ts) are traced, and the SQL of the fields by pg.
       new GraphQLInstrumentation({ ignoreResolveSpans: true, mergeItems: true }),
