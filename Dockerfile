@@ -29,9 +29,9 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
-# Stage 3: what runs. The code is owned by root and read-only to the server, which runs as the
-# image's unprivileged `node` user (uid 1000): the embedded PostgreSQL refuses to run as root,
-# and a process that can write its own code is one exploit away from changing it.
+# Stage 3: what runs. The server runs as the image's unprivileged `node` user (uid 1000), and
+# its code is owned by root, read-only to it: a process that can write its own code is one
+# exploit away from changing it.
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=4000 MODELGRAPH_DATA_DIR=/data
 WORKDIR /app
