@@ -19,6 +19,8 @@ async function main() {
   }
   // Synchronous, so the last lines before process.exit are not lost.
   const log = createLogger(config.logLevel, pino.destination({ dest: 1, sync: true }));
+  // The origin only: a URL may carry credentials.
+  if (config.tracing.endpoint) log.info({ endpoint: new URL(config.tracing.endpoint).origin }, 'sending OpenTelemetry traces over OTLP');
   const server = await startServer(config, { log });
   let signalled = false;
   const shutdown = (signal: string) => {

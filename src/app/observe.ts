@@ -1,15 +1,8 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLError } from 'graphql';
 import type { Context } from '../core/graphql/context';
-import { OPERATION_UNKNOWN, ServerMetrics } from '../core/metrics/metrics';
+import { OPERATION_UNKNOWN, ServerMetrics, firstErrorCode } from '../core/metrics/metrics';
 import { startOperationSpan } from './tracing';
-
-/** The code a client sees first, as formatError writes it; null for an answer without errors. */
-function firstCode(errors: readonly { extensions?: Record<string, unknown> }[] | undefined): string | null {
-  if (!errors?.length) return null;
-  const code = errors[0].extensions?.code;
-  return typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
-}
 
 /**
  * Counts and times every GraphQL request answered over HTTP (GET /metrics), and traces its
@@ -21,7 +14,7 @@ export function observePlugin(metrics: ServerMetrics): ApolloServerPlugin<Contex
     // Refused while the context was made (a key out of tokens: RATE_LIMITED) or as a malformed
     // request (no query): no operation was resolved in either.
     async contextCreationDidFail({ error }) {
-      metrics.answered('http', OPERATION_UNKNOWN, undefined, firstCode([error as GraphQLError]));
+      metrics.answered('http', OPERATION_UNKNOWN, undefined, firstErrorCode([error as GraphQLError]));
     },
     async invalidRequestWasReceived() {
       metrics.answered('http', OPERATION_UNKNOWN, undefined, 'BAD_USER_INPUT');
@@ -36,7 +29,7 @@ export function observePlugin(metrics: ServerMetrics): ApolloServerPlugin<Contex
         async willSendResponse({ response, operation }) {
           const body = response.body;
           // What the client is sent, after formatError: the codes it sees are the codes counted.
-          const code = body.kind === 'single' ? firstCode(body.singleResult.errors as GraphQLError[] | undefined) : null;
+          const code = body.kind === 'single' ? firstErrorCode(body.singleResult.errors as GraphQLError[] | undefined) : null;
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
           metrics.answered('http', metrics.operationLabel(operation), operation?.operation, code, seconds);
           span?.end(code);

@@ -38,7 +38,7 @@ import { afterCommitSettled } from '../core/db/after-commit';
 import { announcementsSettled } from '../core/events/points-announcer';
 import { MONITOR_TIMER_LOCK, MonitorTimer } from '../modules/monitoring/monitor.timer';
 import { startStorageRounds } from '../modules/monitoring/storage-rounds';
-import { OPERATION_UNKNOWN, PoolCounts, ServerMetrics } from '../core/metrics/metrics';
+import { OPERATION_UNKNOWN, PoolCounts, ServerMetrics, firstErrorCode } from '../core/metrics/metrics';
 import { createLogger, requestIdFrom, requestScope } from './logging';
 import { observePlugin } from './observe';
 
@@ -118,13 +118,6 @@ function sharedResults(source: AsyncIterator<unknown>, args: ExecutionArgs, grou
     [Symbol.asyncIterator]: () => it,
   };
   return it;
-}
-
-/** The first error's code, as counted in GET /metrics; null without errors. */
-function firstErrorCode(errors: readonly { extensions?: Record<string, unknown> }[] | undefined): string | null {
-  if (!errors?.length) return null;
-  const code = errors[0].extensions?.code;
-  return typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
 }
 
 /** The answer to a request with no key or a key that does not authenticate. */

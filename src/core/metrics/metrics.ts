@@ -25,6 +25,13 @@ const ERROR_CODE = /^[A-Z][A-Z0-9_]{0,39}$/;
  */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
+/** The code of the first error of an answer, as counted; null for an answer without errors. */
+export function firstErrorCode(errors: readonly { extensions?: Record<string, unknown> }[] | null | undefined): string | null {
+  if (!errors?.length) return null;
+  const code = errors[0].extensions?.code;
+  return typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
+}
+
 /** A pg pool as TypeORM's driver holds it (pg's Pool): counts of its clients and waiters. */
 export interface PoolCounts { totalCount: number; idleCount: number; waitingCount: number }
 
