@@ -193,6 +193,9 @@ export function loadConfig(env: Env = process.env): Config {
     },
     tracing: { endpoint: str('OTEL_EXPORTER_OTLP_ENDPOINT') },
   };
+  if (config.metrics.port !== null && config.metrics.port !== 0 && config.metrics.port === config.port) {
+    problems.push(`MODELGRAPH_METRICS_PORT must differ from PORT (${config.port}); unset it to serve /metrics on the API's port`);
+  }
   if (config.tracing.endpoint !== null && !/^https?:\/\/[^/]/.test(config.tracing.endpoint)) {
     problems.push(`OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL, got "${config.tracing.endpoint}"`);
   }
