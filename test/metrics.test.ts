@@ -17,6 +17,8 @@ function parse(text: string): Sample[] {
   return samples;
 }
 
+const requests = (labels: Record<string, string>) => ['modelgraph_graphql_requests_total', labels] as const;
+
 async function scrape(url: string): Promise<Sample[]> {
   const res = await fetch(url);
   expect(res.status).toBe(200);
@@ -51,8 +53,6 @@ describe('GET /metrics', () => {
     url = t.server.metricsUrl!;
   });
   afterAll(async () => { await t.stop(); });
-
-  const requests = (labels: Record<string, string>) => ['modelgraph_graphql_requests_total', labels] as const;
 
   test('is served without a key, with the process metrics, event loop lag and the pool', async () => {
     expect(url).toBe(t.server.url.replace(/\/graphql$/, '/metrics'));
@@ -189,6 +189,26 @@ describe('metrics settings', () => {
     try {
       expect(t.server.metricsUrl).toBeNull();
       expect((await fetch(t.server.url.replace(/\/graphql$/, '/metrics'))).status).toBe(404);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  test('requests refused by the rate limit are counted as RATE_LIMITED, at either step that refuses them', async () => {
+    // Two tokens, one more a minute; an operation costs a token, plus one per 100 of its estimated cost.
+    const t = await startTestServer({ MODELGRAPH_RATE_LIMIT_PER_MINUTE: '1', MODELGRAPH_RATE_LIMIT_BURST: '2' });
+    try {
+      const cheap = `query Limited { __typename }`;
+      const dear = `query Limited { projects(first: 100) { nodes { id } } }`;
+      const codes = [];
+      // 1 token spent; the dear one is refused when its cost is charged (its operation known); 1
+      // more spent; then the key is known empty, and the last is refused before its document is read.
+      for (const q of [cheap, dear, cheap, cheap]) codes.push((await t.gql(q)).errors?.[0].extensions.code ?? 'ok');
+      expect(codes).toEqual(['ok', 'RATE_LIMITED', 'ok', 'RATE_LIMITED']);
+      const s = await scrape(t.server.metricsUrl!);
+      expect(value(s, ...requests({ transport: 'http', operation: 'Limited', type: 'query', outcome: 'ok' }))).toBe(2);
+      expect(value(s, ...requests({ transport: 'http', operation: 'Limited', type: 'query', outcome: 'RATE_LIMITED' }))).toBe(1);
+      expect(value(s, ...requests({ transport: 'http', operation: '__unknown', type: 'unknown', outcome: 'RATE_LIMITED' }))).toBe(1);
     } finally {
       await t.stop();
     }
