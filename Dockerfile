@@ -21,6 +21,8 @@ COPY src ./src
 COPY migrations ./migrations
 COPY scripts ./scripts
 COPY bench ./bench
+# The browser apps (the dashboard), bundled by the build into dist/web.
+COPY web ./web
 RUN npm run build
 
 # Stage 2: the runtime dependencies only, installed from the same lockfile.

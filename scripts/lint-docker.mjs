@@ -41,6 +41,18 @@ if (!health || /^NONE\b/i.test(health.getArgumentsContent() ?? '')) problems.pus
 const cmd = named('CMD').at(-1);
 if (!cmd || !cmd.getArgumentsContent()?.trim().startsWith('[')) problems.push('CMD must be in exec form (a JSON array), so that SIGTERM reaches node');
 
+// What `npm run build` reads must be in the build stage's context: the sources tsconfig.build.json
+// includes, and web/ when the build bundles the browser apps. A missing COPY fails only in a real build.
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+const tsBuild = JSON.parse(readFileSync(path.join(root, 'tsconfig.build.json'), 'utf8'));
+const needed = [...(tsBuild.include ?? []), 'tsconfig.json', 'tsconfig.build.json', ...(/build-web/.test(pkg.scripts?.build ?? '') ? ['web'] : [])];
+const buildStage = stages.find((f) => f.getBuildStage() === 'build');
+const nextStart = stages[stages.indexOf(buildStage) + 1]?.getRange().start.line ?? Infinity;
+const copied = new Set(dockerfile.getCOPYs()
+  .filter((c) => c.getRange().start.line > buildStage.getRange().start.line && c.getRange().start.line < nextStart && !c.getFromFlag())
+  .flatMap((c) => c.getArguments().slice(0, -1).map((a) => a.getValue().replace(/^\.\//, '').replace(/\/$/, ''))));
+for (const item of needed) if (!copied.has(item)) problems.push(`the build stage does not COPY ${item}, which npm run build reads`);
+
 const engines = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).engines?.node;
 for (const from of stages) {
   // An image named by a build argument (ARG NODE_IMAGE) is checked with the argument's default.

@@ -41,6 +41,7 @@ import { startStorageRounds } from '../modules/monitoring/storage-rounds';
 import { OPERATION_UNKNOWN, PoolCounts, ServerMetrics, firstErrorCode } from '../core/metrics/metrics';
 import { createLogger, requestIdFrom, requestScope } from './logging';
 import { observePlugin } from './observe';
+import { webAppRoutes } from './web';
 
 export interface RunningServer {
   url: string;
@@ -482,6 +483,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON() as GraphQLFormattedError, e) as GraphQLError),
     },
     wss,
+    // A client that stops reading (and so answering pings) is ended after one to two intervals.
+    config.streams.keepAliveMs,
   );
 
   const apollo = new ApolloServer<Context>({
@@ -556,6 +559,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       res.status(503).json({ status: 'database unreachable' });
     }
   });
+  // The live dashboard (web/dashboard, bundled by npm run build): a page of this server's own files.
+  if (config.dashboard) app.use('/dashboard', webAppRoutes('dashboard'));
   app.use(
     '/graphql',
     (_req: Request, res: Response, next: NextFunction) => {
