@@ -1,6 +1,18 @@
-# ModelGraph server image. Give it DATABASE_URL for a real deployment; without it the server
-# runs the embedded PostgreSQL in /data (a volume), as `npm start` does on a laptop.
-FROM node:20-bookworm-slim AS build
+# ModelGraph server image (docs/operations.md, "Docker"). Give it DATABASE_URL for a real
+# deployment (docker-compose.yml does, with PostgreSQL 15); without it the server runs the
+# embedded PostgreSQL in /data (a volume), as `npm start` does on a laptop.
+#
+# Node: package.json `engines` is ">=20" and this image is Node 20, the line the server is built
+# and tested on. One transitive dependency, @whatwg-node/promise-helpers@2.0.2 (through
+# @apollo/server -> @graphql-tools/utils), declares node >= 22.15 in its own engines field;
+# npm ci only warns about it, and the tests pass on Node 20. The OpenTelemetry packages are
+# kept on the last lines that support Node 20 (sdk-node 0.223, instrumentations 0.71/0.76);
+# their next lines require Node >= 22.15. `npm run lint:docker` checks that this FROM agrees
+# with `engines`.
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# Stage 1: every dependency, and the build.
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -9,18 +21,36 @@ COPY src ./src
 COPY migrations ./migrations
 COPY scripts ./scripts
 COPY bench ./bench
-RUN npm run build && npm prune --omit=dev
+# The browser apps (the dashboard), bundled by the build into dist/web.
+COPY web ./web
+RUN npm run build
 
-FROM node:20-bookworm-slim
+# Stage 2: the runtime dependencies only, installed from the same lockfile.
+FROM ${NODE_IMAGE} AS runtime-deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+# Stage 3: what runs. The server runs as the image's unprivileged `node` user (uid 1000), and
+# its code is owned by root, read-only to it: a process that can write its own code is one
+# exploit away from changing it.
+FROM ${NODE_IMAGE}
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=4000 MODELGRAPH_DATA_DIR=/data
 WORKDIR /app
-COPY --from=build /app/node_modules ./node_modules
+COPY --from=runtime-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
+# The data directory (embedded PostgreSQL, the first ADMIN key's file) is the one place it writes.
+RUN mkdir -p /data && chown node:node /data
 VOLUME /data
+USER node
 EXPOSE 4000
-HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||4000)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-# node, not npm, as PID 1's child: SIGTERM reaches the server, which drains and exits 0.
+# /readyz answers 200 once the database answers and the migrations are applied. The start
+# period covers a first start: migrations, or the embedded PostgreSQL's initdb.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||4000)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# node, not npm, as the main process: SIGTERM reaches the server, which drains and exits 0.
+# Run it with an init (`docker run --init`, `init: true` in compose) so that it is not PID 1.
 # A 64 MiB young generation: the server allocates many short-lived objects per request, and
 # the default one makes the garbage collector take a fifth of the CPU under load.
 CMD ["node", "--max-semi-space-size=64", "dist/src/app/main.js"]

@@ -50,6 +50,18 @@ export interface Config {
    * measure what DataLoader buys; every load is then its own statement, with no cache.
    */
   batchLoads: boolean;
+  /**
+   * GET /metrics (Prometheus text): off with MODELGRAPH_METRICS=false; served on the API's port,
+   * or on a port of its own when MODELGRAPH_METRICS_PORT is set; at most `maxOperationNames`
+   * distinct operation names become label values (docs/operations.md).
+   */
+  metrics: { enabled: boolean; port: number | null; maxOperationNames: number };
+  /**
+   * Where traces are sent (OTEL_EXPORTER_OTLP_ENDPOINT), null when tracing is off. The SDK reads
+   * its settings itself, before this file is loaded (app/tracing.ts); it is checked here so that a
+   * malformed endpoint stops the start with the other configuration problems.
+   */
+  tracing: { endpoint: string | null };
   /** Serve the live dashboard at /dashboard (MODELGRAPH_DASHBOARD=false turns it off). */
   dashboard: boolean;
 }
@@ -181,8 +193,20 @@ export function loadConfig(env: Env = process.env): Config {
       partitionsAheadDays: int('MODELGRAPH_PARTITIONS_AHEAD_DAYS', 3, 1, 366),
     },
     batchLoads: bool('MODELGRAPH_BATCH_LOADS', true),
+    metrics: {
+      enabled: bool('MODELGRAPH_METRICS', true),
+      port: str('MODELGRAPH_METRICS_PORT') === null ? null : int('MODELGRAPH_METRICS_PORT', 0, 0, 65535),
+      maxOperationNames: int('MODELGRAPH_METRICS_MAX_OPERATIONS', 200, 0, 100_000),
+    },
+    tracing: { endpoint: str('OTEL_EXPORTER_OTLP_ENDPOINT') },
     dashboard: bool('MODELGRAPH_DASHBOARD', true),
   };
+  if (config.metrics.port !== null && config.metrics.port !== 0 && config.metrics.port === config.port) {
+    problems.push(`MODELGRAPH_METRICS_PORT must differ from PORT (${config.port}); unset it to serve /metrics on the API's port`);
+  }
+  if (config.tracing.endpoint !== null && !/^https?:\/\/[^/]/.test(config.tracing.endpoint)) {
+    problems.push(`OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL, got "${config.tracing.endpoint}"`);
+  }
   for (const [name, w] of [['POINTS', config.work.points], ['ENGAGEMENT', config.work.engagement], ['DRIFT', config.work.drift]] as const) {
     if (w.defaultSeconds > w.maxRangeSeconds) {
       problems.push(`MODELGRAPH_${name}_DEFAULT_WINDOW_SECONDS (${w.defaultSeconds}) must not exceed MODELGRAPH_${name}_MAX_RANGE_SECONDS (${w.maxRangeSeconds})`);

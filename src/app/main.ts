@@ -1,6 +1,9 @@
+// First: tracing, when on, must patch http, express, graphql and pg before they are loaded.
+import { stopTracing } from './tracing';
 import 'reflect-metadata';
 import pino from 'pino';
 import { ConfigError, loadConfig } from './config';
+import { createLogger } from './logging';
 import { startServer } from './server';
 import { StartupError } from '../core/startup-error';
 
@@ -16,14 +19,17 @@ async function main() {
     throw err;
   }
   // Synchronous, so the last lines before process.exit are not lost.
-  const log = pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: true }));
+  const log = createLogger(config.logLevel, pino.destination({ dest: 1, sync: true }));
+  // The origin only: a URL may carry credentials.
+  if (config.tracing.endpoint) log.info({ endpoint: new URL(config.tracing.endpoint).origin }, 'sending OpenTelemetry traces over OTLP');
   const server = await startServer(config, { log });
   let signalled = false;
   const shutdown = (signal: string) => {
     if (signalled) return;
     signalled = true;
     log.info({ signal }, 'shutting down: finishing in-flight requests');
-    server.stop().then(
+    // The spans still buffered are sent once the server has stopped, before the process exits.
+    server.stop().then(stopTracing).then(
       () => { log.info('stopped'); process.exit(0); },
       (err) => { log.error({ err }, 'shutdown failed'); process.exit(1); },
     );

@@ -12,7 +12,7 @@ import {
   specifiedRules, validate, getOperationAST,
 } from 'graphql';
 import { LRUCache } from 'lru-cache';
-import pino, { Logger } from 'pino';
+import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import type { Config } from './config';
 import { SqlStatementCounter, authenticating, migrate, migrationsApplied, sessionOptions } from '../core/db/data-source';
@@ -38,6 +38,9 @@ import { afterCommitSettled } from '../core/db/after-commit';
 import { announcementsSettled } from '../core/events/points-announcer';
 import { MONITOR_TIMER_LOCK, MonitorTimer } from '../modules/monitoring/monitor.timer';
 import { startStorageRounds } from '../modules/monitoring/storage-rounds';
+import { OPERATION_UNKNOWN, PoolCounts, ServerMetrics, firstErrorCode } from '../core/metrics/metrics';
+import { createLogger, requestIdFrom, requestScope } from './logging';
+import { observePlugin } from './observe';
 import { webAppRoutes } from './web';
 import { StartupError } from '../core/startup-error';
 
@@ -56,6 +59,10 @@ export interface RunningServer {
   subscriptions: SubscriptionRegistry;
   /** Evaluates monitors on a schedule while this process holds the leader lock. */
   monitorTimer: MonitorTimer;
+  /** What GET /metrics reports. */
+  metrics: ServerMetrics;
+  /** Where GET /metrics is served: the API's address, or MODELGRAPH_METRICS_PORT's; null when metrics are off. */
+  metricsUrl: string | null;
   /** Stops accepting, finishes in-flight requests, closes sockets, then the database. */
   stop(): Promise<void>;
 }
@@ -234,7 +241,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 }
 
 async function serve(config: Config, opts: StartOptions, { app, httpServer, drain, open }: Listening): Promise<RunningServer> {
-  const log = opts.log ?? pino({ level: config.logLevel });
+  const log = opts.log ?? createLogger(config.logLevel);
   let embedded: EmbeddedDatabase | null = null;
   let url = config.databaseUrl;
   if (!url) {
@@ -320,10 +327,18 @@ async function serve(config: Config, opts: StartOptions, { app, httpServer, drai
       events,
       keys,
       limits: config.work,
+      metrics,
     };
   };
 
   const subscriptions = new SubscriptionRegistry(config.subscriptions);
+  const metrics = new ServerMetrics(config.metrics.maxOperationNames);
+  metrics.gauge('modelgraph_websocket_connections', 'WebSocket connections open on /graphql.', [], () => [[{}, wss.clients.size]]);
+  metrics.gauge('modelgraph_subscriptions_active', 'GraphQL subscriptions being served.', [], () => [[{}, subscriptions.active().total]]);
+  // TypeORM's postgres driver keeps pg's Pool as `master`; `background` exists once the server listens.
+  let backgroundDb: DataSource | null = null;
+  const poolOf = (ds: DataSource | null) => (ds?.isInitialized ? (ds.driver as unknown as { master: PoolCounts }).master : null);
+  metrics.pools(() => [['requests', poolOf(db)], ['background', poolOf(backgroundDb)]]);
   // The slot a subscription took in onSubscribe, until `subscribe` ties its release to the stream.
   const slots = new WeakMap<Context, () => void>();
   // What a subscription's results are shared by (see sharedResults): document, variables, kind of key.
@@ -333,6 +348,17 @@ async function serve(config: Config, opts: StartOptions, { app, httpServer, drai
   const documents = new LRUCache<string, { document: DocumentNode } | { errors: readonly GraphQLError[] }>({
     max: 1000, maxSize: 64 * 1024 * 1024, sizeCalculation: (_v, k) => k.length * 4 + 1,
   });
+
+  // Accepted WebSocket operations not yet counted (GET /metrics), by their context.
+  const wsOperations = new WeakMap<Context, { label: string; type: string }>();
+  /** Counts an operation onSubscribe refused, named if its document is known (parsed and valid), and passes the answer on. */
+  const countedIfRefused = <T>(payload: { query: string; operationName?: string | null }, answer: T | readonly GraphQLError[]): T | readonly GraphQLError[] => {
+    if (!Array.isArray(answer)) return answer;
+    const checked = documents.get(payload.query);
+    const operation = checked && 'document' in checked ? getOperationAST(checked.document, payload.operationName) : null;
+    metrics.answered('ws', metrics.operationLabel(operation), operation?.operation, firstErrorCode(answer));
+    return answer;
+  };
 
   /**
    * Closes a socket that lets more than the bound wait for it. The close frame queues behind
@@ -404,7 +430,8 @@ async function serve(config: Config, opts: StartOptions, { app, httpServer, drai
         ctx.extra.connectionId = randomUUID();
         return true;
       },
-      onSubscribe: async (ctx, id, payload) => {
+      // Refused operations are counted here (GET /metrics); accepted ones once they answer (onOperation, onNext).
+      onSubscribe: async (ctx, id, payload) => countedIfRefused(payload, await (async () => {
         if (drain.draining) return [new GraphQLError('The server is shutting down; retry', { extensions: { code: 'UNAVAILABLE', retryable: true } })];
         // Authenticated first, and again per operation: a caller without a valid key costs no
         // parsing, and a key revoked while the socket is open stops working at once, as over HTTP.
@@ -475,7 +502,16 @@ async function serve(config: Config, opts: StartOptions, { app, httpServer, drai
         }
         // A stop waits for queries and mutations to answer (subscriptions it ends).
         if (operation.operation !== 'subscription') drain.operationStarted(`${ctx.extra.connectionId}:${id}`);
+        wsOperations.set(contextValue, { label: metrics.operationLabel(operation), type: operation.operation });
         return args;
+      })()),
+      // A subscription is counted when its stream starts (ok) or fails to (the subscribe resolver's error).
+      onOperation: async (_ctx, _id, _payload, args, pending) => {
+        const op = wsOperations.get(args.contextValue as Context);
+        if (op?.type !== 'subscription') return;
+        wsOperations.delete(args.contextValue as Context);
+        const result = await pending;
+        metrics.answered('ws', op.label, op.type, Symbol.asyncIterator in result ? null : firstErrorCode(result.errors));
       },
       onComplete: (ctx, id) => drain.operationEnded(`${ctx.extra.connectionId}:${id}`),
       onClose: (ctx) => drain.connectionClosed(`${ctx.extra.connectionId}:`),
@@ -486,7 +522,11 @@ async function serve(config: Config, opts: StartOptions, { app, httpServer, drai
         // Each event of a subscription is one execution: what its resolvers charged does not carry over to the next.
         const cost = (args.contextValue as Context).cost;
         if (cost) cost.spent = cost.estimated;
+        // A query or mutation over WebSocket has one result: counted with its formatted errors' first code.
+        const op = wsOperations.get(args.contextValue as Context);
+        if (op) wsOperations.delete(args.contextValue as Context);
         if (!('errors' in result) || !result.errors?.length) {
+          if (op) metrics.answered('ws', op.label, op.type, null);
           const pending = pendingPayloads.get(ctx.extra.socket);
           if (!pending) return result;
           let json = serialized.get(result);
@@ -495,7 +535,9 @@ async function serve(config: Config, opts: StartOptions, { app, httpServer, drai
           return PRESERIALIZED;
         }
         const errors = maskUnexpected(result.errors, args.contextValue as Context);
-        return { ...result, errors: errors.map((e) => formatError(e.toJSON() as GraphQLFormattedError, e) as GraphQLError) };
+        const formatted = errors.map((e) => formatError(e.toJSON() as GraphQLFormattedError, e));
+        if (op) metrics.answered('ws', op.label, op.type, firstErrorCode(formatted));
+        return { ...result, errors: formatted as GraphQLError[] };
       },
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON() as GraphQLFormattedError, e) as GraphQLError),
     },
@@ -517,6 +559,7 @@ async function serve(config: Config, opts: StartOptions, { app, httpServer, drai
     stringifyResult: (result) => JSON.stringify(result),
     plugins: [
       costPlugin(schema, config.limits, rateLimiter),
+      observePlugin(metrics),
       // Cache hints are unused (answers are per key, never cached); without this plugin Apollo
       // wraps every field resolver to collect them, a cost paid on each of thousands of fields.
       ApolloServerPluginCacheControlDisabled(),
@@ -534,6 +577,31 @@ async function serve(config: Config, opts: StartOptions, { app, httpServer, drai
     log.child({ component: 'monitor-timer' }),
     config.monitorTimer,
   );
+
+  // Every HTTP request carries an id: the caller's x-request-id when it is safe, else a new one.
+  // It is sent back, and the request runs in its scope, so its log lines carry it (logging.ts).
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const requestId = requestIdFrom(req.headers['x-request-id']);
+    res.locals.requestId = requestId;
+    res.setHeader('x-request-id', requestId);
+    if (log.isLevelEnabled('debug')) {
+      const started = process.hrtime.bigint();
+      // Read now: a router mounted on a path rewrites req.url while it handles the request.
+      const { method, path } = req;
+      res.once('finish', () => log.debug({
+        requestId, method, path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6,
+      }, 'request answered'));
+    }
+    requestScope.run(requestId, next);
+  });
+
+  // Prometheus scrapes without credentials (docs/operations.md): on the API's port unless a port of its own is configured.
+  const serveMetrics = async (_req: Request, res: Response) => {
+    res.setHeader('content-type', metrics.contentType);
+    res.send(await metrics.render());
+  };
+  let metricsServer: http.Server | null = null;
+  if (config.metrics.enabled && config.metrics.port === null) app.get('/metrics', serveMetrics);
 
   let ready = false;
   app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
@@ -565,7 +633,7 @@ async function serve(config: Config, opts: StartOptions, { app, httpServer, drai
     // 401 with its body unread, so an anonymous megabyte document costs the server only its
     // transfer, not a JSON parse (and nothing of it reaches GraphQL).
     async (req: Request, res: Response, next: NextFunction) => {
-      const requestId = String(req.headers['x-request-id'] ?? randomUUID());
+      const requestId = res.locals.requestId as string;
       let principal: Principal | null;
       try {
         ({ principal } = await principalFrom(db, req.headers.authorization, keys));
@@ -573,19 +641,23 @@ async function serve(config: Config, opts: StartOptions, { app, httpServer, drai
         // Outside the executor: an outage met while authenticating answers retryably (503).
         const retryable = retryableOutside(err, { log, requestId });
         if (!retryable) { next(err); return; }
+        metrics.answered('http', OPERATION_UNKNOWN, undefined, retryable.extensions.code);
         res.status(503).json({ errors: [{ message: retryable.message, extensions: retryable.extensions }] });
         return;
       }
       if (!principal) {
+        metrics.answered('http', OPERATION_UNKNOWN, undefined, 'UNAUTHENTICATED');
         res.status(401).json({ errors: [{ message: UNAUTHENTICATED_MESSAGE, extensions: { code: 'UNAUTHENTICATED' } }] });
         return;
       }
       res.locals.principal = principal;
-      res.locals.requestId = requestId;
       next();
     },
     express.json({ limit: config.limits.maxBodyBytes }),
     (err: Error & { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction) => {
+      if (err.type === 'entity.too.large' || err.status === 400 || err.type === 'entity.parse.failed') {
+        metrics.answered('http', OPERATION_UNKNOWN, undefined, 'BAD_USER_INPUT');
+      }
       if (err.type === 'entity.too.large') {
         res.status(413).json({ errors: [{ message: `Request body is larger than the limit of ${config.limits.maxBodyBytes} bytes`, extensions: { code: 'BAD_USER_INPUT', limit: 'maxBodyBytes', max: config.limits.maxBodyBytes } }] });
         return;
@@ -611,12 +683,37 @@ async function serve(config: Config, opts: StartOptions, { app, httpServer, drai
   const port = (httpServer.address() as { port: number }).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   log.info({ port }, `ModelGraph is serving http://${host}:${port}/graphql`);
+  let metricsUrl: string | null = config.metrics.enabled ? `http://${host}:${port}/metrics` : null;
+  if (config.metrics.enabled && config.metrics.port !== null) {
+    const own = express();
+    own.get('/metrics', serveMetrics);
+    metricsServer = http.createServer(own);
+    const listening = metricsServer;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        listening.once('error', reject);
+        listening.listen(config.metrics.port!, config.host, () => resolve());
+      });
+    } catch (err) {
+      // The API is listening already: stop it all, as any other start failure does.
+      httpServer.close();
+      await apollo.stop();
+      await events.stop();
+      await rateLimiter?.close();
+      await db.destroy();
+      await embedded?.stop();
+      throw err;
+    }
+    metricsUrl = `http://${host}:${(listening.address() as { port: number }).port}/metrics`;
+    log.info({ metricsUrl }, 'metrics are served on a port of their own');
+  }
   monitorTimer.start();
 
   // Partitions ahead, retention and rollups of metric points (monitoring/storage-rounds.ts), on a
   // pool of their own: a round never takes a connection a request waits for, nor counts as its statement.
   const background = createDataSource(url, 2, undefined, config.session);
   await background.initialize();
+  backgroundDb = background;
   const stopRounds = startStorageRounds(background, log.child({ component: 'storage' }), config.storage);
   const stopStorageRounds = async () => {
     await stopRounds();
@@ -635,6 +732,8 @@ async function serve(config: Config, opts: StartOptions, { app, httpServer, drai
     rateLimiter,
     subscriptions,
     monitorTimer,
+    metrics,
+    metricsUrl,
     stop: () => {
       stopping ??= (async () => {
         await Promise.all([
@@ -659,6 +758,12 @@ async function serve(config: Config, opts: StartOptions, { app, httpServer, drai
         await apollo.stop();
         await events.stop();
         await rateLimiter?.close();
+        if (metricsServer) {
+          const closing = new Promise((resolve) => metricsServer!.close(resolve));
+          // A scraper keeps its connection alive between scrapes: without this, close waits for it.
+          metricsServer.closeAllConnections();
+          await closing;
+        }
         if (db.isInitialized) await db.destroy();
         await embedded?.stop();
       })();

@@ -58,3 +58,16 @@ describe('loadConfig: monitor timer', () => {
       /MODELGRAPH_MONITOR_INTERVAL_MS must be an integer from 0[\s\S]*MODELGRAPH_MONITOR_BATCH_SIZE must be an integer from 1/);
   });
 });
+
+describe('loadConfig: metrics and tracing', () => {
+  test('metrics on the API port by default, capped at 200 operation names; tracing off', () => {
+    expect(loadConfig({})).toMatchObject({ metrics: { enabled: true, port: null, maxOperationNames: 200 }, tracing: { endpoint: null } });
+    expect(loadConfig({ MODELGRAPH_METRICS: 'false', MODELGRAPH_METRICS_PORT: '9464', MODELGRAPH_METRICS_MAX_OPERATIONS: '0', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }))
+      .toMatchObject({ metrics: { enabled: false, port: 9464, maxOperationNames: 0 }, tracing: { endpoint: 'http://collector:4318' } });
+  });
+
+  test('a metrics port equal to the API port, a bad cap or a malformed OTLP endpoint is refused', () => {
+    expect(() => loadConfig({ PORT: '4000', MODELGRAPH_METRICS_PORT: '4000', MODELGRAPH_METRICS_MAX_OPERATIONS: '-1', OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toThrow(
+      /MODELGRAPH_METRICS_MAX_OPERATIONS must be an integer[\s\S]*MODELGRAPH_METRICS_PORT must differ from PORT[\s\S]*OTEL_EXPORTER_OTLP_ENDPOINT must be an http/);
+  });
+});

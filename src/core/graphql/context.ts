@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal';
 import type { EventHub } from '../events/event-hub';
 import type { PrincipalCache } from '../auth/principal-cache';
+import type { ServerMetrics } from '../metrics/metrics';
 
 /**
  * The per-request loaders bag. Empty here, so that the kernel names no feature: each module's
@@ -43,6 +44,8 @@ export interface Context {
   keys: PrincipalCache;
   /** The configured bounds on work the data decides. */
   limits: WorkLimits;
+  /** This server's Prometheus counters (GET /metrics). */
+  metrics: ServerMetrics;
   /**
    * Over WebSocket: the most bytes that may wait to be sent to the socket, and what closes it
    * as a slow consumer (close code 4008) when they pass that bound.

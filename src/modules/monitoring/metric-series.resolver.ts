@@ -28,7 +28,10 @@ import { DEFAULT_POINTS, MAX_POINTS, POINTS_WINDOW_RULE, ROLLUP_READ_RULE, point
  * when they see the points, never which.
  */
 async function afterCommit(ctx: Context, projectId: string, result: RecordMetricsResult): Promise<RecordMetricsPayload> {
-  if (!result.duplicate) void pointsAnnouncer(ctx.db, ctx.log).announce(projectId);
+  if (!result.duplicate) {
+    ctx.metrics.pointsIngested(result.accepted);
+    void pointsAnnouncer(ctx.db, ctx.log).announce(projectId);
+  }
   await evaluateAfterWrite(ctx.db, ctx.log, ctx.principal!, projectId, result.names);
   return { accepted: result.accepted, duplicate: result.duplicate };
 }
