@@ -2,13 +2,12 @@
 # deployment (docker-compose.yml does, with PostgreSQL 15); without it the server runs the
 # embedded PostgreSQL in /data (a volume), as `npm start` does on a laptop.
 #
-# Node: package.json `engines` is ">=20" and this image is Node 20, the line the server is built
-# and tested on. One transitive dependency, @whatwg-node/promise-helpers@2.0.2 (through
-# @apollo/server -> @graphql-tools/utils), declares node >= 22.15 in its own engines field;
-# npm ci only warns about it, and the tests pass on Node 20. The OpenTelemetry packages are
-# kept on the last lines that support Node 20 (sdk-node 0.223, instrumentations 0.71/0.76);
-# their next lines require Node >= 22.15. `npm run lint:docker` checks that this FROM agrees
-# with `engines`.
+# Node: package.json `engines` is "^20.19.0 || ^22.13.0 || >=24.11.0" (what the locked
+# dependencies need) and this image is Node 20, the line the server is built and tested on.
+# @apollo/server's graphql-tools are pinned (package.json `overrides`) to the last releases that
+# run on Node 20, and the OpenTelemetry packages are kept on their last lines that do (sdk-node
+# 0.223, instrumentations 0.71/0.76). `npm run lint:docker` and test/install.test.ts check that
+# this image agrees with `engines`.
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 # Stage 1: every dependency, and the build.

@@ -32,7 +32,8 @@ test('every locked dependency runs on the oldest Node of each range engines.node
 
 test('the Dockerfile builds and runs on a Node that engines admits', () => {
   const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
-  const tags = [...dockerfile.matchAll(/^FROM\s+(?:\S+\/)?node:(\d+(?:\.\d+){0,2})/gim)].map((m) => m[1]);
+  // Straight in FROM, or the default of an ARG that FROM names (FROM ${NODE_IMAGE}).
+  const tags = [...dockerfile.matchAll(/^(?:FROM\s+|ARG\s+\w+=)(?:\S+\/)?node:(\d+(?:\.\d+){0,2})/gim)].map((m) => m[1]);
   expect(tags.length).toBeGreaterThan(0);
   // node:20 is the newest 20.x when the image is built: the range 20.x must meet engines.
   const asRange = (tag: string) => (tag.split('.').length === 3 ? tag : `${tag}.x`);
