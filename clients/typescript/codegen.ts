@@ -17,7 +17,7 @@ export const SCALARS = {
 };
 
 /** The config with its output folder as a parameter, so the staleness test can generate elsewhere and compare. */
-export function clientCodegen(outDir = path.join(__dirname, 'src/generated/')): CodegenConfig {
+export function clientCodegen(outDir: string = path.join(__dirname, 'src/generated/')): CodegenConfig {
   return {
     schema: path.join(__dirname, '../../schema/schema.graphql'),
     documents: [path.join(__dirname, 'operations/*.graphql')],
@@ -40,4 +40,5 @@ export function clientCodegen(outDir = path.join(__dirname, 'src/generated/')): 
   };
 }
 
-export default clientCodegen();
+// MODELGRAPH_CODEGEN_OUT: where the staleness test has it generate, to compare with what is committed.
+export default clientCodegen(process.env.MODELGRAPH_CODEGEN_OUT);
