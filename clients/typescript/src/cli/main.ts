@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { createModelGraphClient, type ModelGraphClient } from '../client';
@@ -70,6 +71,7 @@ export function program(): Command {
     .description('ModelGraph from the command line: projects, keys, models, versions, aliases, evaluations and live metrics.')
     .addOption(new Option('--url <url>', 'GraphQL endpoint').env('MODELGRAPH_URL').default(DEFAULT_URL))
     .addOption(new Option('--api-key <key>', 'API key secret').env('MODELGRAPH_API_KEY'))
+    .version((JSON.parse(readFileSync(path.join(__dirname, '../../package.json'), 'utf8')) as { version: string }).version)
     .option('--json', 'print results as JSON (one object, or one per line for streams) and errors as JSON on stderr')
     .showHelpAfterError()
     .addHelpText('after', `
