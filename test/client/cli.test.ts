@@ -274,3 +274,17 @@ test('metrics tail in text mode prints one line per point and the cursor to resu
     { input: { projectSlug: slug, points: [{ name: 'acc', value: 1, timestamp: '2026-01-01T00:00:02.000Z' }] } });
   expect((await resumed.done).stdout).toBe('2026-01-01T00:00:02.000Z  acc  1\n');
 });
+
+test('metrics tail ends on SIGINT with exit code 0 and the cursor to resume from', async () => {
+  const { slug } = await createProject(t, 'cli');
+  const before = t.server.subscriptions.active().total;
+  const tail = start(['metrics', 'tail', '-p', slug]);
+  await until(() => t.server.subscriptions.active().total > before, 'the tail is subscribed');
+  await t.ok(`mutation($input: RecordMetricsInput!) { recordMetrics(input: $input) { accepted } }`,
+    { input: { projectSlug: slug, points: [{ name: 'acc', value: 3, timestamp: '2026-01-01T00:00:00.000Z' }] } });
+  await until(() => tail.stdout().includes('acc  3'), 'the point is shown');
+  tail.child.kill('SIGINT');
+  const r = await tail.done;
+  expect(r.code).toBe(0);
+  expect(r.stderr).toMatch(/resume with --since \S+/);
+});

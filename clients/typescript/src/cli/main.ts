@@ -9,7 +9,7 @@ import { ModelGraphError } from '../errors';
 import {
   AliasHistoryDocument, CompleteEvaluationDocument, CreateApiKeyDocument, CreateEvaluationDocument, CreateModelDocument,
   CreateModelVersionDocument, CreateProjectDocument, ModelAliasesDocument, ModelDocument, ModelVersionDocument, ProjectsDocument, RecordMetricsDocument,
-  SetModelAliasDocument, type EvalMetricInput, type MetricStreamFilter, type ModelKind, type Role, type TagInput,
+  SetModelAliasDocument, type AliasFieldsFragment, type EvalMetricInput, type MetricStreamFilter, type ModelKind, type Role, type TagInput,
 } from '../generated/graphql';
 import { EXIT, UsageError, exitCodeOf, print, reportError, table } from './output';
 import { MAX_BATCH, batchKey, readPushFile } from './push';
@@ -45,11 +45,16 @@ function clientOf(g: Globals): ModelGraphClient {
   return createModelGraphClient({ url: g.url, apiKey: g.apiKey });
 }
 
+const noModel = (projectSlug: string, name: string) => new ModelGraphError(`project "${projectSlug}" has no model "${name}"`, 'NOT_FOUND');
+
+const aliasTable = (aliases: AliasFieldsFragment[]) =>
+  table([['ALIAS', 'VERSION', 'REVISION', 'UPDATED', 'BY'], ...aliases.map((a) => [a.name, a.version.number, a.revision, a.updatedAt, a.updatedBy])]);
+
 /** The model's id, or NOT_FOUND (exit 4). */
 async function modelOf(client: ModelGraphClient, projectSlug: string, name: string) {
   const data = await client.request(ModelDocument, { projectSlug, name });
   if (!data.project) throw new ModelGraphError(`no project "${projectSlug}"`, 'NOT_FOUND');
-  if (!data.project.model) throw new ModelGraphError(`project "${projectSlug}" has no model "${name}"`, 'NOT_FOUND');
+  if (!data.project.model) throw noModel(projectSlug, name);
   return data.project.model;
 }
 
@@ -134,7 +139,7 @@ Exit codes: 0 ok; 1 server error; 2 usage (bad arguments or file, or BAD_USER_IN
       print(g.json, m, () => [
         `${m.name} (${m.kind}${m.task ? `, ${m.task}` : ''})  ${m.id}`,
         `latest version: ${m.latestVersion ? m.latestVersion.number : 'none'}`,
-        m.aliases.length ? table([['ALIAS', 'VERSION', 'REVISION', 'UPDATED', 'BY'], ...m.aliases.map((a) => [a.name, a.version.number, a.revision, a.updatedAt, a.updatedBy])]) : 'no aliases',
+        m.aliases.length ? aliasTable(m.aliases) : 'no aliases',
       ].join('\n'));
     });
 
@@ -193,14 +198,13 @@ Exit codes: 0 ok; 1 server error; 2 usage (bad arguments or file, or BAD_USER_IN
     .action(async (modelName: string, name: string | undefined, o: { project: string }, cmd: Command) => {
       const g = globalsOf(cmd);
       const data = await clientOf(g).request(ModelAliasesDocument, { projectSlug: o.project, name: modelName });
-      if (!data.project?.model) throw new ModelGraphError(`project "${o.project}" has no model "${modelName}"`, 'NOT_FOUND');
+      if (!data.project?.model) throw noModel(o.project, modelName);
       let aliases = data.project.model.aliases;
       if (name !== undefined) {
         aliases = aliases.filter((a) => a.name === name);
         if (!aliases.length) throw new ModelGraphError(`model "${modelName}" has no alias "${name}"`, 'NOT_FOUND');
       }
-      print(g.json, name !== undefined ? aliases[0] : aliases, () =>
-        table([['ALIAS', 'VERSION', 'REVISION', 'UPDATED', 'BY'], ...aliases.map((a) => [a.name, a.version.number, a.revision, a.updatedAt, a.updatedBy])]));
+      print(g.json, name !== undefined ? aliases[0] : aliases, () => aliasTable(aliases));
     });
   alias.command('history <model> [alias]').description('every move of the model\'s aliases (or of one), newest first')
     .addOption(projectOption())
@@ -208,7 +212,7 @@ Exit codes: 0 ok; 1 server error; 2 usage (bad arguments or file, or BAD_USER_IN
     .action(async (modelName: string, name: string | undefined, o: { project: string; first: number }, cmd: Command) => {
       const g = globalsOf(cmd);
       const data = await clientOf(g).request(AliasHistoryDocument, { projectSlug: o.project, name: modelName, alias: name ?? null, first: o.first });
-      if (!data.project?.model) throw new ModelGraphError(`project "${o.project}" has no model "${modelName}"`, 'NOT_FOUND');
+      if (!data.project?.model) throw noModel(o.project, modelName);
       const events = data.project.model.aliasHistory.nodes;
       print(g.json, events, () => table([['AT', 'ALIAS', 'FROM', 'TO', 'BY', 'REASON'],
         ...events.map((e) => [e.at, e.alias, e.fromVersion?.number, e.toVersion?.number, e.actor, e.reason])]));
