@@ -180,9 +180,12 @@ test('metrics push from CSV in batches: stopped after 2 of 5, the rerun writes t
   expect(await storedValues(slug)).toEqual(range(1000));
   const rerun = await json(args);
   expect(rerun).toMatchObject({ sent: 5, complete: true, written: { batches: 3, points: 1500 }, duplicate: { batches: 2, points: 1000 } });
-  const third = await cli(args);
+  const third = await cli([...args, '--progress']);
   expect(third.code).toBe(0);
   expect(third.stdout.trim()).toBe('pushed 2500 points in 5 batches: 0 written, 2500 already stored');
+  // The progress bar, asked for where stderr is no terminal, ends full.
+  expect(third.stderr).toContain('pushing [');
+  expect(third.stderr).toContain('100% | 2500/2500 points | batch 5/5');
   expect(await storedValues(slug)).toEqual(range(2500));
   const series = await t.ok(`query($s: String!) { project(slug: $s) { metricSeries { nodes { labels } } } }`, { s: slug });
   expect(series.project.metricSeries.nodes.map((n: any) => n.labels.region).sort()).toEqual(['eu', 'us']);

@@ -276,14 +276,15 @@ or with metrics as a map: {"metrics": {"accuracy": 0.91, "loss": 0.2}}. A rerun 
     .option('--version <n>', 'with --model', int('--version', 1))
     .option('--version-id <id>', 'the version points without a modelVersionId belong to')
     .option('--stop-after <n>', 'stop after this many batches (to push a file in parts; a later run sends the rest)', int('--stop-after', 1))
-    .option('--no-progress', 'no progress bar')
+    .option('--progress', 'show the progress bar even when stderr is not a terminal')
+    .option('--no-progress', 'no progress bar (default when stderr is not a terminal)')
     .addHelpText('after', `
 CSV: a header row with name and value, and optionally timestamp, modelVersionId and label.<key> columns.
 JSON lines: one object per line: {"name": "latency_ms", "value": 12.5, "timestamp": "...", "labels": {"region": "eu"}}.
 Each batch's idempotency key comes from the file's content, the options that shape the points and the batch
 size, so rerun an interrupted push with the same file and options: stored batches are skipped, not written twice.`)
     .action(async (file: string, o: {
-      project: string; format?: string; batchSize: number; model?: string; version?: number; versionId?: string; stopAfter?: number; progress: boolean;
+      project: string; format?: string; batchSize: number; model?: string; version?: number; versionId?: string; stopAfter?: number; progress?: boolean;
     }, cmd: Command) => {
       const g = globalsOf(cmd);
       const client = clientOf(g);
@@ -291,8 +292,11 @@ size, so rerun an interrupted push with the same file and options: stored batche
       const { hash, points } = readPushFile(file, o.format, versionId);
       const batches = Math.ceil(points.length / o.batchSize);
       const last = Math.min(batches, o.stopAfter ?? batches);
-      const bar = o.progress && !g.json && process.stderr.isTTY
-        ? new SingleBar({ format: 'pushing [{bar}] {percentage}% | {value}/{total} points | batch {batch}/{batches}', hideCursor: true }, Presets.shades_classic)
+      // On a terminal unless --no-progress or --json; elsewhere (a CI log) only with --progress.
+      const bar = o.progress === true || (o.progress === undefined && !g.json && process.stderr.isTTY)
+        ? new SingleBar({
+          format: 'pushing [{bar}] {percentage}% | {value}/{total} points | batch {batch}/{batches}', hideCursor: true, noTTYOutput: o.progress === true,
+        }, Presets.shades_classic)
         : null;
       bar?.start(points.length, 0, { batch: 0, batches });
       const sum = { points: points.length, batches, sent: 0, written: { batches: 0, points: 0 }, duplicate: { batches: 0, points: 0 }, complete: last === batches, file: hash };
