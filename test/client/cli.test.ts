@@ -74,8 +74,20 @@ test('every command answers --help with its usage and exit code 0', async () => 
     paths.push(at);
     for (const sub of cmd.commands) walk(sub, [...at, sub.name()]);
   };
-  walk(program(), []);
+  const root = program();
+  walk(root, []);
   expect(paths.length).toBeGreaterThanOrEqual(16);
+  // The root's options are read anywhere on the line: a command's option of the same name would never reach it.
+  const rootFlags = new Set(root.options.map((o) => o.long));
+  const shadowed = [];
+  const each = (cmd: ReturnType<typeof program>): void => {
+    for (const sub of cmd.commands) {
+      shadowed.push(...sub.options.filter((o) => rootFlags.has(o.long)).map((o) => `${sub.name()} ${o.long}`));
+      each(sub);
+    }
+  };
+  each(root);
+  expect(shadowed).toEqual([]);
   for (const at of paths) {
     const r = await cli([...at, '--help']);
     expect({ at, code: r.code, usage: r.stdout.startsWith(`Usage: modelgraph${at.length ? ` ${at.join(' ')}` : ''}`) }).toEqual({ at, code: 0, usage: true });
@@ -133,6 +145,14 @@ test('eval log: metrics from a JSON file, completed; a rerun with the same file 
   expect(mapForm).toMatchObject({ name: 'quick', status: 'RUNNING', metrics: [{ name: 'f1', value: 0.5 }] });
   const count = await t.ok(`query($s: String!) { project(slug: $s) { model(name: "clf") { version(number: 1) { evaluations { nodes { id } } } } } }`, { s: slug });
   expect(count.project.model.version.evaluations.nodes).toHaveLength(2);
+
+  // Points pushed with --model and --model-version belong to that version.
+  const pushed = await json(['metrics', 'push', file('v.jsonl', '{"name":"acc","value":1}\n{"name":"acc","value":2}\n'), '-p', slug, '--model', 'clf', '--model-version', '1']);
+  expect(pushed).toMatchObject({ points: 2, written: { points: 2 } });
+  const series = await t.ok(`query($s: String!) { project(slug: $s) { metricSeries(name: "acc") { nodes { lastValue modelVersion { number model { name } } } } } }`, { s: slug });
+  expect(series.project.metricSeries.nodes).toEqual([{ lastValue: 2, modelVersion: { number: 1, model: { name: 'clf' } } }]);
+  const missing = await cli(['metrics', 'push', file('w.jsonl', '{"name":"acc","value":1}\n'), '-p', slug, '--model', 'clf', '--model-version', '9', '--json']);
+  expect([missing.code, JSON.parse(missing.stderr).error.code]).toEqual([4, 'NOT_FOUND']);
 });
 
 test('exit codes: 2 usage, 3 auth, 4 not found, 5 unreachable, 1 other server errors; --json errors on stderr', async () => {

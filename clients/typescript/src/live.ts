@@ -119,17 +119,22 @@ export function liveStream<TData, TItem extends { cursor: string }>(
       if (cursor !== null && lost === undefined) {
         resolveStarted(cursor);
         const outcome = await new Promise<{ error?: unknown }>((resolve) => {
-          dispose = connect(cursor!, {
-            next: (result) => {
-              if (result.errors?.length) return resolve({ error: result.errors });
-              const item = pick(result.data as TData);
-              cursor = item.cursor;
-              failures = 0;
-              deliver(item);
-            },
-            error: (error) => resolve({ error: error ?? new Error('subscription failed') }),
-            complete: () => resolve({}),
-          });
+          // A transport that fails to start (no WebSocket class, a bad URL) ends the stream like any refusal.
+          try {
+            dispose = connect(cursor!, {
+              next: (result) => {
+                if (result.errors?.length) return resolve({ error: result.errors });
+                const item = pick(result.data as TData);
+                cursor = item.cursor;
+                failures = 0;
+                deliver(item);
+              },
+              error: (error) => resolve({ error: error ?? new Error('subscription failed') }),
+              complete: () => resolve({}),
+            });
+          } catch (err) {
+            resolve({ error: [{ message: `cannot subscribe: ${(err as Error).message}`, extensions: { code: 'CLIENT_ERROR' } }] });
+          }
         });
         // Assigned inside the callback above, which the compiler does not see.
         (dispose as (() => void) | null)?.();

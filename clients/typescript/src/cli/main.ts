@@ -62,7 +62,7 @@ async function modelOf(client: ModelGraphClient, projectSlug: string, name: stri
 async function versionIdOf(client: ModelGraphClient, projectSlug: string, o: { model?: string; version?: number; versionId?: string }) {
   if (o.versionId) return o.versionId;
   if (o.model === undefined && o.version === undefined) return null;
-  if (o.model === undefined || o.version === undefined) throw new UsageError('give --model and --version together (or --version-id)');
+  if (o.model === undefined || o.version === undefined) throw new UsageError('give --model and --model-version together (or --version-id)');
   const data = await client.request(ModelVersionDocument, { projectSlug, name: o.model, number: o.version });
   const version = data.project?.model?.version;
   if (!version) throw new ModelGraphError(`no version ${o.version} of model "${o.model}" in "${projectSlug}"`, 'NOT_FOUND');
@@ -272,8 +272,8 @@ or with metrics as a map: {"metrics": {"accuracy": 0.91, "loss": 0.2}}. A rerun 
     .addOption(projectOption())
     .addOption(new Option('--format <format>', 'the file\'s format (default: from its extension)').choices(['csv', 'jsonl']))
     .option('--batch-size <n>', `points per call (1-${MAX_BATCH})`, int('--batch-size', 1, MAX_BATCH), 1000)
-    .option('--model <name>', 'with --version: the version points without a modelVersionId belong to')
-    .option('--version <n>', 'with --model', int('--version', 1))
+    .option('--model <name>', 'with --model-version: the version points without a modelVersionId belong to')
+    .option('--model-version <n>', 'with --model: the version\'s number', int('--model-version', 1))
     .option('--version-id <id>', 'the version points without a modelVersionId belong to')
     .option('--stop-after <n>', 'stop after this many batches (to push a file in parts; a later run sends the rest)', int('--stop-after', 1))
     .option('--progress', 'show the progress bar even when stderr is not a terminal')
@@ -284,12 +284,14 @@ JSON lines: one object per line: {"name": "latency_ms", "value": 12.5, "timestam
 Each batch's idempotency key comes from the file's content, the options that shape the points and the batch
 size, so rerun an interrupted push with the same file and options: stored batches are skipped, not written twice.`)
     .action(async (file: string, o: {
-      project: string; format?: string; batchSize: number; model?: string; version?: number; versionId?: string; stopAfter?: number; progress?: boolean;
+      project: string; format?: string; batchSize: number; model?: string; modelVersion?: number; versionId?: string; stopAfter?: number; progress?: boolean;
     }, cmd: Command) => {
       const g = globalsOf(cmd);
       const client = clientOf(g);
-      const versionId = await versionIdOf(client, o.project, o);
-      const { hash, points } = readPushFile(file, o.format, versionId);
+      // The file first: a bad file is a usage error whatever the server says.
+      const { hash, points } = readPushFile(file, o.format);
+      const versionId = await versionIdOf(client, o.project, { model: o.model, version: o.modelVersion, versionId: o.versionId });
+      if (versionId) for (const p of points) p.modelVersionId ??= versionId;
       const batches = Math.ceil(points.length / o.batchSize);
       const last = Math.min(batches, o.stopAfter ?? batches);
       // On a terminal unless --no-progress or --json; elsewhere (a CI log) only with --progress.

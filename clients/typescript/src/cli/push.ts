@@ -20,8 +20,8 @@ const asNumber = (v: unknown, where: string): number => {
   return n;
 };
 
-/** A point from one record (a CSV row or a JSON line), defaults applied. */
-function pointOf(rec: Record<string, unknown>, where: string, modelVersionId: string | null): MetricPointInput {
+/** A point from one record (a CSV row or a JSON line). */
+function pointOf(rec: Record<string, unknown>, where: string): MetricPointInput {
   if (typeof rec.name !== 'string' || !rec.name) throw new UsageError(`${where}: a point needs a "name"`);
   const point: MetricPointInput = { name: rec.name, value: asNumber(rec.value, where) };
   if (rec.timestamp !== undefined && rec.timestamp !== null && rec.timestamp !== '') {
@@ -33,8 +33,7 @@ function pointOf(rec: Record<string, unknown>, where: string, modelVersionId: st
     if (typeof rec.labels !== 'object' || Array.isArray(rec.labels)) throw new UsageError(`${where}: "labels" must be an object`);
     point.labels = rec.labels as Record<string, unknown>;
   }
-  const version = (rec.modelVersionId as string | undefined) || modelVersionId;
-  if (version) point.modelVersionId = version;
+  if (rec.modelVersionId) point.modelVersionId = String(rec.modelVersionId);
   return point;
 }
 
@@ -44,7 +43,7 @@ function pointOf(rec: Record<string, unknown>, where: string, modelVersionId: st
  * and optionally timestamp, labels, modelVersionId). The format comes from the extension
  * (.csv; .jsonl / .ndjson) unless given.
  */
-export function readPushFile(file: string, format: string | undefined, modelVersionId: string | null): PushFile {
+export function readPushFile(file: string, format: string | undefined): PushFile {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
@@ -66,7 +65,7 @@ export function readPushFile(file: string, format: string | undefined, modelVers
     rows.forEach((row, i) => {
       const labels: Record<string, string> = {};
       for (const [k, v] of Object.entries(row)) if (k.startsWith('label.') && v !== '') labels[k.slice('label.'.length)] = v;
-      points.push(pointOf({ ...row, labels: Object.keys(labels).length ? labels : undefined }, `${file}:${i + 2}`, modelVersionId));
+      points.push(pointOf({ ...row, labels: Object.keys(labels).length ? labels : undefined }, `${file}:${i + 2}`));
     });
   } else if (kind === 'jsonl') {
     text.split(/\r?\n/).forEach((line, i) => {
@@ -78,7 +77,7 @@ export function readPushFile(file: string, format: string | undefined, modelVers
         throw new UsageError(`${file}:${i + 1}: ${(err as Error).message}`);
       }
       if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw new UsageError(`${file}:${i + 1}: each line must be a JSON object`);
-      points.push(pointOf(rec as Record<string, unknown>, `${file}:${i + 1}`, modelVersionId));
+      points.push(pointOf(rec as Record<string, unknown>, `${file}:${i + 1}`));
     });
   } else {
     throw new UsageError(`unknown format ${kind}: use csv or jsonl`);
