@@ -79,7 +79,7 @@ test('every command answers --help with its usage and exit code 0', async () => 
   expect(paths.length).toBeGreaterThanOrEqual(16);
   // The root's options are read anywhere on the line: a command's option of the same name would never reach it.
   const rootFlags = new Set(root.options.map((o) => o.long));
-  const shadowed = [];
+  const shadowed: string[] = [];
   const each = (cmd: ReturnType<typeof program>): void => {
     for (const sub of cmd.commands) {
       shadowed.push(...sub.options.filter((o) => rootFlags.has(o.long)).map((o) => `${sub.name()} ${o.long}`));
