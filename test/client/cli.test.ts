@@ -14,7 +14,8 @@ import { startProxy } from '../support/tcp-proxy';
 // real server. `npm test` builds it first (pretest); run `npm run build` before running this file alone.
 
 const PKG = path.join(__dirname, '../../clients/typescript');
-const CLI = path.join(PKG, 'dist/cli/main.js');
+const CLI = path.join(PKG, 'bin/modelgraph.js');
+const BUILT = path.join(PKG, 'dist/cli/main.js');
 
 let t: TestServer;
 let dir: string;
@@ -23,8 +24,8 @@ beforeAll(async () => {
   const newest = (d: string): number => Math.max(...readdirSync(d, { withFileTypes: true })
     .map((e) => (e.isDirectory() ? newest(path.join(d, e.name)) : statSync(path.join(d, e.name)).mtimeMs)));
   let built = 0;
-  try { built = statSync(CLI).mtimeMs; } catch { /* not built */ }
-  if (built < newest(path.join(PKG, 'src'))) throw new Error(`${CLI} is missing or older than its sources: run npm run build first`);
+  try { built = statSync(BUILT).mtimeMs; } catch { /* not built */ }
+  if (built < newest(path.join(PKG, 'src'))) throw new Error(`${BUILT} is missing or older than its sources: run npm run build first`);
   t = await startTestServer();
   dir = mkdtempSync(path.join(os.tmpdir(), 'modelgraph-cli-'));
 });

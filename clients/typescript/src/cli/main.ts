@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -388,6 +387,11 @@ function allCommands(cmd: Command): Command[] {
   return [cmd, ...cmd.commands.flatMap(allCommands)];
 }
 
-if (require.main === module) {
+/** The `modelgraph` command (bin/modelgraph.js): runs the process's arguments and sets its exit code. */
+export function main(): void {
+  // Output piped into a reader that stopped (`| head`) is not an error of the command.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(EXIT.OK); else throw err; });
   void run(process.argv).then((code) => { process.exitCode = code; });
 }
+
+if (require.main === module) main();
