@@ -8,7 +8,7 @@ import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['dist/', 'coverage/', '.modelgraph/', 'bench/results/', 'bench/peers/*/node_modules/'] },
+  { ignores: ['dist/', 'clients/*/dist/', 'clients/*/src/generated/', 'coverage/', '.modelgraph/', 'bench/results/', 'bench/peers/*/node_modules/'] },
   js.configs.recommended,
   tseslint.configs.recommended,
   {

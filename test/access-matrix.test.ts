@@ -230,6 +230,8 @@ const CASES: Case[] = [
     doc: `query($r: DriftSideInput!, $c: DriftSideInput!) { driftReport(reference: $r, current: $c) { drifted } }`, rule: VIEW,
     vars: () => ({ r: { datasetVersionId: fx.datasetVersion }, c: { modelVersionId: fx.v1, from: H(0), to: H(1) } }),
   },
+  { doc: `query($s: String!) { registryEventsCursor(projectSlug: $s) }`, rule: VIEW, vars: () => ({ s: fx.a.slug }) },
+  { doc: `query($s: String!) { metricPointsCursor(projectSlug: $s) }`, rule: VIEW, vars: () => ({ s: fx.a.slug }) },
   // ------------------------------------------------------------------ Mutation
   {
     doc: `mutation($input: CreateProjectInput!) { createProject(input: $input) { project { id } } }`, rule: { global: 'EDITOR' },

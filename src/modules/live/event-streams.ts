@@ -220,6 +220,16 @@ export interface RegistryEventItem {
 
 export const registryEventCursor = (id: string) => encodeCursor(['e', id]);
 
+/**
+ * The cursor of the registry event stream as it stands now: a subscription given it as `since`
+ * receives exactly what commits after this call, so a client can fix its start before it
+ * subscribes and resume from there if it loses the socket before its first event. The horizon
+ * (not the largest id) is the position: every event at or below it is committed or never will be.
+ */
+export async function registryEventsNow(hub: EventHub): Promise<string> {
+  return registryEventCursor(await hub.horizon(EVENTS_CHANNEL));
+}
+
 /** The event id a `since` cursor names; BAD_USER_INPUT when it is not one of ours. */
 export function parseEventCursor(since: string): string {
   const key = decodeCursor(since, 2, 'since')!;
@@ -364,6 +374,11 @@ const MAX_CURSOR_PARTS = 16;
 
 const pointCursor = (p: PointPosition) =>
   encodeCursor(['p', p.lo, ...(p.parts.length ? p.parts.flatMap((x) => [x.hi, x.after]) : [p.lo, ''])]);
+
+/** The cursor of the metric point stream as it stands now; see registryEventsNow. */
+export async function metricPointsNow(hub: EventHub): Promise<string> {
+  return pointCursor({ lo: await hub.horizon(POINTS_CHANNEL), parts: [] });
+}
 
 /** Drops the parts that name nothing: empty ranges, and trailing ones with nothing delivered. */
 function normalize(pos: PointPosition): PointPosition {

@@ -137,7 +137,7 @@ export class SubscriptionResolver {
     @Root() root: RegistryEventItem | Revoked,
     @Arg('projectSlug', PROJECT_SLUG) _projectSlug: string,
     @Arg('types', () => [RegistryEventType], { nullable: true, description: 'Only events of these types (repeats ignored); default: every type.' }) _types: RegistryEventType[] | null,
-    @Arg('since', () => String, { nullable: true, description: 'The cursor of an event already seen: replay from after it.' }) _since: string | null,
+    @Arg('since', () => String, { nullable: true, description: 'The cursor of an event already seen, or from registryEventsCursor: replay from after it.' }) _since: string | null,
   ): RegistryEvent {
     const item = live(root);
     return { cursor: registryEventCursor(item.id), type: item.type, at: item.at, actor: item.actor, item };
@@ -175,7 +175,7 @@ export class SubscriptionResolver {
     @Root() root: MetricPointsItem | Revoked,
     @Arg('projectSlug', PROJECT_SLUG) _projectSlug: string,
     @Arg('filter', () => MetricStreamFilter, { description: 'Which series to follow.' }) _filter: MetricStreamFilter,
-    @Arg('since', () => String, { nullable: true, description: 'The cursor of an event already seen: replay from after it.' }) _since: string | null,
+    @Arg('since', () => String, { nullable: true, description: 'The cursor of an event already seen, or from metricPointsCursor: replay from after it.' }) _since: string | null,
   ): MetricPointsEvent {
     const item = live(root);
     return { cursor: item.cursor, points: item.points, seriesId: item.seriesId };
