@@ -48,6 +48,8 @@ export interface Config {
    * measure what DataLoader buys; every load is then its own statement, with no cache.
    */
   batchLoads: boolean;
+  /** The explorer (GraphiQL) at GET /graphql for browsers, with its files under /assets/explorer/. */
+  explorer: boolean;
 }
 
 export class ConfigError extends Error {
@@ -174,6 +176,7 @@ export function loadConfig(env: Env = process.env): Config {
       partitionsAheadDays: int('MODELGRAPH_PARTITIONS_AHEAD_DAYS', 3, 1, 366),
     },
     batchLoads: bool('MODELGRAPH_BATCH_LOADS', true),
+    explorer: bool('MODELGRAPH_EXPLORER', true),
   };
   for (const [name, w] of [['POINTS', config.work.points], ['ENGAGEMENT', config.work.engagement], ['DRIFT', config.work.drift]] as const) {
     if (w.defaultSeconds > w.maxRangeSeconds) {

@@ -3,7 +3,7 @@ import http from 'node:http';
 import { createHash, randomUUID } from 'node:crypto';
 import express, { NextFunction, Request, Response } from 'express';
 import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { WebSocket, WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -38,6 +38,7 @@ import { afterCommitSettled } from '../core/db/after-commit';
 import { announcementsSettled } from '../core/events/points-announcer';
 import { MONITOR_TIMER_LOCK, MonitorTimer } from '../modules/monitoring/monitor.timer';
 import { startStorageRounds } from '../modules/monitoring/storage-rounds';
+import { mountWeb } from './web';
 
 export interface RunningServer {
   url: string;
@@ -458,6 +459,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       // Cache hints are unused (answers are per key, never cached); without this plugin Apollo
       // wraps every field resolver to collect them, a cost paid on each of thousands of fields.
       ApolloServerPluginCacheControlDisabled(),
+      // Apollo's default landing page is Sandbox, loaded from Apollo's hosts; the explorer is our own (web.ts).
+      ApolloServerPluginLandingPageDisabled(),
     ],
   });
   await apollo.start();
@@ -488,6 +491,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       res.status(503).json({ status: 'database unreachable' });
     }
   });
+  // The landing page and the explorer, before the API: only a browser's page view stops there.
+  mountWeb(app, { explorer: config.explorer, log });
   app.use(
     '/graphql',
     (_req: Request, res: Response, next: NextFunction) => {

@@ -1,0 +1,84 @@
+// Bundles the browser apps in web/ at build time, so the server serves them from its own files
+// and a browser loads nothing from another host (no CDN, works offline).
+//
+// Every folder web/<app>/ with an index.ts or index.tsx is one app, written to dist/web/<app>/:
+//   index.js, index.css   the entry and the CSS it imports (fonts and images next to them)
+//   <name>.worker.js      one per web/<app>/<name>.worker.ts: Web Workers are separate scripts
+//   index.html            web/<app>/index.html when the app has one, else a plain page that
+//                         loads index.css and index.js
+// The server serves dist/web/ at /assets/ (src/app/web.ts), so pages name their files
+// /assets/<app>/...: the page of an app is served at paths of its own (/graphql, /dashboard).
+import { build } from 'esbuild';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const webDir = join(root, 'web');
+const outRoot = join(root, 'dist', 'web');
+/** The URL path the server serves dist/web/ under (src/app/web.ts ASSETS_PATH). */
+const ASSETS_PATH = '/assets';
+
+/** The apps: folders of web/ with an index.ts(x) entry. */
+function apps() {
+  if (!existsSync(webDir)) return [];
+  return readdirSync(webDir, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => {
+      const dir = join(webDir, d.name);
+      const entry = ['index.tsx', 'index.ts'].map((f) => join(dir, f)).find((f) => existsSync(f));
+      const workers = readdirSync(dir).filter((f) => f.endsWith('.worker.ts')).map((f) => join(dir, f));
+      return entry ? { name: d.name, dir, entry, workers } : null;
+    })
+    .filter(Boolean);
+}
+
+const escapeHtml = (s) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function defaultHtml(name) {
+  const base = `${ASSETS_PATH}/${name}`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>ModelGraph ${escapeHtml(name)}</title>
+<link rel="stylesheet" href="${base}/index.css">
+</head>
+<body>
+<div id="root"></div>
+<script src="${base}/index.js"></script>
+</body>
+</html>
+`;
+}
+
+async function buildApp(app) {
+  const outdir = join(outRoot, app.name);
+  rmSync(outdir, { recursive: true, force: true });
+  mkdirSync(outdir, { recursive: true });
+  const common = {
+    bundle: true,
+    minify: true,
+    sourcemap: true,
+    target: ['es2022'],
+    platform: 'browser',
+    // React and the libraries read NODE_ENV to drop their development checks.
+    define: { 'process.env.NODE_ENV': '"production"' },
+    // Fonts and images travel with the CSS that names them, served from the same folder.
+    loader: { '.ttf': 'file', '.woff': 'file', '.woff2': 'file', '.svg': 'file', '.png': 'file' },
+    assetNames: '[name]-[hash]',
+    outdir,
+    logLevel: 'warning',
+  };
+  // The page's script is classic (an IIFE), so it needs no module loading and one file holds it all.
+  await build({ ...common, entryPoints: { index: app.entry }, format: 'iife' });
+  for (const worker of app.workers) {
+    const name = worker.slice(app.dir.length + 1).replace(/\.ts$/, '');
+    await build({ ...common, entryPoints: { [name]: worker }, format: 'iife' });
+  }
+  const html = join(app.dir, 'index.html');
+  writeFileSync(join(outdir, 'index.html'), existsSync(html) ? readFileSync(html, 'utf8') : defaultHtml(app.name));
+}
+
+for (const app of apps()) await buildApp(app);
