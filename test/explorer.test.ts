@@ -176,6 +176,11 @@ describeWithBrowser('explorer in headless Chromium', () => {
     await page.click('.graphiql-execute-button');
     await resultIs(page, { data: { projects: { edges: [{ node: { id: project.id, name: project.slug } }] } } });
 
+    // The schema was loaded again with the pasted key: the Docs pane lists the root types.
+    await page.click('[aria-label="Show Documentation Explorer"]');
+    await page.locator('.graphiql-doc-explorer').getByText('Subscription', { exact: true }).waitFor({ timeout: WAIT_MS });
+    await page.click('[aria-label="Hide Documentation Explorer"]');
+
     // A subscription over graphql-ws, from the start of the project's stream: a model made over
     // HTTP arrives in the result pane (replayed or live, whichever its commit meets).
     const modelName = unique('explorer-model');
