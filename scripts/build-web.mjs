@@ -60,7 +60,6 @@ async function buildApp(app) {
   const common = {
     bundle: true,
     minify: true,
-    sourcemap: true,
     target: ['es2022'],
     platform: 'browser',
     // React and the libraries read NODE_ENV to drop their development checks.
@@ -71,14 +70,11 @@ async function buildApp(app) {
     outdir,
     logLevel: 'warning',
   };
-  // The page's script is classic (an IIFE), so it needs no module loading and one file holds it all.
-  await build({ ...common, entryPoints: { index: app.entry }, format: 'iife' });
-  for (const worker of app.workers) {
-    const name = worker.slice(app.dir.length + 1).replace(/\.ts$/, '');
-    await build({ ...common, entryPoints: { [name]: worker }, format: 'iife' });
-  }
+  // Classic scripts (IIFE): the page's and each worker's is one file that needs no module loading.
+  const entries = [['index', app.entry], ...app.workers.map((w) => [w.slice(app.dir.length + 1).replace(/\.ts$/, ''), w])];
+  await Promise.all(entries.map(([name, file]) => build({ ...common, entryPoints: { [name]: file }, format: 'iife' })));
   const html = join(app.dir, 'index.html');
   writeFileSync(join(outdir, 'index.html'), existsSync(html) ? readFileSync(html, 'utf8') : defaultHtml(app.name));
 }
 
-for (const app of apps()) await buildApp(app);
+await Promise.all(apps().map(buildApp));
