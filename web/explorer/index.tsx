@@ -13,10 +13,14 @@ import './explorer.css';
 /** What the headers editor holds on a first visit: the one header every request needs. */
 const HEADERS_TEMPLATE = JSON.stringify({ Authorization: 'Bearer <paste your key>' }, null, 2);
 
-const DEFAULT_QUERY = `# ModelGraph explorer. Paste an API key into the Authorization header below
-# (Headers tab), then run this query with the ▶ button or Ctrl-Enter.
+const DEFAULT_QUERY = `# ModelGraph explorer
 #
-# Subscriptions run over graphql-ws on this same path and send the same headers.
+# 1. Paste an API key into the Headers tab below. The first
+#    ADMIN key was printed at the first start and written to
+#    <data dir>/admin-key (.modelgraph/admin-key by default).
+# 2. Run this query with the ▶ button (Ctrl-Enter).
+#
+# Subscriptions run over graphql-ws, with the same headers.
 
 query Projects {
   projects(first: 10) {
