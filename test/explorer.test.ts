@@ -1,5 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
 import { registryEventCursor } from '../src/modules/live/event-streams';
 import { CONTENT_SECURITY_POLICY, VERSION, WEB_BUILD_DIR } from '../src/app/web';
@@ -23,6 +25,18 @@ beforeAll(() => {
 });
 
 const get = (url: string, headers: Record<string, string> = {}) => fetch(url, { headers });
+
+/** A GET whose body comes as sent (fetch would unpack a gzip body and hide that it was packed). */
+function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    http.get(url, { headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+}
 const origin = (t: TestServer) => `http://127.0.0.1:${t.server.port}`;
 
 describe('explorer over HTTP', () => {
@@ -41,9 +55,21 @@ describe('explorer over HTTP', () => {
     expect(html).toContain('/assets/explorer/index.js');
     // Nothing the page names comes from another host.
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
-    const js = await get(`${origin(t)}/assets/explorer/index.js`);
-    expect(js.status).toBe(200);
-    expect(js.headers.get('content-type')).toMatch(/javascript/);
+    // The script, gzipped for a client that accepts it, the same bytes once unpacked.
+    const plain = await rawGet(`${origin(t)}/assets/explorer/index.js`, {});
+    expect(plain.status).toBe(200);
+    expect(plain.headers['content-type']).toMatch(/javascript/);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    const packed = await rawGet(`${origin(t)}/assets/explorer/index.js`, { 'accept-encoding': 'gzip, deflate, br' });
+    expect(packed.status).toBe(200);
+    expect(packed.headers['content-type']).toMatch(/javascript/);
+    expect(packed.headers['content-encoding']).toBe('gzip');
+    expect(packed.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
+    expect(packed.body.length).toBeLessThan(plain.body.length);
+    expect(gunzipSync(packed.body).equals(plain.body)).toBe(true);
+    // Nothing outside the app's folder, packed or not.
+    const outside = await rawGet(`${origin(t)}/assets/explorer/..%2f..%2fsrc%2fapp%2fweb.js`, { 'accept-encoding': 'gzip' });
+    expect([403, 404]).toContain(outside.status);
   });
 
   it('leaves GraphQL clients as they were: JSON answers, no Apollo landing page, CSRF prevention on', async () => {

@@ -71,9 +71,29 @@ export class WebApp {
     app.use(
       `${ASSETS_PATH}/${this.name}`,
       (_req: Request, res: Response, next: NextFunction) => { browserHeaders(res); next(); },
+      (req: Request, res: Response, next: NextFunction) => this.sendGzipped(req, res, next),
       // Names carry no hash: a browser revalidates (ETag) instead of keeping an old build.
       express.static(this.dir, { index: false, cacheControl: true, maxAge: 0, fallthrough: false }),
     );
+  }
+
+  /** A script or style sheet as the gzip copy the build made of it, to a browser that accepts gzip. */
+  private sendGzipped(req: Request, res: Response, next: NextFunction): void {
+    if (!/\.(js|css)$/.test(req.path)) { next(); return; }
+    res.vary('Accept-Encoding');
+    if (!/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) { next(); return; }
+    let file: string;
+    try {
+      file = path.join(this.dir, decodeURIComponent(req.path));
+    } catch {
+      next();
+      return;
+    }
+    if (!file.startsWith(this.dir + path.sep) || !existsSync(`${file}.gz`)) { next(); return; }
+    // The type of the file, not of .gz (send keeps a content-type already set).
+    res.type(path.extname(file));
+    res.setHeader('content-encoding', 'gzip');
+    res.sendFile(`${file}.gz`, { cacheControl: true, maxAge: 0 }, (err) => { if (err) next(err); });
   }
 
   /** Sends the app's page, or a 503 that says to build it. */
