@@ -5,12 +5,11 @@
 //   index.js, index.css   the entry and the CSS it imports (fonts and images next to them)
 //   <name>.worker.js      one per web/<app>/<name>.worker.ts: Web Workers are separate scripts
 //   *.js.gz, *.css.gz     gzip copies, for browsers that accept them
-//   index.html            web/<app>/index.html when the app has one, else a plain page that
-//                         loads index.css and index.js
+//   index.html            web/<app>/index.html, which loads /assets/<app>/index.css and index.js
 // The server serves dist/web/ at /assets/ (src/app/web.ts), so pages name their files
 // /assets/<app>/...: the page of an app is served at paths of its own (/graphql, /dashboard).
 import { build } from 'esbuild';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
@@ -30,29 +29,12 @@ function apps() {
       const dir = join(webDir, d.name);
       const entry = ['index.tsx', 'index.ts'].map((f) => join(dir, f)).find((f) => existsSync(f));
       const workers = readdirSync(dir).filter((f) => f.endsWith('.worker.ts')).map((f) => join(dir, f));
-      return entry ? { name: d.name, dir, entry, workers } : null;
+      if (!entry) return null;
+      const html = join(dir, 'index.html');
+      if (!existsSync(html)) throw new Error(`web/${d.name}/ has no index.html: the page that loads ${ASSETS_PATH}/${d.name}/index.css and index.js`);
+      return { name: d.name, dir, entry, workers, html };
     })
     .filter(Boolean);
-}
-
-const escapeHtml = (s) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-function defaultHtml(name) {
-  const base = `${ASSETS_PATH}/${name}`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>ModelGraph ${escapeHtml(name)}</title>
-<link rel="stylesheet" href="${base}/index.css">
-</head>
-<body>
-<div id="root"></div>
-<script src="${base}/index.js"></script>
-</body>
-</html>
-`;
 }
 
 async function buildApp(app) {
@@ -76,12 +58,11 @@ async function buildApp(app) {
   const entries = [['index', app.entry], ...app.workers.map((w) => [w.slice(app.dir.length + 1).replace(/\.ts$/, ''), w])];
   await Promise.all(entries.map(([name, file]) => build({ ...common, entryPoints: { [name]: file }, format: 'iife' })));
   // A gzip copy of each script and style sheet, which the server sends to browsers that accept
-  // it (the explorer's script is 5 MB, 1.3 MB gzipped): compressed once here, not per request.
+  // it (the explorer's script is 5.2 MB, 1.4 MB gzipped): compressed once here, not per request.
   for (const file of readdirSync(outdir).filter((f) => /\.(js|css)$/.test(f))) {
     writeFileSync(join(outdir, `${file}.gz`), gzipSync(readFileSync(join(outdir, file)), { level: 9 }));
   }
-  const html = join(app.dir, 'index.html');
-  writeFileSync(join(outdir, 'index.html'), existsSync(html) ? readFileSync(html, 'utf8') : defaultHtml(app.name));
+  copyFileSync(app.html, join(outdir, 'index.html'));
 }
 
 await Promise.all(apps().map(buildApp));
