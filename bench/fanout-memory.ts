@@ -4,6 +4,11 @@
  * subscribers, less its heap after a full collection before they connected, over N. The
  * subscribers are in a forked fanout-client process, so none of their memory is counted.
  * RSS is reported too; it also holds what the collector freed but has not given back.
+ *
+ * Measured twice: the first N subscribers from an idle server, then N more. The second figure
+ * (marginal) is what each further subscriber adds; the first also holds what a server grows
+ * once under its first load (with --max-semi-space-size=64 the young generation alone can add
+ * over 100 MB of RSS, whatever the number of subscribers), spread over N.
  */
 import 'reflect-metadata';
 import { fork } from 'node:child_process';
@@ -53,33 +58,44 @@ async function main() {
     const write = (value: number) => gql(`mutation($input: RecordMetricsInput!) { recordMetrics(input: $input) { accepted } }`,
       { input: { projectSlug: slug, points: [{ name: 'latency', modelVersionId: version.id, value }] } });
     for (let i = 0; i < 20; i++) await write(-1);
+    const setup = {
+      url: server.wsUrl, authorization: `Bearer ${KEY}`, sockets: Math.ceil(n / perSocket), perSocket,
+      query: `subscription($s: String!, $filter: MetricStreamFilter!) { metricPoints(projectSlug: $s, filter: $filter) { cursor points { timestamp value } } }`,
+      variables: { s: slug, filter: { modelVersionId: version.id } },
+    };
+    /** Opens n more idle subscribers, sends one point that reaches every subscriber, lets them idle, collects. */
+    const stage = async (members: number, receivedBefore: number, value: number) => {
+      await ask({ type: 'open', setup }, 'opened');
+      const deadline = Date.now() + 120_000;
+      while (feedMembers(server.events, projectId) < members) {
+        if (Date.now() > deadline) throw new Error(`only ${feedMembers(server.events, projectId)} of ${members} subscribers joined`);
+        await sleep(50);
+      }
+      // One point reaches all, so every subscription has run its first event, then they idle.
+      await write(value);
+      while ((await ask({ type: 'stats' }, 'stats')).received < receivedBefore + members) await sleep(20);
+      await sleep(1000);
+      gc(); gc();
+      return process.memoryUsage();
+    };
     await sleep(500);
     gc(); gc();
     const before = process.memoryUsage();
-    await ask({
-      type: 'open',
-      setup: {
-        url: server.wsUrl, authorization: `Bearer ${KEY}`, sockets: Math.ceil(n / perSocket), perSocket,
-        query: `subscription($s: String!, $filter: MetricStreamFilter!) { metricPoints(projectSlug: $s, filter: $filter) { cursor points { timestamp value } } }`,
-        variables: { s: slug, filter: { modelVersionId: version.id } },
-      },
-    }, 'opened');
-    const deadline = Date.now() + 120_000;
-    while (feedMembers(server.events, projectId) < n) {
-      if (Date.now() > deadline) throw new Error(`only ${feedMembers(server.events, projectId)} of ${n} subscribers joined`);
-      await sleep(50);
-    }
-    // One point reaches all, so every subscription has run its first event, then they idle.
-    await write(1);
-    while ((await ask({ type: 'stats' }, 'stats')).received < n) await sleep(20);
-    await sleep(1000);
-    gc(); gc();
-    const after = process.memoryUsage();
+    // First n subscribers: what they cost from an idle server, including what the server grows
+    // once (the young generation's semi-spaces, pools, compiled code).
+    const first = await stage(n, 0, 1);
+    // Then n more: the cost of one more subscriber, which is what grows with their number.
+    const second = await stage(2 * n, n, 2);
     process.send!({
       type: 'memory', subscribers: n,
-      heapPerSubscriber: (after.heapUsed - before.heapUsed) / n,
-      externalPerSubscriber: (after.external - before.external) / n,
-      rssPerSubscriber: (after.rss - before.rss) / n,
+      heapPerSubscriber: (first.heapUsed - before.heapUsed) / n,
+      externalPerSubscriber: (first.external - before.external) / n,
+      rssPerSubscriber: (first.rss - before.rss) / n,
+      marginal: {
+        heapPerSubscriber: (second.heapUsed - first.heapUsed) / n,
+        externalPerSubscriber: (second.external - first.external) / n,
+        rssPerSubscriber: (second.rss - first.rss) / n,
+      },
     });
   } finally {
     client.kill('SIGKILL');

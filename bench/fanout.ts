@@ -230,7 +230,9 @@ async function runScale(target: Target, subscribers: number): Promise<ScaleResul
   }
 }
 
-interface MemoryResult { subscribers: number; heapPerSubscriber: number; externalPerSubscriber: number; rssPerSubscriber: number }
+interface MemoryShare { heapPerSubscriber: number; externalPerSubscriber: number; rssPerSubscriber: number }
+/** The first N subscribers' share of the server's growth, and (marginal) what N more added. */
+interface MemoryResult extends MemoryShare { subscribers: number; marginal: MemoryShare }
 
 /** The in-process heap measurement (bench/fanout-memory.ts), in a process of its own with --expose-gc. */
 function measureHeap(databaseUrl: string, subscribers: number, nodeFlags: string[]): Promise<MemoryResult> {
@@ -340,10 +342,13 @@ async function report(results: ScaleResult[], heap: MemoryResult, pgVersion: str
     targets.push(`| point deliveries/s vs raw ws at ${f(scale)} | ${ratio.toFixed(2)}x | >= 0.5x | ${ratio >= 0.5 ? 'met' : 'MISSED'} |`);
     const msgRatio = mg.messagesPerSec / raw.messagesPerSec;
     targets.push(`| messages/s vs raw ws at ${f(scale)} (not a target: ModelGraph batches) | ${msgRatio.toFixed(2)}x | | |`);
-    targets.push(`| RSS per idle subscriber at ${f(scale)} | ${f(mg.kibPerSubscriber, 1)} KiB | <= 20 KB | ${mg.kibPerSubscriber * 1.024 <= 20 ? 'met' : 'MISSED'} |`);
+    targets.push(`| RSS growth from an idle server, over ${f(scale)} subscribers (not the target's measure: holds the one-time growth) | ${f(mg.kibPerSubscriber, 1)} KiB | | |`);
   }
   const heapKb = heap.heapPerSubscriber / 1000;
-  targets.push(`| heap kept per idle subscriber (${f(heap.subscribers)}, after full GC) | ${f(heapKb, 1)} KB | <= 20 KB | ${heapKb <= 20 ? 'met' : 'MISSED'} |`);
+  targets.push(`| heap kept per idle subscriber (first ${f(heap.subscribers)}, after full GC) | ${f(heapKb, 1)} KB | <= 20 KB | ${heapKb <= 20 ? 'met' : 'MISSED'} |`);
+  const m = heap.marginal;
+  const marginalKb = m.rssPerSubscriber / 1000;
+  targets.push(`| server memory per further idle subscriber (${f(heap.subscribers)} → ${f(2 * heap.subscribers)}, RSS after full GC) | ${f(marginalKb, 1)} KB (heap ${f(m.heapPerSubscriber / 1000, 1)} KB, outside the heap ${f(m.externalPerSubscriber / 1000, 1)} KB) | <= 20 KB | ${marginalKb <= 20 ? 'met' : 'MISSED'} |`);
   const section = `<!-- fanout:start -->
 ## Scenario: fan-out (\`npm run bench:fanout\`)
 
@@ -367,7 +372,9 @@ heap after a full collection with ${f(heap.subscribers)} idle subscribers (each 
 full collection before they connected, per subscriber: ${f(heap.heapPerSubscriber / 1000, 1)} KB heap,
 ${f(heap.externalPerSubscriber / 1000, 1)} KB outside the heap (socket buffers), ${f(heap.rssPerSubscriber / 1000, 1)} KB RSS in that
 process. RSS also holds what the collector freed and has not given back (with \`--max-semi-space-size=64\` the
-young generation alone may grow by a few hundred MB), so it overstates what a subscriber keeps.
+young generation alone may grow by a few hundred MB), so it overstates what a subscriber keeps. The same process
+then opens ${f(heap.subscribers)} more idle subscribers: what its RSS grows by then, per subscriber, is what each further
+subscriber costs (the server's one-time growth already happened), and is the figure held against the 20 KB target.
 Everything, clients included, shares the machine's cores.
 
 | Peer | Subscribers | p50 ms | p99 ms | max ms | delivered | point deliveries/s | messages/s | write ack p50 ms (burst) | RSS MiB before → idle | KiB per idle subscriber |

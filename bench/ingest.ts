@@ -26,7 +26,7 @@
  * Writes `bench/results/ingest-<time>.json` and the `ingest` section of BENCHMARKS.md.
  */
 import 'reflect-metadata';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,6 +57,8 @@ const TARGET = 0.6;
 /** Extra node flags for the server, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where its time goes. */
 const SERVER_FLAGS = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const log = (m: string) => console.log(`[ingest] ${m}`);
+/** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s. */
+const CLOCK_TICKS = 100;
 
 /** Runs `n` tasks, `width` at a time; resolves with the elapsed ms. */
 async function inFlight(n: number, width: number, task: (i: number) => Promise<void>): Promise<number> {
@@ -66,6 +68,35 @@ async function inFlight(n: number, width: number, task: (i: number) => Promise<v
     while (next < n) await task(next++);
   }));
   return performance.now() - t0;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc; 0 if it is gone. */
+async function cpuSeconds(pid: number): Promise<number> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command (which may hold spaces) start at index 2 of this split: utime, stime are 14 and 15.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds of each process, summed per group, between start() and the returned stop(). */
+function cpuMeter(groups: () => Promise<Record<string, number[]>>) {
+  return async () => {
+    const before = new Map<number, number>();
+    for (const pids of Object.values(await groups())) for (const pid of pids) before.set(pid, await cpuSeconds(pid));
+    return async (): Promise<Record<string, number>> => {
+      const out: Record<string, number> = {};
+      for (const [group, pids] of Object.entries(await groups())) {
+        let sum = 0;
+        for (const pid of pids) sum += (await cpuSeconds(pid)) - (before.get(pid) ?? 0);
+        out[group] = sum;
+      }
+      return out;
+    };
+  };
 }
 
 async function copyInto(c: Client, table: string, data: Buffer): Promise<void> {
@@ -95,7 +126,10 @@ async function main() {
     await waitForPort(server, port, 60_000);
     // node:http with bodies encoded ahead: the client's own work is kept small, since it runs on
     // the same cores as the server and the database (fetch cost about a third of a core here).
-    agent = new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
+    // Idle sockets are dropped after 4 s, before the server's keep-alive timeout (Node's 5 s)
+    // closes them: otherwise a request sent on a socket as the server closes it fails with
+    // "socket hang up" (seen when the COPY phase between two GraphQL phases took over 5 s).
+    agent = new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT, timeout: 4000 });
     const post = (key: string, body: string | Buffer) => new Promise<any>((resolve, reject) => {
       const req = http.request({ host: '127.0.0.1', port, path: '/graphql', method: 'POST', agent,
         headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'content-length': Buffer.byteLength(body) } }, (res) => {
@@ -161,9 +195,31 @@ async function main() {
     const seriesOf = Int32Array.from({ length: BATCH }, (_, j) => j % SERIES);
 
     const phases = { points: [] as number[], columns: [] as number[], copy: [] as number[] };
+    // CPU seconds a phase costs, split by who spent them: the ModelGraph process, the database
+    // sessions serving it (its pool: requests, rollup rounds, announcements), and the sessions of
+    // the COPY peer. Sessions of other databases on the server are not counted, nor PostgreSQL's
+    // own background processes (WAL writer, checkpointer, autovacuum). Unlike points/s, this does
+    // not move with whatever else the machine runs.
+    const peerPids = new Set<number>();
+    for (const c of clients) peerPids.add((await c.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+    const cpu = cpuMeter(async () => {
+      const pids: number[] = (await admin.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'`)).rows.map((r) => r.pid);
+      return { server: [server.proc.pid!], serverSessions: pids.filter((p) => !peerPids.has(p)), peerSessions: pids.filter((p) => peerPids.has(p)) };
+    });
+    const cpuPerMillion = { points: [] as Record<string, number>[], columns: [] as Record<string, number>[], copy: [] as Record<string, number>[] };
+    /** Waits until the rollup round has merged every point of metric_point, so that a phase's CPU includes its rollups. */
+    const rolledUp = async () => {
+      for (;;) {
+        const [{ behind }] = (await admin.query(
+          `SELECT (SELECT coalesce(max(id), 0) FROM metric_point) > (SELECT watermark FROM metric_rollup_state WHERE name = 'points') AS behind`)).rows;
+        if (!behind) return;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
     const measure = async (phase: keyof typeof phases) => {
       const starts = Array.from({ length: BATCHES }, batchTimes);
       let ms: number;
+      const stopCpu = await cpu();
       if (phase === 'copy') {
         ms = await inFlight(BATCHES, IN_FLIGHT, async (i) => {
           const c = clients[i % IN_FLIGHT];
@@ -180,9 +236,15 @@ async function main() {
       }
       const rate = (BATCHES * BATCH) / (ms / 1000);
       phases[phase].push(rate);
+      if (phase !== 'copy') await rolledUp();
+      const spent = await stopCpu();
+      const perMillion = Object.fromEntries(Object.entries(spent).map(([k, v]) => [k, v / ((BATCHES * BATCH) / 1e6)]));
+      cpuPerMillion[phase].push(perMillion);
+      log(`${phase}: CPU s per million points: ${Object.entries(perMillion).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
       log(`${phase}: ${BATCHES} x ${BATCH} points in ${ms.toFixed(0)} ms = ${Math.round(rate)} points/s`);
     };
     try {
+      await rolledUp();
       for (let r = 0; r < ROUNDS; r++) for (const p of ['points', 'copy', 'columns'] as const) await measure(p);
     } catch (err) {
       console.error(`the server's last output:\n${server.output()}`);
@@ -261,6 +323,9 @@ async function main() {
       pointsPerSecond: { recordMetrics: mean(phases.points), recordMetricColumns: mean(phases.columns), copy: mean(phases.copy) },
       ratio: { recordMetrics: mean(phases.points) / mean(phases.copy), recordMetricColumns: mean(phases.columns) / mean(phases.copy) },
       writePath: { copy: mean(pathRates.copy), unnest: mean(pathRates.unnest) },
+      cpuPerMillion: Object.fromEntries(Object.entries(cpuPerMillion).map(([phase, runs]) => [phase, {
+        server: mean(runs.map((x) => x.server)), serverSessions: mean(runs.map((x) => x.serverSessions)), peerSessions: mean(runs.map((x) => x.peerSessions)),
+      }])) as Result['cpuPerMillion'],
       notify: { inTx: mean(notify.inTx), none: mean(notify.none), afterCommit: mean(notify.afterCommit) },
       raw: { phases, pathRates, notify },
     };
@@ -282,6 +347,7 @@ type Result = {
   pointsPerSecond: { recordMetrics: number; recordMetricColumns: number; copy: number };
   ratio: { recordMetrics: number; recordMetricColumns: number };
   writePath: { copy: number; unnest: number };
+  cpuPerMillion: Record<'points' | 'columns' | 'copy', { server: number; serverSessions: number; peerSessions: number }>;
   notify: { inTx: number; none: number; afterCommit: number };
   raw: { phases: { points: number[]; columns: number[]; copy: number[] } };
 };
@@ -311,6 +377,22 @@ request (JSON, GraphQL variables, type-graphql input objects), finds the 1,000 s
 each one's newest point (1,000 HOT row updates), writes the audit row, then COPYs the same
 rows as the peer; the server's JavaScript and PostgreSQL share the machine's 2 cores. The
 columnar input saves the per-object coercion only, so it gains little over point objects.
+
+CPU seconds per million points, by who spent them (from /proc, same run; a GraphQL phase counts until the
+rollup round has merged its points, since that work is part of taking them in; PostgreSQL's background
+processes are not counted):
+
+| Path | ModelGraph process | its database sessions | COPY's sessions | the path's own | / COPY |
+| --- | ---: | ---: | ---: | ---: | ---: |
+${(['copy', 'points', 'columns'] as const).map((p) => {
+    const c = r.cpuPerMillion[p];
+    // Each path's own: COPY is its sessions; a GraphQL path, the server and its sessions (the
+    // other column shows what idled alongside: the server's empty rounds, the peer's polling).
+    const own = (x: typeof c, q: typeof p) => (q === 'copy' ? x.peerSessions : x.server + x.serverSessions);
+    const total = own(c, p);
+    const copyTotal = own(r.cpuPerMillion.copy, 'copy');
+    return `| ${{ copy: 'binary COPY (peer)', points: 'recordMetrics', columns: 'recordMetricColumns' }[p]} | ${c.server.toFixed(2)} | ${c.serverSessions.toFixed(2)} | ${c.peerSessions.toFixed(2)} | ${total.toFixed(2)} | ${(total / copyTotal).toFixed(2)}x |`;
+  }).join('\n')}
 
 Per round (recordMetrics / COPY, recordMetricColumns / COPY): ${r.raw.phases.points.map((p, i) => `${(p / r.raw.phases.copy[i]).toFixed(2)}x, ${(r.raw.phases.columns[i] / r.raw.phases.copy[i]).toFixed(2)}x`).join('; ')}.
 

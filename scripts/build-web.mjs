@@ -6,8 +6,11 @@
 //   <name>.worker.js      one per web/<app>/<name>.worker.ts: Web Workers are separate scripts
 //   *.js.gz, *.css.gz     gzip copies, for browsers that accept them
 //   index.html            web/<app>/index.html, which loads /assets/<app>/index.css and index.js
-// The server serves dist/web/ at /assets/ (src/app/web.ts), so pages name their files
-// /assets/<app>/...: the page of an app is served at paths of its own (/graphql, /dashboard).
+// The server serves dist/web/<app>/ at /assets/<app>/ (src/app/web.ts), so pages name their
+// files /assets/<app>/...: the page of an app is served at paths of its own (/graphql, /dashboard).
+//
+//   node scripts/build-web.mjs            every app under web/
+//   node scripts/build-web.mjs dashboard  only the apps named (a test builds the one it drives)
 import { build } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -39,6 +42,7 @@ function apps() {
 
 async function buildApp(app) {
   const outdir = join(outRoot, app.name);
+  // A file left from an earlier build (a renamed asset) must not be served.
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
   const common = {
@@ -65,4 +69,11 @@ async function buildApp(app) {
   copyFileSync(app.html, join(outdir, 'index.html'));
 }
 
-await Promise.all(apps().map(buildApp));
+const all = apps();
+const asked = process.argv.slice(2);
+const unknown = asked.filter((a) => !all.some((app) => app.name === a));
+if (unknown.length) {
+  console.error(`build-web: no app ${unknown.join(', ')} under web/ (apps: ${all.map((a) => a.name).join(', ')})`);
+  process.exit(2);
+}
+await Promise.all((asked.length ? all.filter((a) => asked.includes(a.name)) : all).map(buildApp));

@@ -1,12 +1,12 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
 import { registryEventCursor } from '../src/modules/live/event-streams';
-import { CONTENT_SECURITY_POLICY, VERSION, WEB_BUILD_DIR } from '../src/app/web';
+import { EXPLORER, LANDING_POLICY, VERSION, contentSecurityPolicy } from '../src/app/web';
 import { TestServer, createKey, createModel, createProject, startTestServer, unique } from './support/harness';
-import { BrowserSession, describeWithBrowser, launchBrowser } from './support/browser';
+import { BrowserSession, buildWebApp, describeWithBrowser, launchBrowser } from './support/browser';
 
 /**
  * The explorer (GraphiQL, bundled from npm by scripts/build-web.mjs) as a browser meets it, and
@@ -18,11 +18,8 @@ const ARTIFACTS = path.join(__dirname, 'artifacts');
 const WAIT_MS = 30000;
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 
-beforeAll(() => {
-  if (!existsSync(path.join(WEB_BUILD_DIR, 'explorer', 'index.html'))) {
-    throw new Error(`The explorer is not built in ${WEB_BUILD_DIR}: run \`npm run build\` first (npm test does).`);
-  }
-});
+// The page under test is the bundle of the sources as they are now, not an older build's.
+beforeAll(() => buildWebApp('explorer'));
 
 const get = (url: string, headers: Record<string, string> = {}) => fetch(url, { headers });
 
@@ -37,7 +34,10 @@ function rawGet(url: string, headers: Record<string, string>): Promise<{ status:
     }).on('error', reject);
   });
 }
-const origin = (t: TestServer) => `http://127.0.0.1:${t.server.port}`;
+const host = (t: TestServer) => `127.0.0.1:${t.server.port}`;
+const origin = (t: TestServer) => `http://${host(t)}`;
+/** The explorer's policy: the strict one, plus inline styles and data: fonts. */
+const explorerPolicy = (t: TestServer) => contentSecurityPolicy(host(t), EXPLORER.policy);
 
 describe('explorer over HTTP', () => {
   let t: TestServer;
@@ -48,7 +48,8 @@ describe('explorer over HTTP', () => {
     const res = await get(`${origin(t)}/graphql`, { accept: BROWSER_ACCEPT });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
-    expect(res.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+    expect(res.headers.get('content-security-policy')).toBe(explorerPolicy(t));
+    expect(res.headers.get('content-security-policy')).toContain("style-src 'self' 'unsafe-inline';");
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('vary')).toMatch(/accept/i);
     const html = await res.text();
@@ -64,7 +65,7 @@ describe('explorer over HTTP', () => {
     expect(packed.status).toBe(200);
     expect(packed.headers['content-type']).toMatch(/javascript/);
     expect(packed.headers['content-encoding']).toBe('gzip');
-    expect(packed.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
+    expect(packed.headers['content-security-policy']).toBe(explorerPolicy(t));
     expect(packed.body.length).toBeLessThan(plain.body.length);
     expect(gunzipSync(packed.body).equals(plain.body)).toBe(true);
     // Nothing outside the app's folder, packed or not.
@@ -99,10 +100,12 @@ describe('explorer over HTTP', () => {
   it('serves a landing page at / that links the explorer and the dashboard and names the version', async () => {
     const res = await get(`${origin(t)}/`, { accept: BROWSER_ACCEPT });
     expect(res.status).toBe(200);
-    expect(res.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+    // Its one inline <style> is allowed by its hash: no 'unsafe-inline'.
+    expect(res.headers.get('content-security-policy')).toBe(contentSecurityPolicy(host(t), LANDING_POLICY));
+    expect(res.headers.get('content-security-policy')).toMatch(/style-src 'self' 'sha256-[A-Za-z0-9+/]+=*';/);
     const html = await res.text();
     expect(html).toContain('href="/graphql"');
-    expect(html).toContain('/dashboard');
+    expect(html).toContain('href="/dashboard"');
     expect(html).toContain(`<strong id="version">${VERSION}</strong>`);
     expect(VERSION).toMatch(/^\d+\.\d+\.\d+/);
   });
@@ -235,6 +238,11 @@ describeWithBrowser('explorer in headless Chromium', () => {
     expect(browser.offHost()).toEqual([]);
     expect(browser.refused).toEqual([]);
     // The policy blocked nothing the page needs (a violation is logged to the console).
+    expect(browser.consoleErrors.filter((e) => /Content Security Policy/i.test(e))).toEqual([]);
+
+    // The landing page's inline <style> applies under its own policy (allowed by its hash alone).
+    await page.goto(`${origin(t)}/`);
+    expect(await page.evaluate('getComputedStyle(document.body).maxWidth')).toBe('736px');
     expect(browser.consoleErrors.filter((e) => /Content Security Policy/i.test(e))).toEqual([]);
   });
 });

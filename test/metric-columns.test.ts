@@ -117,6 +117,25 @@ describe('recordMetricColumns', () => {
     expect(await columnsOk(slug, series, { idempotencyKey: 'k3' })).toEqual({ accepted: 2, duplicate: false });
   });
 
+  test('a series the server remembers but that was deleted behind its back is made again, and the batch is stored once', async () => {
+    const { slug, v1 } = await setup();
+    const block = (ts: string[], values: number[]) => [{ modelVersionId: v1.id, name: 'gone', labels: { pod: 'a' }, timestamps: ts, values }, { name: 'kept', timestamps: ts, values }];
+    await columnsOk(slug, block([ago(30)], [1]));
+    // The server now knows both series' ids; a second batch writes through them.
+    await columnsOk(slug, block([ago(20)], [2]));
+    const [{ id }] = await t.server.db.query(`SELECT s.id FROM metric_series s JOIN project p ON p.id = s.project_id WHERE p.slug = $1 AND s.name = 'gone'`, [slug]);
+    await t.server.db.query(`DELETE FROM metric_series WHERE id = $1`, [id]);
+    // Both mutations: the remembered id fails the points' foreign key, the write is rolled back to
+    // before it and done again with the series looked up (and made anew).
+    expect(await columnsOk(slug, block([ago(10)], [3]))).toEqual({ accepted: 2, duplicate: false });
+    await t.server.db.query(`DELETE FROM metric_series s USING project p WHERE p.id = s.project_id AND p.slug = $1 AND s.name = 'gone'`, [slug]);
+    expect((await t.ok(RECORD, { input: { projectSlug: slug, points: [{ modelVersionId: v1.id, name: 'gone', labels: { pod: 'a' }, timestamp: ago(5), value: 4 }, { name: 'kept', timestamp: ago(5), value: 4 }] } })).recordMetrics)
+      .toEqual({ accepted: 2, duplicate: false });
+    expect((await stored(slug)).map((p) => `${p.name}=${p.value}`)).toEqual(['kept=1', 'kept=2', 'kept=3', 'gone=4', 'kept=4']);
+    const series = (await t.ok(SERIES, { s: slug })).project.metricSeries.nodes;
+    expect(series.map((s: { name: string; lastValue: number }) => `${s.name}=${s.lastValue}`).sort()).toEqual(['gone=4', 'kept=4']);
+  });
+
   test('monitors of the metrics written are evaluated before the answer', async () => {
     const { slug, v1 } = await setup();
     const created = await t.ok(`mutation($input: CreateMonitorInput!) { createMonitor(input: $input) { monitor { id status } } }`, {

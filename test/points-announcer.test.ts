@@ -56,3 +56,36 @@ test('a failed announcement is logged, not thrown: the points it announces are c
   await expect(new PointsAnnouncer(db, log).announce(randomUUID())).resolves.toBeUndefined();
   expect(warnings).toHaveLength(1);
 });
+
+test('statements are spaced by the gap: what arrives within it waits and goes out in one, and settled() sends it at once', async () => {
+  const counter = new SqlStatementCounter();
+  const db = createDataSource(testDatabaseUrl(), 2, counter);
+  await db.initialize();
+  const listener = new Client({ connectionString: testDatabaseUrl() });
+  await listener.connect();
+  try {
+    const heard: string[] = [];
+    listener.on('notification', (n) => { if (n.channel === POINTS_CHANNEL) heard.push(n.payload ?? ''); });
+    await listener.query(`LISTEN ${POINTS_CHANNEL}`);
+    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+    // A gap far longer than the test: nothing but settled() can end it.
+    const announcer = new PointsAnnouncer(db, undefined, 3_600_000);
+    const before = counter.count;
+    await announcer.announce(a); // idle: sent at once
+    expect(counter.count - before).toBe(1);
+    let sent = false;
+    const waiting = Promise.all([announcer.announce(b), announcer.announce(c), announcer.announce(b)]).then(() => { sent = true; });
+    // A round trip to the database and back: the statement for b and c would have been sent by now without the gap.
+    await listener.query('SELECT 1');
+    expect({ statements: counter.count - before, sent }).toEqual({ statements: 1, sent: false });
+    await announcer.settled();
+    await waiting;
+    expect(counter.count - before).toBe(2);
+    await listener.query('SELECT 1');
+    while (heard.filter((p) => ([a, b, c] as string[]).includes(p)).length < 3) await listener.query('SELECT 1');
+    expect(heard.filter((p) => ([a, b, c] as string[]).includes(p)).sort()).toEqual([a, b, c].sort());
+  } finally {
+    await listener.end();
+    await db.destroy();
+  }
+});

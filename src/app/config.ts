@@ -35,9 +35,11 @@ export interface Config {
   /**
    * WebSocket delivery: the most bytes a socket may have waiting to be sent (queued results
    * plus the socket's own buffer) before it is closed as a slow consumer (4008), and how often
-   * a metric point feed looks for points without a notification.
+   * a metric point feed looks for points without a notification; and the interval of the
+   * WebSocket keep-alive pings (a socket that has not answered one by the next is ended; 0: no
+   * pings).
    */
-  streams: { maxSendBufferBytes: number; pointsRecheckMs: number };
+  streams: { maxSendBufferBytes: number; pointsRecheckMs: number; keepAliveMs: number };
   shutdownTimeoutMs: number;
   /** The monitor timer: how often the leader evaluates monitors that are due, and how many per transaction. */
   monitorTimer: MonitorTimerSettings;
@@ -50,6 +52,8 @@ export interface Config {
   batchLoads: boolean;
   /** The explorer (GraphiQL) at GET /graphql for browsers, with its files under /assets/explorer/. */
   explorer: boolean;
+  /** The live dashboard at /dashboard, with its files under /assets/dashboard/. */
+  dashboard: boolean;
 }
 
 export class ConfigError extends Error {
@@ -163,6 +167,8 @@ export function loadConfig(env: Env = process.env): Config {
     streams: {
       maxSendBufferBytes: int('MODELGRAPH_MAX_SEND_BUFFER_BYTES', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
       pointsRecheckMs: int('MODELGRAPH_STREAM_RECHECK_MS', 1000, 0, 3600000),
+      // graphql-ws's own default.
+      keepAliveMs: int('MODELGRAPH_WS_KEEPALIVE_MS', 12000, 0, 3600000),
     },
     shutdownTimeoutMs: int('MODELGRAPH_SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
     monitorTimer: {
@@ -172,11 +178,13 @@ export function loadConfig(env: Env = process.env): Config {
     },
     storage: {
       intervalMs: int('MODELGRAPH_STORAGE_INTERVAL_MS', 60000, 0, 86400000),
-      rollupIntervalMs: int('MODELGRAPH_ROLLUP_INTERVAL_MS', 1000, 0, 86400000),
+      // See docs/scaling.md ("Why every 5 s").
+      rollupIntervalMs: int('MODELGRAPH_ROLLUP_INTERVAL_MS', 5000, 0, 86400000),
       partitionsAheadDays: int('MODELGRAPH_PARTITIONS_AHEAD_DAYS', 3, 1, 366),
     },
     batchLoads: bool('MODELGRAPH_BATCH_LOADS', true),
     explorer: bool('MODELGRAPH_EXPLORER', true),
+    dashboard: bool('MODELGRAPH_DASHBOARD', true),
   };
   for (const [name, w] of [['POINTS', config.work.points], ['ENGAGEMENT', config.work.engagement], ['DRIFT', config.work.drift]] as const) {
     if (w.defaultSeconds > w.maxRangeSeconds) {

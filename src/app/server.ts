@@ -441,6 +441,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON() as GraphQLFormattedError, e) as GraphQLError),
     },
     wss,
+    // A client that stops reading (and so answering pings) is ended after one to two intervals.
+    config.streams.keepAliveMs,
   );
 
   const apollo = new ApolloServer<Context>({
@@ -491,8 +493,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       res.status(503).json({ status: 'database unreachable' });
     }
   });
-  // The landing page and the explorer, before the API: only a browser's page view stops there.
-  mountWeb(app, { explorer: config.explorer, log });
+  // The landing page, the explorer and the dashboard, before the API: at /graphql only a
+  // browser's page view stops there.
+  mountWeb(app, { explorer: config.explorer, dashboard: config.dashboard, log });
   app.use(
     '/graphql',
     (_req: Request, res: Response, next: NextFunction) => {

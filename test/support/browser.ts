@@ -1,13 +1,16 @@
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { BrowserContext, Page, chromium } from 'playwright-core';
 
 /**
  * Headless Chromium for the tests of the pages this server serves (the explorer, the dashboard):
- * Debian's `chromium` (or CHROMIUM_PATH) driven by playwright-core, in a new empty profile, with
- * every request of every page and worker recorded, and every request to another host refused
- * (so a page that tries to load something from outside fails loudly, offline or not).
+ * Debian's `chromium` (or CHROMIUM_PATH) driven by playwright-core, which downloads no browser of
+ * its own, in a new empty profile, with every request of every page and worker recorded, and
+ * every request to another host refused (so a page that tries to load something from outside
+ * fails loudly, offline or not).
  *
  * Where Chromium is missing, a browser test fails with a clear message when
  * MODELGRAPH_BROWSER_TESTS=required (as .ci/run sets it), and is skipped with a printed note
@@ -22,7 +25,8 @@ const MISSING = `Chromium is not installed at ${CHROMIUM_PATH} (set CHROMIUM_PAT
 
 /**
  * `describe` for tests that need the browser: run when Chromium is there; when it is not, one
- * failing test with the reason (MODELGRAPH_BROWSER_TESTS=required) or skipped with a note.
+ * failing test with the reason (MODELGRAPH_BROWSER_TESTS=required) or skipped with a note, so a
+ * skip is never silent.
  */
 export function describeWithBrowser(name: string, fn: () => void): void {
   if (browserAvailable) { describe(name, fn); return; }
@@ -32,8 +36,19 @@ export function describeWithBrowser(name: string, fn: () => void): void {
     });
     return;
   }
-  process.stdout.write(`\nSKIPPED browser tests "${name}": ${MISSING}. Set MODELGRAPH_BROWSER_TESTS=required to fail instead.\n`);
+  process.stderr.write(`\nSKIPPED browser tests "${name}": ${MISSING}. Set MODELGRAPH_BROWSER_TESTS=required to fail instead.\n`);
   describe.skip(name, fn);
+}
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+/**
+ * Bundles web/<app>/ into dist/web/<app>/ (scripts/build-web.mjs), so the page under test is the
+ * one the sources make now, not an older build's. Only that app: a test of another app may be
+ * serving its own build meanwhile.
+ */
+export async function buildWebApp(app: string): Promise<void> {
+  await promisify(execFile)(process.execPath, [path.join(ROOT, 'scripts', 'build-web.mjs'), app], { cwd: ROOT });
 }
 
 /** The flags of a quiet, offline, throwaway browser: nothing of its own goes to the network. */
@@ -47,10 +62,10 @@ const FLAGS = [
 /** The one host pages may reach: the test server's. */
 const LOCAL_HOST = '127.0.0.1';
 
-/** Whether a URL stays on this machine (the test server, or data: and blob: URLs, which are no requests). */
+/** Whether a URL stays on this machine (the test server, or data:, blob: and about: URLs, which are no requests). */
 export function isLocal(url: string): boolean {
   const u = new URL(url);
-  if (u.protocol === 'data:' || u.protocol === 'blob:') return true;
+  if (u.protocol === 'data:' || u.protocol === 'blob:' || u.protocol === 'about:') return true;
   return u.hostname === LOCAL_HOST;
 }
 
@@ -60,14 +75,17 @@ export interface BrowserSession {
   context: BrowserContext;
   /** Every request any page or worker of this session made, in order, including refused ones. */
   requests: RecordedRequest[];
-  /** The URLs of the WebSockets pages opened. */
+  /** The URLs of the WebSockets pages opened (through newPage). */
   webSockets: string[];
   /** Requests to another host, refused. */
   refused: string[];
-  /** Console errors and uncaught page errors, for a test to look into. */
+  /** Console errors and uncaught page errors (CSP violations are reported here), of pages opened through newPage. */
   consoleErrors: string[];
+  /** Every URL asked for: the requests', then the WebSockets'. */
+  urls(): string[];
   /** Requests and WebSockets that would have left 127.0.0.1. */
   offHost(): string[];
+  /** A new tab whose WebSockets and errors are recorded. */
   newPage(): Promise<Page>;
   /** Closes the browser and removes its profile. */
   close(): Promise<void>;
@@ -77,19 +95,26 @@ export interface BrowserSession {
 export async function launchBrowser(): Promise<BrowserSession> {
   if (!browserAvailable) throw new Error(MISSING);
   const profile = mkdtempSync(path.join(os.tmpdir(), 'modelgraph-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    args: FLAGS,
-    viewport: { width: 1400, height: 900 },
-  });
+  let context: BrowserContext;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      args: FLAGS,
+      viewport: { width: 1400, height: 900 },
+    });
+  } catch (err) {
+    rmSync(profile, { recursive: true, force: true });
+    throw err;
+  }
   const session: BrowserSession = {
     context,
     requests: [],
     webSockets: [],
     refused: [],
     consoleErrors: [],
-    offHost: () => [...session.requests.map((r) => r.url), ...session.webSockets].filter((u) => !isLocal(u)),
+    urls: () => [...session.requests.map((r) => r.url), ...session.webSockets],
+    offHost: () => session.urls().filter((u) => !isLocal(u)),
     newPage: async () => {
       const page = await context.newPage();
       page.on('websocket', (ws) => { session.webSockets.push(ws.url()); });

@@ -1,4 +1,5 @@
-import { EntityManager } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { LRUCache } from 'lru-cache';
 import { AppError, badInput } from '../../core/graphql/errors';
 import { parseGlobalId, toGlobalId } from '../../core/graphql/ids';
 import { recordAudit } from '../../core/events/audit';
@@ -14,6 +15,10 @@ export const MAX_SERIES_PER_CALL = 1_000;
 const MAX_FUTURE_MS = 5 * 60 * 1000;
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 const NO_LABELS = '{}';
+/** Series ids remembered per server (data source); about 200 bytes each. */
+const SERIES_ID_CACHE_SIZE = 100_000;
+/** PostgreSQL's foreign_key_violation. */
+const FOREIGN_KEY_VIOLATION = '23503';
 
 interface SeriesKey {
   key: string;
@@ -209,9 +214,30 @@ export function recordMetricColumns(m: EntityManager, actor: Principal, projectI
 type SeriesRow = { id: string; model_version_id: string | null; name: string; labels: Record<string, string>; created: boolean };
 
 /**
+ * Series ids this server has already resolved, by project and series identity. A series row is
+ * never updated in its identity and the application never deletes one, so a known id stays
+ * right; a steady writer then skips the series lookup (1,000 index probes on a jsonb digest for
+ * a batch over 1,000 series) and the version check, and its batch is the COPY and the update of
+ * the newest points. Kept per data source, so two servers in one process (tests) share nothing.
+ *
+ * If a remembered series is gone after all (deleted by hand, or with its version or project by
+ * a later feature), the COPY's foreign key refuses the batch: the write is then rolled back to a
+ * savepoint taken before it, the batch's entries are forgotten, and it is written again with
+ * every series looked up. A series created by a transaction that then rolls back is remembered
+ * too, and takes the same path on its next batch.
+ */
+const seriesIdCaches = new WeakMap<DataSource, LRUCache<string, string>>();
+
+function seriesIdCache(m: EntityManager): LRUCache<string, string> {
+  let cache = seriesIdCaches.get(m.connection);
+  if (!cache) seriesIdCaches.set(m.connection, (cache = new LRUCache({ max: SERIES_ID_CACHE_SIZE })));
+  return cache;
+}
+
+/**
  * Stores a checked batch in a fixed number of statements whatever its size: find or create the
- * distinct series (no row locks on existing ones), the audit record, one binary COPY of the
- * points, and the update of each series' newest point.
+ * distinct series this server does not know yet (no row locks on existing ones), the audit
+ * record, one binary COPY of the points, and the update of each series' newest point.
  *
  * The update of last_value / last_ts is the last statement before COMMIT: it locks the series
  * rows it moves, and two batches writing the same series wait for each other only from there
@@ -237,22 +263,49 @@ async function storeBatch(
     }
   }
 
-  if (batch.versions.size) {
+  const cache = seriesIdCache(m);
+  const cacheKeys = batch.series.map((s) => `${projectId}\u0000${s.key}`);
+  const known = cacheKeys.map((k) => cache.get(k));
+  if (known.every((id) => id === undefined)) return writeBatch(m, actor, projectId, batch, known, cacheKeys, cache);
+  await m.query('SAVEPOINT remembered_series');
+  try {
+    return await writeBatch(m, actor, projectId, batch, known, cacheKeys, cache);
+  } catch (err) {
+    if ((err as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw err;
+    await m.query('ROLLBACK TO SAVEPOINT remembered_series');
+    for (const k of cacheKeys) cache.delete(k);
+    return writeBatch(m, actor, projectId, batch, known.map(() => undefined), cacheKeys, cache);
+  }
+}
+
+/** The rest of storeBatch, with the series ids already known (`known[i]`, else looked up). */
+async function writeBatch(
+  m: EntityManager, actor: Principal, projectId: string, batch: ParsedBatch,
+  known: (string | undefined)[], cacheKeys: string[], cache: LRUCache<string, string>,
+): Promise<RecordMetricsResult> {
+  const accepted = batch.tsMs.length;
+  const unknown = batch.series.filter((_, i) => known[i] === undefined);
+
+  // Only the versions of series not known yet: a remembered series proves its version is this
+  // project's (the series' foreign key to model_version includes the project).
+  const versions = new Set(unknown.map((s) => s.versionId).filter((v): v is string => v !== null));
+  if (versions.size) {
     const found: { id: string }[] = await m.query(
-      `SELECT id FROM model_version WHERE id = ANY($1::uuid[]) AND project_id = $2`, [[...batch.versions.keys()], projectId],
+      `SELECT id FROM model_version WHERE id = ANY($1::uuid[]) AND project_id = $2`, [[...versions], projectId],
     );
     const have = new Set(found.map((r) => r.id));
     for (const [id, field] of batch.versions) {
       // Another project's version is reported like a missing one: its existence is not ours to tell.
-      if (!have.has(id)) throw new AppError('NOT_FOUND', `${field} names no version of this project`, { field });
+      if (versions.has(id) && !have.has(id)) throw new AppError('NOT_FOUND', `${field} names no version of this project`, { field });
     }
   }
 
-  const rows = await resolveSeries(m, projectId, batch.series);
+  const rows = unknown.length ? await resolveSeries(m, projectId, unknown) : [];
   const idByKey = new Map(rows.map((r) => [`${r.model_version_id ?? ''}\u0000${r.name}\u0000${canonicalLabels(r.labels)}`, r.id]));
-  const seriesIds = batch.series.map((s) => {
-    const id = idByKey.get(s.key);
+  const seriesIds = batch.series.map((s, i) => {
+    const id = known[i] ?? idByKey.get(s.key);
     if (!id) throw new Error(`series lookup returned no row for ${s.name}`);
+    if (known[i] === undefined) cache.set(cacheKeys[i], id);
     return id;
   });
 
