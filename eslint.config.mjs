@@ -8,7 +8,7 @@ import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['dist/', 'clients/*/dist/', 'clients/*/src/generated/', 'coverage/', '.modelgraph/', 'bench/results/', 'bench/peers/*/node_modules/'] },
+  { ignores: ['dist/', 'clients/*/dist/', 'clients/*/src/generated/', 'coverage/', '.modelgraph/', 'bench/results/', 'bench/peers/*/node_modules/', 'test/artifacts/'] },
   js.configs.recommended,
   tseslint.configs.recommended,
   {
@@ -38,6 +38,18 @@ export default defineConfig(
       globals: {
         require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly', console: 'readonly',
         Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly',
+      },
+    },
+  },
+  {
+    // The browser apps (web/<app>/, bundled by scripts/build-web.mjs): the browser's globals.
+    files: ['web/**'],
+    languageOptions: {
+      globals: {
+        window: 'readonly', document: 'readonly', location: 'readonly', console: 'readonly', Worker: 'readonly',
+        fetch: 'readonly', WebSocket: 'readonly', sessionStorage: 'readonly', localStorage: 'readonly', URL: 'readonly',
+        setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly',
+        requestAnimationFrame: 'readonly', HTMLElement: 'readonly',
       },
     },
   },

@@ -1,28 +1,72 @@
-// Bundles the browser apps: every web/<app>/index.ts(x) becomes dist/web/<app>/ (index.js,
-// index.css when the app imports CSS, index.html copied from web/<app>/index.html), which the
-// server serves from disk. Everything the page loads is bundled here from npm packages, so a
-// page needs nothing from outside hosts.
+// Bundles the browser apps in web/ at build time, so the server serves them from its own files
+// and a browser loads nothing from another host (no CDN, works offline).
+//
+// Every folder web/<app>/ with an index.ts or index.tsx is one app, written to dist/web/<app>/:
+//   index.js, index.css   the entry and the CSS it imports (fonts and images next to them)
+//   <name>.worker.js      one per web/<app>/<name>.worker.ts: Web Workers are separate scripts
+//   *.js.gz, *.css.gz     gzip copies, for browsers that accept them
+//   index.html            web/<app>/index.html, which loads /assets/<app>/index.css and index.js
+// The server serves dist/web/<app>/ at /assets/<app>/ (src/app/web.ts), so pages name their
+// files /assets/<app>/...: the page of an app is served at paths of its own (/graphql, /dashboard).
 //
 //   node scripts/build-web.mjs            every app under web/
-//   node scripts/build-web.mjs dashboard  only the apps named
+//   node scripts/build-web.mjs dashboard  only the apps named (a test builds the one it drives)
 import { build } from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import path from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const webDir = path.join(root, 'web');
-const outRoot = path.join(root, 'dist', 'web');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const webDir = join(root, 'web');
+const outRoot = join(root, 'dist', 'web');
+/** The URL path the server serves dist/web/ under (src/app/web.ts ASSETS_PATH). */
+const ASSETS_PATH = '/assets';
 
-/** The apps under web/: the folders with an index.ts or index.tsx, and that entry. */
+/** The apps: folders of web/ with an index.ts(x) entry. */
 function apps() {
+  if (!existsSync(webDir)) return [];
   return readdirSync(webDir, { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .map((d) => {
-      const entry = ['index.ts', 'index.tsx'].map((f) => path.join(webDir, d.name, f)).find((f) => existsSync(f));
-      return entry ? { name: d.name, entry } : null;
+      const dir = join(webDir, d.name);
+      const entry = ['index.tsx', 'index.ts'].map((f) => join(dir, f)).find((f) => existsSync(f));
+      const workers = readdirSync(dir).filter((f) => f.endsWith('.worker.ts')).map((f) => join(dir, f));
+      if (!entry) return null;
+      const html = join(dir, 'index.html');
+      if (!existsSync(html)) throw new Error(`web/${d.name}/ has no index.html: the page that loads ${ASSETS_PATH}/${d.name}/index.css and index.js`);
+      return { name: d.name, dir, entry, workers, html };
     })
     .filter(Boolean);
+}
+
+async function buildApp(app) {
+  const outdir = join(outRoot, app.name);
+  // A file left from an earlier build (a renamed asset) must not be served.
+  rmSync(outdir, { recursive: true, force: true });
+  mkdirSync(outdir, { recursive: true });
+  const common = {
+    bundle: true,
+    minify: true,
+    target: ['es2022'],
+    platform: 'browser',
+    // React and the libraries read NODE_ENV to drop their development checks.
+    define: { 'process.env.NODE_ENV': '"production"' },
+    // Fonts and images travel with the CSS that names them, served from the same folder.
+    loader: { '.ttf': 'file', '.woff': 'file', '.woff2': 'file', '.svg': 'file', '.png': 'file' },
+    assetNames: '[name]-[hash]',
+    outdir,
+    logLevel: 'warning',
+  };
+  // Classic scripts (IIFE): the page's and each worker's is one file that needs no module loading.
+  const entries = [['index', app.entry], ...app.workers.map((w) => [w.slice(app.dir.length + 1).replace(/\.ts$/, ''), w])];
+  await Promise.all(entries.map(([name, file]) => build({ ...common, entryPoints: { [name]: file }, format: 'iife' })));
+  // A gzip copy of each script and style sheet, which the server sends to browsers that accept
+  // it (the explorer's script is 5.2 MB, 1.4 MB gzipped): compressed once here, not per request.
+  for (const file of readdirSync(outdir).filter((f) => /\.(js|css)$/.test(f))) {
+    writeFileSync(join(outdir, `${file}.gz`), gzipSync(readFileSync(join(outdir, file)), { level: 9 }));
+  }
+  copyFileSync(app.html, join(outdir, 'index.html'));
 }
 
 const all = apps();
@@ -32,30 +76,4 @@ if (unknown.length) {
   console.error(`build-web: no app ${unknown.join(', ')} under web/ (apps: ${all.map((a) => a.name).join(', ')})`);
   process.exit(2);
 }
-const chosen = asked.length ? all.filter((a) => asked.includes(a.name)) : all;
-
-for (const app of chosen) {
-  const out = path.join(outRoot, app.name);
-  // A file left from an earlier build (a renamed chunk) must not be served.
-  rmSync(out, { recursive: true, force: true });
-  mkdirSync(out, { recursive: true });
-  await build({
-    entryPoints: { index: app.entry },
-    outdir: out,
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: ['es2022'],
-    minify: true,
-    sourcemap: 'linked',
-    legalComments: 'linked',
-    logLevel: 'warning',
-    define: { 'process.env.NODE_ENV': '"production"' },
-  });
-  const html = path.join(webDir, app.name, 'index.html');
-  if (!existsSync(html)) {
-    console.error(`build-web: web/${app.name}/index.html is missing`);
-    process.exit(1);
-  }
-  copyFileSync(html, path.join(out, 'index.html'));
-}
+await Promise.all((asked.length ? all.filter((a) => asked.includes(a.name)) : all).map(buildApp));

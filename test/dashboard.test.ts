@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
@@ -6,10 +5,10 @@ import path from 'node:path';
 import express from 'express';
 import type { Page, WebSocketRoute } from 'playwright-core';
 import { TestServer, createKey, createModel, createProject, createVersion, startTestServer, unique } from './support/harness';
-import { BrowserSession, describeWithBrowser, offHostRequests, openBrowser } from './support/browser';
+import { BrowserSession, buildWebApp, describeWithBrowser, launchBrowser } from './support/browser';
 import { WAIT_MS, until } from './support/subscription';
 import { EVENTS_CHANNEL, POINTS_CHANNEL } from '../src/core/events/channels';
-import { webAppRoutes } from '../src/app/web';
+import { DASHBOARD, WebApp, contentSecurityPolicy } from '../src/app/web';
 
 const ROOT = path.resolve(__dirname, '..');
 const ARTIFACTS = path.join(ROOT, 'test', 'artifacts');
@@ -26,8 +25,7 @@ let t: TestServer;
 let origin: string;
 
 beforeAll(async () => {
-  // The page under test is the bundle of the sources as they are now, not an older build's.
-  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-web.mjs'), 'dashboard'], { stdio: 'inherit' });
+  await buildWebApp('dashboard');
   t = await startTestServer();
   origin = new URL(t.server.url).origin;
 });
@@ -39,30 +37,37 @@ describe('/dashboard over HTTP', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
     const csp = res.headers.get('content-security-policy') ?? '';
+    // The strict policy, with none of the explorer's allowances (inline styles, data: fonts).
+    expect(csp).toBe(contentSecurityPolicy(new URL(origin).host));
     expect(csp).toContain("default-src 'self'");
     expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self';");
+    expect(csp).toContain("font-src 'self';");
     expect(csp).toContain(`connect-src 'self' ws://${new URL(origin).host} wss://${new URL(origin).host}`);
     expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|\*/);
     expect(res.headers.get('referrer-policy')).toBe('no-referrer');
     const html = await res.text();
-    expect(html).toContain('<script type="module" src="/dashboard/index.js">');
+    expect(html).toContain('<script defer src="/assets/dashboard/index.js">');
     // Nothing the page names is on another host.
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
+    // The same page without the trailing slash.
+    expect(await (await fetch(`${origin}/dashboard`)).text()).toBe(html);
 
-    const js = await fetch(`${origin}/dashboard/index.js`);
+    const js = await fetch(`${origin}/assets/dashboard/index.js`);
     expect(js.status).toBe(200);
     expect(js.headers.get('content-type')).toMatch(/javascript/);
+    expect(js.headers.get('content-security-policy')).toBe(csp);
   });
 
   test('an app that was not built answers 503 saying how to build it', async () => {
     const app = express();
-    app.use('/dashboard', webAppRoutes('dashboard', path.join(ROOT, 'dist', 'web', unique('absent'))));
+    new WebApp(DASHBOARD, path.join(ROOT, 'dist', 'web', unique('absent'))).mount(app);
     const server = app.listen(0, '127.0.0.1');
     await once(server, 'listening');
     try {
       const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/dashboard/`);
       expect(res.status).toBe(503);
-      expect(await res.text()).toBe('The dashboard is not built: run `npm run build` (it bundles web/dashboard into dist/web/dashboard).\n');
+      expect(await res.text()).toBe('The dashboard is not built: run `npm run build` (it bundles web/dashboard/ into dist/web/dashboard/).\n');
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
@@ -72,7 +77,10 @@ describe('/dashboard over HTTP', () => {
   test('MODELGRAPH_DASHBOARD=false turns it off', async () => {
     const off = await startTestServer({ MODELGRAPH_DASHBOARD: 'false' });
     try {
-      expect((await fetch(`${new URL(off.server.url).origin}/dashboard/`)).status).toBe(404);
+      const offOrigin = new URL(off.server.url).origin;
+      expect((await fetch(`${offOrigin}/dashboard/`)).status).toBe(404);
+      expect((await fetch(`${offOrigin}/assets/dashboard/index.js`)).status).toBe(404);
+      expect(await (await fetch(`${offOrigin}/`)).text()).toContain('MODELGRAPH_DASHBOARD=false');
     } finally {
       await off.stop();
     }
@@ -136,14 +144,16 @@ const cells = (page: Page, selector: string) =>
 
 describeWithBrowser('the dashboard in chromium', () => {
   let b: BrowserSession;
-  beforeAll(async () => { b = await openBrowser(); });
+  let page: Page;
+  beforeAll(async () => {
+    b = await launchBrowser();
+    page = await b.newPage();
+  });
   afterAll(async () => { await b?.close(); });
 
   test('paste a key, pick project, model and alias; charts, alerts, alias history and versions follow the API live', async () => {
     const f = await fixture();
     const key = await createKey(t, 'VIEWER', f.slug);
-    const { page } = b;
-
     await pick(page, f, key);
 
     // History first: the points recorded before the page opened.
@@ -202,10 +212,11 @@ describeWithBrowser('the dashboard in chromium', () => {
     await chart(page, 'latency_ms', 1, 42);
 
     // Nothing left this machine, the key was in no URL, and the page met no error (a CSP violation would be one).
-    expect(offHostRequests(b.requests)).toEqual([]);
-    expect(b.requests.filter((u) => u.includes(key))).toEqual([]);
-    expect(b.requests.some((u) => u.startsWith(`ws://${new URL(origin).host}/graphql`))).toBe(true);
-    expect(b.errors).toEqual([]);
+    expect(b.offHost()).toEqual([]);
+    expect(b.refused).toEqual([]);
+    expect(b.urls().filter((u) => u.includes(key))).toEqual([]);
+    expect(b.webSockets.some((u) => u.startsWith(`ws://${new URL(origin).host}/graphql`))).toBe(true);
+    expect(b.consoleErrors).toEqual([]);
   });
 
   test('after the connection drops, the page reconnects and reads what it missed meanwhile', async () => {
@@ -213,10 +224,10 @@ describeWithBrowser('the dashboard in chromium', () => {
     const key = await createKey(t, 'VIEWER', f.slug);
     // A tab of its own, whose WebSockets go through the test: the first is passed on as it is;
     // the next (the page reconnecting) is held, its messages queued, until the test lets it through.
-    const page = await b.context.newPage();
+    const tab = await b.newPage();
     const sockets: { page: WebSocketRoute; server: WebSocketRoute | null }[] = [];
     let letThrough: () => void = () => undefined;
-    await page.routeWebSocket(/\/graphql$/, (ws) => {
+    await tab.routeWebSocket(/\/graphql$/, (ws) => {
       const socket: (typeof sockets)[number] = { page: ws, server: null };
       sockets.push(socket);
       if (sockets.length === 1) { socket.server = ws.connectToServer(); return; }
@@ -230,36 +241,35 @@ describeWithBrowser('the dashboard in chromium', () => {
       };
     });
     try {
-      await pick(page, f, key);
+      await pick(tab, f, key);
       await subscribed(f);
-      await chart(page, 'latency_ms', 30, f.history[29]);
+      await chart(tab, 'latency_ms', 30, f.history[29]);
 
       // As a server restart does (1001, going away).
       // (The browser's end of the test's connection to the server may close only with 1000 or 3000-4999.)
       await sockets[0].server?.close({ code: 1000, reason: 'test' });
       await sockets[0].page.close({ code: 1001, reason: 'test' });
-      await page.waitForSelector('#live.closed', { timeout: WAIT_MS });
+      await tab.waitForSelector('#live.closed', { timeout: WAIT_MS });
       await until(() => t.server.events.liveStreams(POINTS_CHANNEL, f.projectId) === 0 && t.server.events.liveStreams(EVENTS_CHANNEL, f.projectId) === 0,
         'the server ended the dropped subscriptions');
       // Recorded while the page is offline: no stream delivers it to the page.
       await f.record([{ modelVersionId: f.v1.id, name: 'latency_ms', value: 999 }]);
       await until(() => sockets.length === 2, 'the page reconnecting');
       letThrough();
-      await page.waitForSelector('#live.connected', { timeout: WAIT_MS });
+      await tab.waitForSelector('#live.connected', { timeout: WAIT_MS });
       // Read again from the history, which holds the point, and the alert it opened.
-      await chart(page, 'latency_ms', 31, 999);
-      await page.waitForSelector('#alerts tr[data-status="ALERT"]', { timeout: WAIT_MS });
+      await chart(tab, 'latency_ms', 31, 999);
+      await tab.waitForSelector('#alerts tr[data-status="ALERT"]', { timeout: WAIT_MS });
       // And live again.
       await subscribed(f);
       await f.record([{ modelVersionId: f.v1.id, name: 'latency_ms', value: 5 }]);
-      await chart(page, 'latency_ms', 32, 5);
+      await chart(tab, 'latency_ms', 32, 5);
     } finally {
-      await page.close();
+      await tab.close();
     }
   });
 
   test('a key the server does not accept is not kept, and says so', async () => {
-    const { page } = b;
     await page.goto(`${origin}/dashboard/`);
     // A new session: without the key the first test left.
     await page.evaluate('sessionStorage.clear()');

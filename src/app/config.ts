@@ -62,7 +62,9 @@ export interface Config {
    * malformed endpoint stops the start with the other configuration problems.
    */
   tracing: { endpoint: string | null };
-  /** Serve the live dashboard at /dashboard (MODELGRAPH_DASHBOARD=false turns it off). */
+  /** The explorer (GraphiQL) at GET /graphql for browsers, with its files under /assets/explorer/ (MODELGRAPH_EXPLORER=false turns it off). */
+  explorer: boolean;
+  /** The live dashboard at /dashboard, with its files under /assets/dashboard/ (MODELGRAPH_DASHBOARD=false turns it off). */
   dashboard: boolean;
 }
 
@@ -199,6 +201,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxOperationNames: int('MODELGRAPH_METRICS_MAX_OPERATIONS', 200, 0, 100_000),
     },
     tracing: { endpoint: str('OTEL_EXPORTER_OTLP_ENDPOINT') },
+    explorer: bool('MODELGRAPH_EXPLORER', true),
     dashboard: bool('MODELGRAPH_DASHBOARD', true),
   };
   if (config.metrics.port !== null && config.metrics.port !== 0 && config.metrics.port === config.port) {

@@ -3,7 +3,7 @@ import http from 'node:http';
 import { createHash, randomUUID } from 'node:crypto';
 import express, { NextFunction, Request, Response } from 'express';
 import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { WebSocket, WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -41,7 +41,7 @@ import { startStorageRounds } from '../modules/monitoring/storage-rounds';
 import { OPERATION_UNKNOWN, PoolCounts, ServerMetrics, firstErrorCode } from '../core/metrics/metrics';
 import { createLogger, requestIdFrom, requestScope } from './logging';
 import { observePlugin } from './observe';
-import { webAppRoutes } from './web';
+import { mountWeb } from './web';
 import { StartupError } from '../core/startup-error';
 
 export interface RunningServer {
@@ -563,6 +563,8 @@ async function serve(config: Config, opts: StartOptions, { app, httpServer, drai
       // Cache hints are unused (answers are per key, never cached); without this plugin Apollo
       // wraps every field resolver to collect them, a cost paid on each of thousands of fields.
       ApolloServerPluginCacheControlDisabled(),
+      // Apollo's default landing page is Sandbox, loaded from Apollo's hosts; the explorer is our own (web.ts).
+      ApolloServerPluginLandingPageDisabled(),
     ],
   });
   await apollo.start();
@@ -618,8 +620,9 @@ async function serve(config: Config, opts: StartOptions, { app, httpServer, drai
       res.status(503).json({ status: 'database unreachable' });
     }
   });
-  // The live dashboard (web/dashboard, bundled by npm run build): a page of this server's own files.
-  if (config.dashboard) app.use('/dashboard', webAppRoutes('dashboard'));
+  // The landing page, the explorer and the dashboard, before the API: at /graphql only a
+  // browser's page view stops there.
+  mountWeb(app, { explorer: config.explorer, dashboard: config.dashboard, log });
   app.use(
     '/graphql',
     (_req: Request, res: Response, next: NextFunction) => {

@@ -1,105 +1,139 @@
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { promisify } from 'node:util';
+import { BrowserContext, Page, chromium } from 'playwright-core';
 
 /**
- * Browser tests drive Debian's chromium (apt-get install chromium) through playwright-core,
- * which downloads no browser of its own. CHROMIUM_PATH names another binary.
+ * Headless Chromium for the tests of the pages this server serves (the explorer, the dashboard):
+ * Debian's `chromium` (or CHROMIUM_PATH) driven by playwright-core, which downloads no browser of
+ * its own, in a new empty profile, with every request of every page and worker recorded, and
+ * every request to another host refused (so a page that tries to load something from outside
+ * fails loudly, offline or not).
  *
- * Where no chromium is installed the tests are skipped with a printed note, unless
- * MODELGRAPH_BROWSER_TESTS=required (as .ci/run sets), when they fail saying why.
+ * Where Chromium is missing, a browser test fails with a clear message when
+ * MODELGRAPH_BROWSER_TESTS=required (as .ci/run sets it), and is skipped with a printed note
+ * otherwise, so that `npm test` passes on a machine without a browser.
  */
-const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 
-export function chromiumPath(): string {
-  return process.env.CHROMIUM_PATH || DEFAULT_CHROMIUM;
-}
-
-/** Why browser tests cannot run here, or null when they can. */
-function missingBrowser(): string | null {
-  const bin = chromiumPath();
-  return existsSync(bin) ? null : `no chromium at ${bin} (install it with \`apt-get install -y chromium\`, or set CHROMIUM_PATH)`;
-}
+/** The executable: CHROMIUM_PATH, else Debian's. */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const REQUIRED = process.env.MODELGRAPH_BROWSER_TESTS === 'required';
+export const browserAvailable = existsSync(CHROMIUM_PATH);
+const MISSING = `Chromium is not installed at ${CHROMIUM_PATH} (set CHROMIUM_PATH, or install it: apt-get install -y chromium)`;
 
 /**
- * `describe` for tests that need the browser: a plain describe when chromium is there; when it
- * is not, a failing test under MODELGRAPH_BROWSER_TESTS=required, else a skipped block and a
- * note on stderr, so a skip is never silent.
+ * `describe` for tests that need the browser: run when Chromium is there; when it is not, one
+ * failing test with the reason (MODELGRAPH_BROWSER_TESTS=required) or skipped with a note, so a
+ * skip is never silent.
  */
 export function describeWithBrowser(name: string, fn: () => void): void {
-  const missing = missingBrowser();
-  if (!missing) {
-    describe(name, fn);
-    return;
-  }
-  if (process.env.MODELGRAPH_BROWSER_TESTS === 'required') {
+  if (browserAvailable) { describe(name, fn); return; }
+  if (REQUIRED) {
     describe(name, () => {
-      test('needs chromium', () => {
-        throw new Error(`MODELGRAPH_BROWSER_TESTS=required, but ${missing}`);
-      });
+      it('needs Chromium', () => { throw new Error(`${MISSING}; MODELGRAPH_BROWSER_TESTS=required makes this a failure.`); });
     });
     return;
   }
-  process.stderr.write(`\nSkipping the browser tests "${name}": ${missing}. Set MODELGRAPH_BROWSER_TESTS=required to make this a failure.\n`);
+  process.stderr.write(`\nSKIPPED browser tests "${name}": ${MISSING}. Set MODELGRAPH_BROWSER_TESTS=required to fail instead.\n`);
   describe.skip(name, fn);
 }
 
-/** The flags of a quiet, offline-friendly headless run: the browser itself calls no Google service. */
+const ROOT = path.resolve(__dirname, '..', '..');
+
+/**
+ * Bundles web/<app>/ into dist/web/<app>/ (scripts/build-web.mjs), so the page under test is the
+ * one the sources make now, not an older build's. Only that app: a test of another app may be
+ * serving its own build meanwhile.
+ */
+export async function buildWebApp(app: string): Promise<void> {
+  await promisify(execFile)(process.execPath, [path.join(ROOT, 'scripts', 'build-web.mjs'), app], { cwd: ROOT });
+}
+
+/** The flags of a quiet, offline, throwaway browser: nothing of its own goes to the network. */
 const FLAGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  // No host name resolves, so even a request that escaped the route below could not leave.
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
 ];
 
+/** The one host pages may reach: the test server's. */
+const LOCAL_HOST = '127.0.0.1';
+
+/** Whether a URL stays on this machine (the test server, or data:, blob: and about: URLs, which are no requests). */
+export function isLocal(url: string): boolean {
+  const u = new URL(url);
+  if (u.protocol === 'data:' || u.protocol === 'blob:' || u.protocol === 'about:') return true;
+  return u.hostname === LOCAL_HOST;
+}
+
+export interface RecordedRequest { url: string; method: string; type: string }
+
 export interface BrowserSession {
-  page: Page;
   context: BrowserContext;
-  /** Every URL the page asked for (HTTP requests and WebSocket connections), in order. */
-  requests: string[];
-  /** Console errors and uncaught page errors (CSP violations are reported here). */
-  errors: string[];
+  /** Every request any page or worker of this session made, in order, including refused ones. */
+  requests: RecordedRequest[];
+  /** The URLs of the WebSockets pages opened (through newPage). */
+  webSockets: string[];
+  /** Requests to another host, refused. */
+  refused: string[];
+  /** Console errors and uncaught page errors (CSP violations are reported here), of pages opened through newPage. */
+  consoleErrors: string[];
+  /** Every URL asked for: the requests', then the WebSockets'. */
+  urls(): string[];
+  /** Requests and WebSockets that would have left 127.0.0.1. */
+  offHost(): string[];
+  /** A new tab whose WebSockets and errors are recorded. */
+  newPage(): Promise<Page>;
+  /** Closes the browser and removes its profile. */
   close(): Promise<void>;
 }
 
-/** Starts chromium with a fresh profile and opens one page that records what it requests. */
-export async function openBrowser(): Promise<BrowserSession> {
+/** Starts headless Chromium in a new empty profile. */
+export async function launchBrowser(): Promise<BrowserSession> {
+  if (!browserAvailable) throw new Error(MISSING);
   const profile = mkdtempSync(path.join(os.tmpdir(), 'modelgraph-chromium-'));
   let context: BrowserContext;
   try {
     context = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath(),
+      executablePath: CHROMIUM_PATH,
       headless: true,
       args: FLAGS,
-      viewport: { width: 1400, height: 1000 },
+      viewport: { width: 1400, height: 900 },
     });
   } catch (err) {
     rmSync(profile, { recursive: true, force: true });
     throw err;
   }
-  const page = context.pages()[0] ?? (await context.newPage());
-  const requests: string[] = [];
-  const errors: string[] = [];
-  context.on('request', (r) => requests.push(r.url()));
-  page.on('websocket', (ws) => requests.push(ws.url()));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  page.on('pageerror', (e) => errors.push(String(e)));
-  return {
-    page,
+  const session: BrowserSession = {
     context,
-    requests,
-    errors,
+    requests: [],
+    webSockets: [],
+    refused: [],
+    consoleErrors: [],
+    urls: () => [...session.requests.map((r) => r.url), ...session.webSockets],
+    offHost: () => session.urls().filter((u) => !isLocal(u)),
+    newPage: async () => {
+      const page = await context.newPage();
+      page.on('websocket', (ws) => { session.webSockets.push(ws.url()); });
+      page.on('console', (m) => { if (m.type() === 'error') session.consoleErrors.push(m.text()); });
+      page.on('pageerror', (e) => { session.consoleErrors.push(`${e.name}: ${e.message}`); });
+      return page;
+    },
     close: async () => {
       await context.close();
       rmSync(profile, { recursive: true, force: true });
     },
   };
-}
-
-/** The requests that went anywhere but this machine's 127.0.0.1 (data: and about: URLs stay in the page). */
-export function offHostRequests(requests: readonly string[]): string[] {
-  return requests.filter((u) => {
-    const url = new URL(u);
-    if (url.protocol === 'data:' || url.protocol === 'about:' || url.protocol === 'blob:') return false;
-    return url.hostname !== '127.0.0.1';
+  // The context's events cover every page and the workers they start.
+  context.on('request', (r) => { session.requests.push({ url: r.url(), method: r.method(), type: r.resourceType() }); });
+  await context.route('**/*', async (route) => {
+    const url = route.request().url();
+    if (isLocal(url)) { await route.continue(); return; }
+    session.refused.push(url);
+    await route.abort('blockedbyclient');
   });
+  return session;
 }
