@@ -272,3 +272,69 @@ test('a nested read of prompts, versions and their model versions costs the same
   expect(db.project.prompts.nodes[0].versions.nodes[0].modelVersion).not.toBeNull();
   expect(b).toBe(a);
 });
+
+test('evaluations name a prompt version; the leaderboard and the comparison group by prompt version as well as by model version', async () => {
+  const { slug, prompt } = await newPrompt();
+  const model = await createModel(t, slug);
+  const [mv1, mv2] = [await createVersion(t, model.id), await createVersion(t, model.id)];
+  const p1 = await addVersion(prompt.id);
+  const p2 = await addVersion(prompt.id, { template: 'Be brief. {{persona}} {{question}} {{user}}' });
+  const EVAL = `mutation($input: CreateEvaluationInput!) { createEvaluation(input: $input) { evaluation { id promptVersion { id number } } } }`;
+  async function evaluate(modelVersionId: string, promptVersionId: string | null, accuracy: number) {
+    const e = (await t.ok(EVAL, { input: { modelVersionId, promptVersionId, name: unique('run'), metrics: [{ name: 'accuracy', value: accuracy }] } })).createEvaluation.evaluation;
+    await t.ok(`mutation($id: ID!) { completeEvaluation(input: { evaluationId: $id, status: COMPLETED }) { evaluation { id } } }`, { id: e.id });
+    return e;
+  }
+  const first = await evaluate(mv1.id, p1.id, 0.70);
+  expect(first.promptVersion).toEqual({ id: p1.id, number: 1 });
+  await evaluate(mv1.id, p2.id, 0.80);
+  await evaluate(mv2.id, p1.id, 0.75);
+  await evaluate(mv2.id, p2.id, 0.60);
+  const unprompted = await evaluate(mv2.id, null, 0.90);
+  expect(unprompted.promptVersion).toBeNull();
+
+  const BOARD = `query($s: String!, $g: EvaluationGrouping!) { project(slug: $s) {
+    leaderboard(metric: "accuracy", groupBy: $g) { rank value modelVersion { id } promptVersion { id } } } }`;
+  const byModel = (await t.ok(BOARD, { s: slug, g: 'MODEL_VERSION' })).project.leaderboard;
+  expect(byModel).toEqual([
+    { rank: 1, value: 0.90, modelVersion: { id: mv2.id }, promptVersion: null },
+    { rank: 2, value: 0.80, modelVersion: { id: mv1.id }, promptVersion: { id: p2.id } },
+  ]);
+  // Leaving groupBy out keeps the ranking by model version.
+  expect((await t.ok(`query($s: String!) { project(slug: $s) { leaderboard(metric: "accuracy") { rank value modelVersion { id } promptVersion { id } } } }`,
+    { s: slug })).project.leaderboard).toEqual(byModel);
+  const byPrompt = (await t.ok(BOARD, { s: slug, g: 'PROMPT_VERSION' })).project.leaderboard;
+  expect(byPrompt).toEqual([
+    { rank: 1, value: 0.80, modelVersion: { id: mv1.id }, promptVersion: { id: p2.id } },
+    { rank: 2, value: 0.75, modelVersion: { id: mv2.id }, promptVersion: { id: p1.id } },
+  ]);
+
+  const COMPARE = `query($ids: [ID!]!, $g: EvaluationGrouping!) { compareModelVersions(ids: $ids, metrics: ["accuracy"], groupBy: $g) {
+    metrics rows { modelVersion { id } promptVersion { number } values } } }`;
+  const pairs = (await t.ok(COMPARE, { ids: [mv1.id, mv2.id], g: 'PROMPT_VERSION' })).compareModelVersions;
+  expect(pairs).toEqual({
+    metrics: ['accuracy'],
+    rows: [
+      { modelVersion: { id: mv1.id }, promptVersion: { number: 1 }, values: [0.70] },
+      { modelVersion: { id: mv1.id }, promptVersion: { number: 2 }, values: [0.80] },
+      { modelVersion: { id: mv2.id }, promptVersion: null, values: [0.90] },
+      { modelVersion: { id: mv2.id }, promptVersion: { number: 1 }, values: [0.75] },
+      { modelVersion: { id: mv2.id }, promptVersion: { number: 2 }, values: [0.60] },
+    ],
+  });
+  const perVersion = (await t.ok(`query($ids: [ID!]!) { compareModelVersions(ids: $ids, metrics: ["accuracy"]) { rows { modelVersion { id } promptVersion { id } } } }`,
+    { ids: [mv1.id, mv2.id] })).compareModelVersions.rows;
+  expect(perVersion).toEqual([{ modelVersion: { id: mv1.id }, promptVersion: null }, { modelVersion: { id: mv2.id }, promptVersion: null }]);
+  // A version without evaluations keeps its row of nulls when grouped by prompt version.
+  const bare = await createVersion(t, model.id);
+  expect((await t.ok(COMPARE, { ids: [bare.id], g: 'PROMPT_VERSION' })).compareModelVersions.rows)
+    .toEqual([{ modelVersion: { id: bare.id }, promptVersion: null, values: [null] }]);
+
+  // Another project's prompt version is as unknown as a missing one; an id of another type is bad input.
+  const other = await newPrompt();
+  const foreign = await addVersion(other.prompt.id);
+  const cross = await t.gql(EVAL, { input: { modelVersionId: mv1.id, promptVersionId: foreign.id, name: 'cross' } });
+  expect(cross.errors?.[0].extensions).toMatchObject({ code: 'NOT_FOUND', field: 'promptVersionId' });
+  const wrongType = await t.gql(EVAL, { input: { modelVersionId: mv1.id, promptVersionId: mv2.id, name: 'wrong' } });
+  expect(wrongType.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'promptVersionId' });
+});
