@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { hydrate } from '../../core/db/sql';
 import { filledRowLoader, pageLoader, pairLoader, rowLoader } from '../../core/graphql/page-loader';
 import { groupBy } from '../../core/util/group-by';
+import { asOfLoader } from '../../core/graphql/as-of-loader';
 import { PromptAlias, PromptAliasEvent } from './prompt-alias.entity';
 import { PromptVersion } from './prompt-version.entity';
 import { Prompt } from './prompt.entity';
@@ -52,21 +53,7 @@ export function promptLoaders(db: DataSource, batch: boolean) {
       { batch, cache: batch },
     )),
     /** The version a prompt alias pointed to at a time: its last move at or before then. */
-    promptAliasAsOf: new DataLoader<[string, string, Date], string | null, string>(
-      async (keys) => {
-        const rows: { i: string; to_version_id: string | null }[] = await db.query(
-          `SELECT k.i, e.to_version_id
-             FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) WITH ORDINALITY k(p, a, t, i)
-             CROSS JOIN LATERAL (SELECT to_version_id FROM prompt_alias_event
-                                  WHERE prompt_id = k.p AND alias = k.a AND at <= k.t
-                                  ORDER BY at DESC, id DESC LIMIT 1) e`,
-          [keys.map((k) => k[0]), keys.map((k) => k[1]), keys.map((k) => k[2].toISOString())],
-        );
-        const byIndex = new Map(rows.map((r) => [Number(r.i) - 1, r.to_version_id]));
-        return keys.map((_, i) => byIndex.get(i) ?? null);
-      },
-      { batch, cache: batch, cacheKeyFn: (k) => `${k[0]}\u0000${k[1]}\u0000${k[2].toISOString()}` },
-    ),
+    promptAliasAsOf: asOfLoader(db, batch, { table: 'prompt_alias_event', parentColumn: 'prompt_id' }),
     promptAliasEventById: rowLoader(db, PromptAliasEvent, batch,
       (ids) => `SELECT * FROM prompt_alias_event WHERE id = ANY(${ids}::bigint[])`, (e) => String(e.id)),
     promptPages: promptById.fedBy(pageLoader(db, Prompt, batch, primePrompts)),
