@@ -12,7 +12,7 @@ import { PromptVersion } from './prompt-version.entity';
 import { Prompt } from './prompt.entity';
 import { versionToRender } from './prompt.access';
 import { createPromptVersion } from './prompt.service';
-import { renderTemplate } from './template';
+import { MAX_RENDERED_CHARS, MAX_RENDER_STEPS, renderTemplate } from './template';
 
 @Resolver(() => PromptVersion)
 export class PromptVersionResolver {
@@ -43,7 +43,9 @@ export class PromptVersionResolver {
   @Query(() => RenderedPrompt, {
     description: 'Renders a version of a prompt (by number, or the one an alias points to) with mustache. The variables must be exactly '
       + 'the version\'s declared ones: a missing or an extra variable is BAD_USER_INPUT naming it. Values are inserted as given, '
-      + 'without HTML escaping (a prompt is not HTML). Needs VIEWER.',
+      + 'without HTML escaping (a prompt is not HTML). '
+      + `A render that would emit more than ${MAX_RENDERED_CHARS.toLocaleString('en-US')} characters, or take more than `
+      + `${MAX_RENDER_STEPS.toLocaleString('en-US')} steps (sections nested over long lists), is BAD_USER_INPUT. Needs VIEWER.`,
   })
   async renderPrompt(
     @Arg('promptId', () => ID, { description: 'The prompt.' }) promptId: string,

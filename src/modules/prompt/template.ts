@@ -97,5 +97,51 @@ export function renderTemplate(template: string, declared: string[], variables: 
   if (missing !== undefined) throw badInput(`variable "${missing}" is missing`, `variables.${missing}`);
   const extra = given.find((v) => !declared.includes(v));
   if (extra !== undefined) throw badInput(`variable "${extra}" is not declared by this version`, `variables.${extra}`);
-  return new Mustache.Writer().render(template, variables, {}, { escape: (s: unknown) => String(s) });
+  return new BoundedWriter().render(template, variables, {}, { escape: (s: unknown) => String(s) });
+}
+
+/** What one render may do: sections nested over lists multiply, so small variables can ask for a great deal. */
+export const MAX_RENDERED_CHARS = 1_000_000;
+export const MAX_RENDER_STEPS = 1_000_000;
+
+/**
+ * mustache's writer, counting as it goes: every token it visits (a section visits its body once
+ * per item) and every character it emits. Past either bound it stops with BAD_USER_INPUT, before
+ * the work or the text grows further, instead of rendering {{#a}}{{#a}}{{#a}}...{{/a}}{{/a}}{{/a}}
+ * over a long list to the end.
+ */
+class BoundedWriter extends Mustache.Writer {
+  private steps = 0;
+  private chars = 0;
+
+  override renderTokens(...args: Parameters<Mustache.Writer['renderTokens']>): string {
+    // A call counts even for an empty body: a section over a list still walks every item.
+    this.steps += Math.max(1, args[0].length);
+    if (this.steps > MAX_RENDER_STEPS) {
+      throw badInput(`rendering takes more than ${MAX_RENDER_STEPS.toLocaleString('en-US')} steps; pass shorter lists`, 'variables');
+    }
+    return super.renderTokens(...args);
+  }
+
+  override rawValue(token: string[]): string {
+    return this.emitted(super.rawValue(token));
+  }
+
+  override escapedValue(...args: Parameters<Mustache.Writer['escapedValue']>): string {
+    return this.emitted(super.escapedValue(...args));
+  }
+
+  override unescapedValue(...args: Parameters<Mustache.Writer['unescapedValue']>): string {
+    return this.emitted(super.unescapedValue(...args));
+  }
+
+  private emitted(value: unknown): string {
+    // mustache skips undefined (a missing name) and concatenates anything else as a string.
+    if (value === undefined || value === null) return value as unknown as string;
+    this.chars += String(value).length;
+    if (this.chars > MAX_RENDERED_CHARS) {
+      throw badInput(`the rendered prompt is longer than ${MAX_RENDERED_CHARS.toLocaleString('en-US')} characters`, 'variables');
+    }
+    return value as string;
+  }
 }

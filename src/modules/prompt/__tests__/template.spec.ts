@@ -1,4 +1,4 @@
-import { checkDeclaredVariables, renderTemplate, templateNames } from '../template';
+import { MAX_RENDERED_CHARS, checkDeclaredVariables, renderTemplate, templateNames } from '../template';
 
 const sorted = (s: Set<string>) => [...s].sort();
 
@@ -18,4 +18,12 @@ test('renderTemplate leaves values unescaped and checks the variables before ren
   expect(renderTemplate('{{a}}|{{{a}}}', ['a'], { a: '<&"\'>' })).toBe('<&"\'>|<&"\'>');
   expect(() => renderTemplate('{{a}}', ['a'], {})).toThrow(/"a" is missing/);
   expect(() => renderTemplate('{{a}}', ['a'], { a: 1, b: 2 })).toThrow(/"b" is not declared/);
+});
+
+test('a render that would grow past its bounds stops with BAD_USER_INPUT: nested sections over a list, or long text', () => {
+  const list = Array.from({ length: 200 }, () => ({}));
+  // 200^3 = 8,000,000 section bodies: refused long before the end.
+  expect(() => renderTemplate('{{#a}}{{#a}}{{#a}}{{/a}}{{/a}}{{/a}}', ['a'], { a: list })).toThrow(/steps/);
+  expect(() => renderTemplate('{{#a}}{{b}}{{/a}}', ['a', 'b'], { a: list, b: 'x'.repeat(MAX_RENDERED_CHARS / 100) })).toThrow(/longer than/);
+  expect(renderTemplate('{{#a}}{{b}}{{/a}}', ['a', 'b'], { a: list.slice(0, 3), b: 'xy' })).toBe('xyxyxy');
 });
