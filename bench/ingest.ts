@@ -373,10 +373,12 @@ same foreign key to metric_series.
 | recordMetricColumns (columns) | ${k(r.pointsPerSecond.recordMetricColumns)} | **${r.ratio.recordMetricColumns.toFixed(2)}x** | >= ${TARGET}x | ${met(r.ratio.recordMetricColumns)} |
 
 What separates recordMetrics from COPY, per 5,000-point batch: the server parses and coerces the
-request (JSON, GraphQL variables, type-graphql input objects), finds the 1,000 series and moves
-each one's newest point (1,000 HOT row updates), writes the audit row, then COPYs the same
-rows as the peer; the server's JavaScript and PostgreSQL share the machine's 2 cores. The
-columnar input saves the per-object coercion only, so it gains little over point objects.
+request (JSON, GraphQL variables, type-graphql input objects), takes the series ids it already
+knows from its cache (a batch of new series looks them up), writes the audit row, COPYs the same
+rows as the peer, and moves each series' newest point (1,000 HOT row updates); after commit it
+announces the points (at most one notifying statement per 20 ms) and, every 5 s, the rollup round
+reads the new points back into the minute and hour rollups. The server's JavaScript and
+PostgreSQL share the machine's 2 cores, so the CPU table below says where the difference goes.
 
 CPU seconds per million points, by who spent them (from /proc, same run; a GraphQL phase counts until the
 rollup round has merged its points, since that work is part of taking them in; PostgreSQL's background

@@ -1,7 +1,7 @@
 import { Client as PgClient } from 'pg';
 import WebSocket from 'ws';
 import { Client as WsClient } from 'graphql-ws';
-import { POINTS_CHANNEL } from '../src/core/events/registry-events';
+import { EVENTS_CHANNEL, POINTS_CHANNEL } from '../src/core/events/registry-events';
 import { feedMembers } from '../src/modules/live/event-streams';
 import { SLOW_CONSUMER_CLOSE } from '../src/app/server';
 import { TestServer, createModel, createProject, createVersion, startTestServer, testDatabaseUrl, unique } from './support/harness';
@@ -91,6 +91,69 @@ describe('multiplexed metricPoints', () => {
     const ten = await wakeCost(10);
     const thousand = await wakeCost(1000);
     // Both subscriber counts read the page once and resolve each of the two selections once.
+    expect(thousand).toBe(ten);
+  }, 180000);
+});
+
+describe('multiplexed registryEvents', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({
+      MODELGRAPH_RATE_LIMIT_PER_MINUTE: '0',
+      MODELGRAPH_MAX_SUBSCRIPTIONS: '5000',
+      MODELGRAPH_MAX_SUBSCRIPTIONS_PER_KEY: '5000',
+      MODELGRAPH_MAX_SUBSCRIPTIONS_PER_SOCKET: '200',
+      MODELGRAPH_STREAM_RECHECK_MS: '0',
+    });
+  });
+  afterAll(async () => { await t.stop(); });
+
+  const EVENTS = `subscription($s: String!, $types: [RegistryEventType!]) { registryEvents(projectSlug: $s, types: $types) { cursor type subject { id } } }`;
+
+  /**
+   * `n` subscribers of one project's events, half of every type and half of model creations
+   * only; returns the statements one new model costs, from the write to the last delivery.
+   */
+  async function wakeCost(n: number): Promise<number> {
+    const { slug } = await createProject(t, 'events-fanout');
+    const pid = await projectId(t, slug);
+    const received = new Array<string[]>(n).fill([]).map(() => [] as string[]);
+    const clients: WsClient[] = [];
+    const stops: (() => void)[] = [];
+    for (let i = 0; i < n; i++) {
+      if (i % 100 === 0) clients.push(t.ws());
+      stops.push(clients[clients.length - 1].subscribe({ query: EVENTS, variables: { s: slug, types: i % 2 ? ['MODEL_CREATED'] : null } }, {
+        next: (r) => {
+          if (r.errors) throw new Error(JSON.stringify(r.errors));
+          received[i].push((r.data as any).registryEvents.type);
+        },
+        error: (e) => { throw new Error(`subscription failed: ${JSON.stringify(e)}`); },
+        complete: () => undefined,
+      }));
+    }
+    await until(() => feedMembers(t.server.events, pid, EVENTS_CHANNEL) === n, `${n} subscribers joined the feed`);
+    // A first model settles the feed (the joins woke it); the second is the one measured.
+    await createModel(t, slug);
+    await until(() => received.every((r) => r.length === 1), 'every subscriber has the first model');
+    const cost = await statementsOf(t, async () => {
+      await createModel(t, slug);
+      await until(() => received.every((r) => r.length === 2), 'every subscriber has the second model');
+    });
+    expect(new Set(received.map((r) => r.join()))).toEqual(new Set(['MODEL_CREATED,MODEL_CREATED']));
+    // A version's event reaches only the subscribers of every type.
+    const model = await createModel(t, slug);
+    await createVersion(t, model.id);
+    await until(() => received.every((r, i) => r.length === (i % 2 ? 3 : 4)), 'the version event reached the subscribers of every type');
+    expect(received[0].slice(2)).toEqual(['MODEL_CREATED', 'MODEL_VERSION_CREATED']);
+    stops.forEach((s) => s());
+    await Promise.all(clients.map((c) => c.dispose()));
+    await until(() => t.server.events.liveStreams(EVENTS_CHANNEL, pid) === 0, 'the subscriptions ended');
+    return cost;
+  }
+
+  test('a wake-up costs the same statements for 10 subscribers as for 1,000', async () => {
+    const ten = await wakeCost(10);
+    const thousand = await wakeCost(1000);
     expect(thousand).toBe(ten);
   }, 180000);
 });

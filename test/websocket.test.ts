@@ -76,6 +76,24 @@ test('a query and a mutation run with connectionParams.authorization "Bearer <se
   expect(again.data.project.model.id).toBe(created.data.createModel.model.id);
 });
 
+describe('connectionParams take the authorization under any case of its name, as HTTP headers do', () => {
+  test.each(['Authorization', 'authorization', 'AUTHORIZATION'])('%s: "Bearer <secret>" authenticates, a bad secret is refused', async (param) => {
+    const name = unique('ws-case');
+    const key = (await t.ok(
+      `mutation($n: String!, $s: String) { createApiKey(input: { name: $n, role: VIEWER, projectSlug: $s }) { secret } }`,
+      { n: name, s: P.slug },
+    )).createApiKey.secret;
+    const viewer = await wsRequest(connected({ [param]: `Bearer ${key}` }), `{ viewer { name role } }`);
+    expect(viewer.errors).toBeUndefined();
+    expect(viewer.data).toEqual({ viewer: { name, role: 'VIEWER' } });
+
+    // Read, not ignored: a bad secret under this name is a bad key (4403), not an anonymous socket.
+    const bad = createClient({ url: t.server.wsUrl, webSocketImpl: WebSocket, connectionParams: { [param]: `Bearer mg_${randomBytes(16).toString('hex')}` }, retryAttempts: 0, lazy: true });
+    open.push(bad);
+    expect(await refusal(bad)).toEqual({ closedEvent: 4403, error: 4403 });
+  });
+});
+
 test('without a key the socket opens, and every operation is UNAUTHENTICATED', async () => {
   for (const client of [t.ws(null), connected({})]) {
     const viewer = await wsRequest(client, `{ viewer { name } }`);

@@ -50,6 +50,8 @@ export interface Config {
    * measure what DataLoader buys; every load is then its own statement, with no cache.
    */
   batchLoads: boolean;
+  /** Serve the live dashboard at /dashboard (MODELGRAPH_DASHBOARD=false turns it off). */
+  dashboard: boolean;
 }
 
 export class ConfigError extends Error {
@@ -179,6 +181,7 @@ export function loadConfig(env: Env = process.env): Config {
       partitionsAheadDays: int('MODELGRAPH_PARTITIONS_AHEAD_DAYS', 3, 1, 366),
     },
     batchLoads: bool('MODELGRAPH_BATCH_LOADS', true),
+    dashboard: bool('MODELGRAPH_DASHBOARD', true),
   };
   for (const [name, w] of [['POINTS', config.work.points], ['ENGAGEMENT', config.work.engagement], ['DRIFT', config.work.drift]] as const) {
     if (w.defaultSeconds > w.maxRangeSeconds) {

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import pino from 'pino';
 import { ConfigError, loadConfig } from './config';
 import { startServer } from './server';
+import { StartupError } from '../core/startup-error';
 
 async function main() {
   let config;
@@ -32,6 +33,8 @@ async function main() {
 }
 
 main().catch((err) => {
-  process.stderr.write(`ModelGraph failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+  // A cause the operator fixes is said in one line; for anything else the stack is the clue.
+  const why = err instanceof StartupError ? err.message : err instanceof Error ? err.stack : `${String(err)} (thrown without an Error)`;
+  process.stderr.write(`ModelGraph failed to start: ${why}\n`);
   process.exit(1);
 });

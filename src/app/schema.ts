@@ -40,6 +40,10 @@ export function getSchema(): Promise<GraphQLSchema> {
         type.resolveType = sync;
       }
     }
+    // type-graphql gives the root types no description; codegen users and the API reference read them.
+    schema.getQueryType()!.description = 'Reads: start from `viewer`, a project by slug, or any object by id (`node`, `nodes`). Every call needs `Authorization: Bearer <key>`.';
+    schema.getMutationType()!.description = 'Writes: each runs in one transaction, together with its audit record; one that fails changes nothing.';
+    schema.getSubscriptionType()!.description = 'Live streams over WebSocket (graphql-ws protocol, same path): each event carries a `cursor`; pass it as `since` to resume with nothing missed and nothing twice.';
     // Every root field's @Allow now runs before its resolver (or its subscribe).
     enforcePermissions(schema);
     // Outside the permission: repeats are gone and sizes checked before the permission loads anything.

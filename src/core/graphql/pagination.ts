@@ -60,6 +60,22 @@ export function ConnectionType<T extends object>(nodeType: ClassType<T>, name: s
 export const DEFAULT_PAGE = 20;
 export const MAX_PAGE = 100;
 
+/** The `first` argument of a list: the same words and bounds everywhere (pageSize enforces them). */
+export const firstArg = (def = DEFAULT_PAGE, max = MAX_PAGE) => ({
+  nullable: true,
+  defaultValue: def,
+  description: `How many items to return: 0 to ${max} (default ${def}). Outside that range, BAD_USER_INPUT.`,
+});
+
+/** The `first` argument of most lists: at most 100, 20 by default. */
+export const FIRST_ARG = firstArg();
+
+/** The `after` argument of a connection. */
+export const AFTER_ARG = {
+  nullable: true,
+  description: 'Continue after this cursor: the `endCursor` of the previous page, or an edge\'s `cursor`. A cursor that is not one of this list\'s is BAD_USER_INPUT.',
+};
+
 /** Validates `first`; out of range is a client error, not silently clamped. */
 export function pageSize(first: number | null | undefined, def = DEFAULT_PAGE, max = MAX_PAGE): number {
   const n = first ?? def;
@@ -141,10 +157,10 @@ export function toConnection<T>(rows: T[], first: number, hadCursor: boolean, ke
 /** `first` and `after` of a connection field, for fields that take nothing else. */
 @ArgsType()
 export class PageArgs {
-  @Field(() => Int, { nullable: true, defaultValue: 20, description: 'Page size, at most 100.' })
+  @Field(() => Int, FIRST_ARG)
   first?: number;
 
-  @Field(() => String, { nullable: true, description: 'Cursor to continue after (an endCursor).' })
+  @Field(() => String, AFTER_ARG)
   @IsOptional() @IsString()
   after?: string | null;
 }

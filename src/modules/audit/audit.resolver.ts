@@ -1,7 +1,7 @@
 import { Arg, Ctx, Int, Query, Resolver } from 'type-graphql';
 import type { Context } from '../../core/graphql/context';
 import { pageConnection } from '../../core/graphql/page-loader';
-import { Connection } from '../../core/graphql/pagination';
+import { AFTER_ARG, Connection, FIRST_ARG } from '../../core/graphql/pagination';
 import { Allow, GLOBAL } from '../../core/auth/permission';
 import { Role } from '../../core/auth/role';
 import { AuditEvent } from './audit-event.entity';
@@ -18,8 +18,8 @@ export class GlobalAuditResolver {
   })
   async auditEvents(
     @Ctx() ctx: Context,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 20, description: 'Page size, at most 100.' }) first: number,
-    @Arg('after', () => String, { nullable: true, description: 'Cursor to continue after (an endCursor).' }) after: string | null,
+    @Arg('first', () => Int, FIRST_ARG) first: number,
+    @Arg('after', () => String, AFTER_ARG) after: string | null,
     @Arg('filter', () => AuditEventFilter, { nullable: true, description: 'Only the records matching every condition given.' })
     filter: AuditEventFilter | null,
   ): Promise<Connection<AuditEvent>> {

@@ -1,7 +1,7 @@
 import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../core/graphql/context';
 import { pageConnection } from '../../core/graphql/page-loader';
-import { Connection } from '../../core/graphql/pagination';
+import { Connection, FIRST_ARG, AFTER_ARG } from '../../core/graphql/pagination';
 import { Project } from '../project/project.entity';
 import { AuditEvent } from './audit-event.entity';
 import { AuditEventConnection, AuditEventFilter, auditEventPage } from './audit.pages';
@@ -13,9 +13,9 @@ export class ProjectAuditResolver {
   async auditEvents(
     @Root() project: Project,
     @Ctx() ctx: Context,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
-    @Arg('filter', () => AuditEventFilter, { nullable: true }) filter: AuditEventFilter | null,
+    @Arg('first', () => Int, FIRST_ARG) first: number,
+    @Arg('after', () => String, AFTER_ARG) after: string | null,
+    @Arg('filter', () => AuditEventFilter, { nullable: true, description: 'Only audit records that match.' }) filter: AuditEventFilter | null,
   ): Promise<Connection<AuditEvent>> {
     const spec = auditEventPage({ first, after, filter });
     return pageConnection(await ctx.loaders.auditEventPages.load({ parentId: project.id, spec }), spec);

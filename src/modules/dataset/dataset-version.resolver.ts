@@ -32,7 +32,7 @@ export class DatasetVersionResolver {
   }
 
   @FieldResolver(() => DatasetColumn, { nullable: true, description: 'A column by name; null when the version has none by that name.' })
-  column(@Root() v: DatasetVersion, @Arg('name') name: string): DatasetColumn | null {
+  column(@Root() v: DatasetVersion, @Arg('name', { description: 'The column\'s name.' }) name: string): DatasetColumn | null {
     return v.columns.find((c) => c.name === name) ?? null;
   }
 
@@ -40,7 +40,7 @@ export class DatasetVersionResolver {
   async usedBy(
     @Root() v: DatasetVersion,
     @Ctx() ctx: Context,
-    @Arg('role', () => DatasetRole, { nullable: true }) role: DatasetRole | null,
+    @Arg('role', () => DatasetRole, { nullable: true, description: 'Only the uses in this role; omitted: every use.' }) role: DatasetRole | null,
   ): Promise<DatasetUsage[]> {
     return withRole(await ctx.loaders.usagesByDatasetVersion.load(v.id), role);
   }
@@ -66,7 +66,7 @@ export class ModelVersionDatasetsResolver {
   async datasets(
     @Root() v: ModelVersion,
     @Ctx() ctx: Context,
-    @Arg('role', () => DatasetRole, { nullable: true }) role: DatasetRole | null,
+    @Arg('role', () => DatasetRole, { nullable: true, description: 'Only the dataset versions used in this role; omitted: every one.' }) role: DatasetRole | null,
   ): Promise<DatasetUsage[]> {
     return withRole(await ctx.loaders.usagesByModelVersion.load(v.id), role);
   }

@@ -1,7 +1,7 @@
 import { Arg, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../core/graphql/context';
 import { pageConnection } from '../../core/graphql/page-loader';
-import { Connection } from '../../core/graphql/pagination';
+import { Connection, FIRST_ARG, AFTER_ARG } from '../../core/graphql/pagination';
 import { Allow } from '../../core/auth/permission';
 import { Role } from '../../core/auth/role';
 import { Project } from '../project/project.entity';
@@ -30,15 +30,15 @@ export class DatasetResolver {
   async versions(
     @Root() dataset: Dataset,
     @Ctx() ctx: Context,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('first', () => Int, FIRST_ARG) first: number,
+    @Arg('after', () => String, AFTER_ARG) after: string | null,
   ): Promise<Connection<DatasetVersion>> {
     const spec = datasetVersionPage({ first, after });
     return pageConnection(await ctx.loaders.datasetVersionPages.load({ parentId: dataset.id, spec }), spec);
   }
 
   @FieldResolver(() => DatasetVersion, { nullable: true, description: 'A version by number.' })
-  version(@Root() dataset: Dataset, @Arg('number', () => Int) number: number, @Ctx() ctx: Context): Promise<DatasetVersion | null> {
+  version(@Root() dataset: Dataset, @Arg('number', () => Int, { description: 'The version number, 1 for the first; no such version: null.' }) number: number, @Ctx() ctx: Context): Promise<DatasetVersion | null> {
     return ctx.loaders.datasetVersionByNumber.load([dataset.id, String(number)]);
   }
 

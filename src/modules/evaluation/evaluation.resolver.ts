@@ -4,7 +4,7 @@ import type { Context } from '../../core/graphql/context';
 import { AppError, badInput } from '../../core/graphql/errors';
 import { keyOf, loadByGlobalId } from '../../core/graphql/ids';
 import { pageConnection } from '../../core/graphql/page-loader';
-import { Connection, pageSize } from '../../core/graphql/pagination';
+import { Connection, pageSize, FIRST_ARG, AFTER_ARG } from '../../core/graphql/pagination';
 import { SizedArgs, chargeSize } from '../../core/graphql/sized-args';
 import { Allow } from '../../core/auth/permission';
 import { fromId } from '../../core/auth/locators';
@@ -171,8 +171,8 @@ export class EvaluationResolver {
   @FieldResolver(() => Float, { nullable: true, description: 'One metric value; slice null (default) is the overall value. Null when not logged.' })
   async metric(
     @Root() e: Evaluation,
-    @Arg('name') name: string,
-    @Arg('slice', () => String, { nullable: true }) slice: string | null,
+    @Arg('name', { description: 'The metric\'s name, as logged.' }) name: string,
+    @Arg('slice', () => String, { nullable: true, description: 'The slice of the value; omitted or null: the overall value.' }) slice: string | null,
     @Ctx() ctx: Context,
   ): Promise<number | null> {
     const metrics = await ctx.loaders.metricsByEvaluation.load(e.id);
@@ -183,8 +183,8 @@ export class EvaluationResolver {
   async samples(
     @Root() e: Evaluation,
     @Ctx() ctx: Context,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('first', () => Int, FIRST_ARG) first: number,
+    @Arg('after', () => String, AFTER_ARG) after: string | null,
   ): Promise<Connection<EvalSample>> {
     const spec = samplePage({ first, after });
     return pageConnection(await ctx.loaders.evalSamplePages.load({ parentId: e.id, spec }), spec);
@@ -197,9 +197,9 @@ export class ModelVersionEvaluationResolver {
   async evaluations(
     @Root() v: ModelVersion,
     @Ctx() ctx: Context,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
-    @Arg('filter', () => EvaluationFilter, { nullable: true }) filter: EvaluationFilter | null,
+    @Arg('first', () => Int, FIRST_ARG) first: number,
+    @Arg('after', () => String, AFTER_ARG) after: string | null,
+    @Arg('filter', () => EvaluationFilter, { nullable: true, description: 'Only evaluations that match.' }) filter: EvaluationFilter | null,
   ): Promise<Connection<Evaluation>> {
     const spec = evaluationPage({ first, after, filter });
     return pageConnection(await ctx.loaders.evaluationPages.load({ parentId: v.id, spec }), spec);
@@ -214,10 +214,10 @@ export class ProjectEvaluationResolver {
   })
   leaderboard(
     @Root() project: Project,
-    @Arg('metric') metric: string,
-    @Arg('datasetVersionId', () => ID, { nullable: true }) datasetVersionId: string | null,
-    @Arg('slice', () => String, { nullable: true }) slice: string | null,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
+    @Arg('metric', { description: `The metric to rank by; it ${EVAL_METRIC_NAME_RULE}, else BAD_USER_INPUT.` }) metric: string,
+    @Arg('datasetVersionId', () => ID, { nullable: true, description: 'Only evaluations on this dataset version; omitted: on any.' }) datasetVersionId: string | null,
+    @Arg('slice', () => String, { nullable: true, description: `Rank by the value of this slice; it ${SLICE_RULE}. Omitted: the overall values.` }) slice: string | null,
+    @Arg('first', () => Int, FIRST_ARG) first: number,
     @Arg('groupBy', () => EvaluationGrouping, {
       defaultValue: EvaluationGrouping.MODEL_VERSION,
       description: 'MODEL_VERSION (default): one entry per model version. PROMPT_VERSION: one per prompt version that completed '

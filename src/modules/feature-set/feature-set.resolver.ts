@@ -4,7 +4,7 @@ import type { Context } from '../../core/graphql/context';
 import { loadByGlobalId } from '../../core/graphql/ids';
 import { pageConnection } from '../../core/graphql/page-loader';
 import { SizedArgs, chargeSize } from '../../core/graphql/sized-args';
-import { Connection } from '../../core/graphql/pagination';
+import { Connection, FIRST_ARG, AFTER_ARG } from '../../core/graphql/pagination';
 import { Allow } from '../../core/auth/permission';
 import { fromId } from '../../core/auth/locators';
 import { Role } from '../../core/auth/role';
@@ -99,15 +99,15 @@ export class ProjectFeatureSetResolver {
   async featureSets(
     @Root() project: Project,
     @Ctx() ctx: Context,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('first', () => Int, FIRST_ARG) first: number,
+    @Arg('after', () => String, AFTER_ARG) after: string | null,
   ): Promise<Connection<FeatureSet>> {
     const spec = featureSetPage({ first, after });
     return pageConnection(await ctx.loaders.featureSetPages.load({ parentId: project.id, spec }), spec);
   }
 
   @FieldResolver(() => FeatureSet, { nullable: true, description: 'A feature set by name.' })
-  featureSet(@Root() project: Project, @Arg('name') name: string, @Ctx() ctx: Context): Promise<FeatureSet | null> {
+  featureSet(@Root() project: Project, @Arg('name', { description: 'The feature set\'s name; no feature set by that name: null.' }) name: string, @Ctx() ctx: Context): Promise<FeatureSet | null> {
     return ctx.loaders.featureSetByProjectAndName.load([project.id, name]);
   }
 }

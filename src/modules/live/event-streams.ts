@@ -12,7 +12,6 @@ import { RegistryEventType } from '../../core/events/registry-event-type';
 import { Stream } from './stream';
 
 const EVENT_PAGE = 500;
-const maxId = (a: string, b: string) => (BigInt(a) >= BigInt(b) ? a : b);
 
 export interface StreamDeps {
   db: DataSource;
@@ -36,48 +35,176 @@ const weighPoints = (item: MetricPointsItem | Revoked) => (item instanceof Revok
 export class Revoked {}
 
 /**
- * Starts a stream over one channel of one project: listens first (so nothing committed from
- * here on is missed), runs `init` (which fixes the start position), then runs `round` now and
- * after every notification. A round reads from the stream's position up to the hub's horizon
- * and pushes what it read; a failed round is retried with backoff rather than failing the
- * subscription.
+ * Runs a subscriber's reads in the background until its stream closes: `catchUp` reads on its
+ * own and ends by joining its feed (or closing the stream); it runs again when the feed bounces
+ * it. A failed read is retried with backoff rather than failing the subscription.
  */
-async function startStream<T>(
-  deps: StreamDeps, channel: StreamChannel, projectId: string, init: () => Promise<void>, round: (stream: Stream<T>) => Promise<void>,
-): Promise<Stream<T | Revoked>> {
-  const signal = new Signal();
-  const unlisten = deps.hub.listen(channel, projectId, signal);
-  let untrack = () => undefined as void;
-  const stream = new Stream<T | Revoked>(() => { unlisten(); untrack(); signal.notify(); }, deps.onDeliver);
-  try {
-    await init();
-  } catch (err) {
-    stream.close();
-    throw err;
-  }
-  untrack = deps.hub.track(channel, projectId);
+function followFeed<T>(deps: StreamDeps, channel: StreamChannel, projectId: string, stream: Stream<T>, wake: Signal, inFeed: () => boolean, catchUp: () => Promise<void>): void {
   void (async () => {
     let failures = 0;
     while (!stream.closed) {
       try {
-        if (!(await deps.authorized())) {
-          stream.push(new Revoked());
-          stream.finish();
-          break;
-        }
-        await round(stream as Stream<T>);
+        if (!inFeed()) await catchUp();
         failures = 0;
       } catch (err) {
         if (stream.closed) break;
         failures++;
         deps.log.warn({ err, projectId, channel }, 'subscription read failed; retrying');
         await sleep(Math.min(50 * 2 ** failures, 5000));
-        signal.notify();
+        continue;
       }
-      await signal.wait();
+      await wake.wait();
     }
   })();
-  return stream;
+}
+
+// ---------------------------------------------------------------- feeds
+
+/** A live subscriber of a feed: everything it wants with id <= `floor` was delivered. */
+interface FeedMember<T> {
+  floor: string;
+  keyId: string;
+  stream: Stream<T | Revoked>;
+  /** Told when the feed moved past `floor` before it could admit the member: it catches up on its own and joins again. */
+  bounce: () => void;
+}
+
+/**
+ * The live subscribers of one channel of one project in one process, read together. On a
+ * wake-up (a notification, or the hub's periodic re-check) the feed takes the channel's horizon
+ * and reads each page once for every member (one statement per page, whatever their number and
+ * filters), and hands every member the same item objects as the others of its filter, so the
+ * executor can resolve and serialize an item once per filter and selection, not per
+ * subscriber. Members are at one position, the feed's `lo`, except one just admitted above it
+ * (it takes only rows above its own `floor`). A subscriber that resumes from a cursor, or starts
+ * below the feed, first reads on its own up to the feed's position and then joins. The feed
+ * never waits for a member: a slow one is closed by the server (a bound on what waits to be
+ * sent), never lets the others wait.
+ *
+ * A subclass reads one page (`readPage`) and delivers it to the members.
+ */
+abstract class Feed<T, M extends FeedMember<T>> {
+  readonly members = new Set<M>();
+  private joining: M[] = [];
+  private readonly signal = new Signal();
+  private readonly unlisten: () => void;
+  private stopped = false;
+
+  constructor(
+    protected readonly deps: StreamDeps, private readonly channel: StreamChannel, protected readonly projectId: string,
+    public lo: string, private readonly done: () => void,
+  ) {
+    this.unlisten = deps.hub.listen(channel, projectId, this.signal);
+    void this.run();
+  }
+
+  /**
+   * Reads the page after `lo` up to `bound`, hands each member what it wants above its floor and
+   * moves every member's floor to the page's end, which it returns (with whether the page was full).
+   */
+  protected abstract readPage(lo: string, bound: string): Promise<{ hi: string; full: boolean }>;
+
+  /** Admits a member at its next page, if the feed has not passed `floor` by then (else `bounce`). */
+  join(m: M): boolean {
+    if (this.stopped || BigInt(m.floor) < BigInt(this.lo)) return false;
+    this.joining.push(m);
+    // What committed between the member's start and now may have been announced before the feed listened.
+    this.signal.notify();
+    return true;
+  }
+
+  leave(m: M): void {
+    this.members.delete(m);
+    this.joining = this.joining.filter((j) => j !== m);
+    if (!this.members.size && !this.joining.length) this.stop();
+  }
+
+  private stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.unlisten();
+    this.done();
+    this.signal.notify();
+  }
+
+  private admit(): void {
+    const joining = this.joining;
+    this.joining = [];
+    for (const m of joining) {
+      if (m.stream.closed) continue;
+      if (BigInt(m.floor) >= BigInt(this.lo)) this.members.add(m);
+      else m.bounce();
+    }
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      await this.signal.wait();
+      if (this.stopped) break;
+      try {
+        await this.round();
+        failures = 0;
+      } catch (err) {
+        if (this.stopped) break;
+        failures++;
+        this.deps.log.warn({ err, projectId: this.projectId, channel: this.channel }, 'subscription feed read failed; retrying');
+        await sleep(Math.min(50 * 2 ** failures, 5000));
+        this.signal.notify();
+      }
+    }
+  }
+
+  private async round(): Promise<void> {
+    const bound = await this.deps.hub.horizon(this.channel);
+    let authorized = false;
+    while (!this.stopped) {
+      this.admit();
+      if (BigInt(bound) <= BigInt(this.lo) || !this.members.size) {
+        // Nothing to read: the members above the feed's position wait where they are.
+        return;
+      }
+      if (!authorized) {
+        // As a subscriber alone checked its key before each read: all the members' keys in one statement.
+        const active = await this.deps.activeKeys([...new Set([...this.members].map((m) => m.keyId))]);
+        for (const m of this.members) {
+          if (active.has(m.keyId)) continue;
+          this.members.delete(m);
+          m.stream.push(new Revoked());
+          m.stream.finish();
+        }
+        authorized = true;
+        if (!this.members.size) continue;
+      }
+      const { hi, full } = await this.readPage(this.lo, bound);
+      this.lo = hi;
+      if (!full) return;
+    }
+  }
+}
+
+/** What the process's table of feeds needs of a feed, whatever its items. */
+type SomeFeed = { readonly members: ReadonlySet<unknown> };
+const feedsByHub = new WeakMap<EventHub, Map<string, SomeFeed>>();
+
+/** The feed of a channel of a project in this process, made by its first member at that member's position. */
+function feedOf<F extends SomeFeed>(
+  hub: EventHub, channel: StreamChannel, projectId: string, make: (done: () => void) => F,
+): F {
+  let feeds = feedsByHub.get(hub);
+  if (!feeds) feedsByHub.set(hub, (feeds = new Map()));
+  const key = `${channel}\u0000${projectId}`;
+  let feed = feeds.get(key) as F | undefined;
+  if (!feed) {
+    const made: F = make(() => { if (feeds!.get(key) === made) feeds!.delete(key); });
+    feeds.set(key, (feed = made));
+  }
+  return feed;
+}
+
+/** How many subscribers the process's feed of a channel (default: metric points) of a project holds (tests and the benchmark read it). */
+export function feedMembers(hub: EventHub, projectId: string, channel: StreamChannel = POINTS_CHANNEL): number {
+  return feedsByHub.get(hub)?.get(`${channel}\u0000${projectId}`)?.members.size ?? 0;
 }
 
 // ---------------------------------------------------------------- registry events
@@ -102,42 +229,83 @@ export function parseEventCursor(since: string): string {
   return String(key[1]);
 }
 
+/** The events of a project with lo < id <= hi, in id order, at most EVENT_PAGE of them. */
+async function readEvents(db: DataSource, projectId: string, lo: string, hi: string): Promise<RegistryEventItem[]> {
+  const rows: { id: string; type: RegistryEventType; at: Date; actor: string; subject_type: NodeType; subject_id: string }[] = await db.query(
+    // Ordered by e.id, the bigint: a bare `id` would name the text output column.
+    `SELECT e.id::text AS id, e.type, e.at, e.actor, e.subject_type, e.subject_id FROM registry_event e
+      WHERE e.project_id = $1 AND e.id > $2 AND e.id <= $3 ORDER BY e.id LIMIT ${EVENT_PAGE}`,
+    [projectId, lo, hi],
+  );
+  return rows.map((r) => ({ id: r.id, type: r.type, at: r.at, actor: r.actor, subjectType: r.subject_type, subjectId: r.subject_id }));
+}
+
+/** A live registryEvents (or alerts) subscriber: the event types it wants (null: all). */
+interface EventMember extends FeedMember<RegistryEventItem> {
+  wanted: Set<RegistryEventType> | null;
+}
+
+/** The registry event feed of a project: one statement a page for all its members, whatever types they want. */
+class EventFeed extends Feed<RegistryEventItem, EventMember> {
+  protected async readPage(lo: string, bound: string): Promise<{ hi: string; full: boolean }> {
+    const items = await readEvents(this.deps.db, this.projectId, lo, bound);
+    const full = items.length === EVENT_PAGE;
+    const hi = full ? items[items.length - 1].id : bound;
+    for (const m of this.members) {
+      if (BigInt(m.floor) >= BigInt(hi)) continue;
+      // Every member gets the same item objects, so the executor shares their results per selection.
+      const above = BigInt(m.floor) <= BigInt(lo) ? items : items.filter((e) => BigInt(e.id) > BigInt(m.floor));
+      for (const e of above) if (!m.wanted || m.wanted.has(e.type)) m.stream.push(e);
+      m.floor = hi;
+    }
+    return { hi, full };
+  }
+}
+
 /**
  * The events of a project in id order: those after `sinceId` first (a replay), then live;
- * with no `sinceId`, those committed from now on. Only `types`, when given.
+ * with no `sinceId`, those committed from now on. Only `types`, when given. The subscriber
+ * reads on its own while it replays, then joins its project's feed (see Feed).
  */
 export async function registryEventStream(
   deps: StreamDeps, projectId: string, types: RegistryEventType[] | null, sinceId: string | null,
 ): Promise<Stream<RegistryEventItem | Revoked>> {
-  const wanted = types?.length ? new Set(types) : null;
-  let last = sinceId ?? '0';
-  const init = async () => {
-    const now = await deps.hub.horizon(EVENTS_CHANNEL);
-    // Without a cursor the stream starts at the horizon: what commits from now on.
-    if (sinceId === null) last = now;
-    // A cursor above the horizon was never handed out (horizons only grow): resuming from it would skip what commits below it.
-    else if (BigInt(sinceId) > BigInt(now)) throw badInput('since names a position this stream has not reached', 'since');
+  const now = await deps.hub.horizon(EVENTS_CHANNEL);
+  // A cursor above the horizon was never handed out (horizons only grow): resuming from it would skip what commits below it.
+  if (sinceId !== null && BigInt(sinceId) > BigInt(now)) throw badInput('since names a position this stream has not reached', 'since');
+  // Without a cursor the stream starts at the horizon: what commits from now on.
+  let last = sinceId ?? now;
+  let feed: EventFeed | null = null;
+  const wake = new Signal();
+  const member: EventMember = {
+    wanted: types?.length ? new Set(types) : null, floor: last, keyId: deps.keyId, stream: null!,
+    bounce: () => { feed = null; last = member.floor; wake.notify(); },
   };
-  return startStream<RegistryEventItem>(deps, EVENTS_CHANNEL, projectId, init, async (stream) => {
-    const bound = await deps.hub.horizon(EVENTS_CHANNEL);
+  const untrack = deps.hub.track(EVENTS_CHANNEL, projectId);
+  const stream = new Stream<RegistryEventItem | Revoked>(() => { untrack(); feed?.leave(member); wake.notify(); }, deps.onDeliver);
+  member.stream = stream;
+  followFeed(deps, EVENTS_CHANNEL, projectId, stream, wake, () => feed !== null, async () => {
     for (;;) {
-      const rows: { id: string; type: RegistryEventType; at: Date; actor: string; subject_type: NodeType; subject_id: string }[] = await deps.db.query(
-        // Ordered by e.id, the bigint: a bare `id` would name the text output column.
-        `SELECT e.id::text AS id, e.type, e.at, e.actor, e.subject_type, e.subject_id FROM registry_event e
-          WHERE e.project_id = $1 AND e.id > $2 AND e.id <= $3 ORDER BY e.id LIMIT ${EVENT_PAGE}`,
-        [projectId, last, bound],
-      );
-      for (const r of rows) {
-        if (!wanted || wanted.has(r.type)) {
-          stream.push({ id: r.id, type: r.type, at: r.at, actor: r.actor, subjectType: r.subject_type, subjectId: r.subject_id });
-        }
+      if (stream.closed) return;
+      const target = feedOf(deps.hub, EVENTS_CHANNEL, projectId, (done) => new EventFeed(deps, EVENTS_CHANNEL, projectId, last, done));
+      member.floor = last;
+      if (target.join(member)) {
+        feed = target;
+        return;
       }
-      const full = rows.length === EVENT_PAGE;
-      last = full ? rows[rows.length - 1].id : maxId(last, bound);
+      if (!(await deps.authorized())) {
+        stream.push(new Revoked());
+        stream.finish();
+        return;
+      }
+      // Below the feed: the events up to its position, a page at a time, then join it.
+      const items = await readEvents(deps.db, projectId, last, target.lo);
+      for (const e of items) if (!member.wanted || member.wanted.has(e.type)) stream.push(e);
+      last = items.length === EVENT_PAGE ? items[items.length - 1].id : target.lo;
       await stream.drained();
-      if (!full || stream.closed) return;
     }
   });
+  return stream;
 }
 
 // ---------------------------------------------------------------- metric points
@@ -321,163 +489,43 @@ async function readFeedPage(db: DataSource, projectId: string, filters: string, 
   ) as Promise<{ id: string; series_id: string; ts: Date; value: number; m: number[] }[]>;
 }
 
-/** A live subscriber of a feed: everything it wants with id <= `floor` was delivered. */
-interface Member {
+/** A live metricPoints subscriber: its filter's key (the JSON the page statement takes) besides its place. */
+interface PointMember extends FeedMember<MetricPointsItem> {
   filterKey: string;
-  floor: string;
-  keyId: string;
-  stream: Stream<MetricPointsItem | Revoked>;
-  /** Told when the feed moved past `floor` before it could admit the member: it catches up on its own and joins again. */
-  bounce: () => void;
 }
 
-/**
- * The live metricPoints subscribers of one project in one process, read together. On a
- * wake-up (a notification, or the hub's periodic re-check) the feed takes the channel's
- * horizon and reads the page once for every member, whatever their filters (one statement per
- * page), and hands every member the same event objects as the others of its filter, so the
- * executor can resolve and serialize an event once per filter and selection, not per
- * subscriber. Members are at one position, the feed's `lo`, except one just admitted above it
- * (it takes only rows above its own `floor`). A subscriber that resumes from a cursor, or
- * starts below the feed, first reads on its own up to the feed's position (pages of its filter
- * alone) and then joins. The feed never waits for a member: a slow one is closed by the server
- * (a bound on what waits to be sent), never lets the others wait.
- */
-class PointFeed {
-  readonly members = new Set<Member>();
-  private joining: Member[] = [];
-  private readonly signal = new Signal();
-  private readonly unlisten: () => void;
-  private stopped = false;
-
-  constructor(private readonly deps: StreamDeps, private readonly projectId: string, public lo: string, private readonly done: () => void) {
-    this.unlisten = deps.hub.listen(POINTS_CHANNEL, projectId, this.signal);
-    void this.run();
-  }
-
-  /** Admits a member at its next page, if the feed has not passed `floor` by then (else `bounce`). */
-  join(m: Member): boolean {
-    if (this.stopped || BigInt(m.floor) < BigInt(this.lo)) return false;
-    this.joining.push(m);
-    // What committed between the member's start and now may have been announced before the feed listened.
-    this.signal.notify();
-    return true;
-  }
-
-  leave(m: Member): void {
-    this.members.delete(m);
-    this.joining = this.joining.filter((j) => j !== m);
-    if (!this.members.size && !this.joining.length) this.stop();
-  }
-
-  private stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.unlisten();
-    this.done();
-    this.signal.notify();
-  }
-
-  private admit(): void {
-    const joining = this.joining;
-    this.joining = [];
-    for (const m of joining) {
-      if (m.stream.closed) continue;
-      if (BigInt(m.floor) >= BigInt(this.lo)) this.members.add(m);
-      else m.bounce();
+/** The metricPoints feed: one statement a page for every filter of its members (readFeedPage). */
+class PointFeed extends Feed<MetricPointsItem, PointMember> {
+  protected async readPage(lo: string, bound: string): Promise<{ hi: string; full: boolean }> {
+    const groups = new Map<string, PointMember[]>();
+    for (const m of this.members) {
+      const g = groups.get(m.filterKey);
+      if (g) g.push(m);
+      else groups.set(m.filterKey, [m]);
     }
-  }
-
-  private async run(): Promise<void> {
-    let failures = 0;
-    while (!this.stopped) {
-      await this.signal.wait();
-      if (this.stopped) break;
-      try {
-        await this.round();
-        failures = 0;
-      } catch (err) {
-        if (this.stopped) break;
-        failures++;
-        this.deps.log.warn({ err, projectId: this.projectId, channel: POINTS_CHANNEL }, 'metric point feed read failed; retrying');
-        await sleep(Math.min(50 * 2 ** failures, 5000));
-        this.signal.notify();
-      }
-    }
-  }
-
-  private async round(): Promise<void> {
-    const bound = await this.deps.hub.horizon(POINTS_CHANNEL);
-    let authorized = false;
-    while (!this.stopped) {
-      this.admit();
-      if (BigInt(bound) <= BigInt(this.lo) || !this.members.size) {
-        // Nothing to read: the members above the feed's position wait where they are.
-        return;
-      }
-      if (!authorized) {
-        // As a subscriber alone checked its key before each read: all the members' keys in one statement.
-        const active = await this.deps.activeKeys([...new Set([...this.members].map((m) => m.keyId))]);
-        for (const m of this.members) {
-          if (active.has(m.keyId)) continue;
-          this.members.delete(m);
-          m.stream.push(new Revoked());
-          m.stream.finish();
+    const keys = [...groups.keys()];
+    const rows = await readFeedPage(this.deps.db, this.projectId, `[${keys.join(',')}]`, lo, bound);
+    const full = rows.length === POINT_PAGE;
+    const hi = full ? rows[rows.length - 1].id : bound;
+    const byFilter = keys.map(() => [] as typeof rows);
+    for (const r of rows) for (const i of r.m) byFilter[i].push(r);
+    keys.forEach((key, i) => {
+      const mine = byFilter[i];
+      let shared: MetricPointsItem[] | null = null;
+      for (const m of groups.get(key)!) {
+        if (!this.members.has(m)) continue;
+        if (BigInt(m.floor) >= BigInt(hi)) continue;
+        if (BigInt(m.floor) <= BigInt(lo)) {
+          shared ??= pageItems(mine, lo, hi, []);
+          for (const item of shared) m.stream.push(item);
+        } else {
+          for (const item of pageItems(mine.filter((r) => BigInt(r.id) > BigInt(m.floor)), m.floor, hi, [])) m.stream.push(item);
         }
-        authorized = true;
-        if (!this.members.size) continue;
+        m.floor = hi;
       }
-      const groups = new Map<string, Member[]>();
-      for (const m of this.members) {
-        const g = groups.get(m.filterKey);
-        if (g) g.push(m);
-        else groups.set(m.filterKey, [m]);
-      }
-      const keys = [...groups.keys()];
-      const lo = this.lo;
-      const rows = await readFeedPage(this.deps.db, this.projectId, `[${keys.join(',')}]`, lo, bound);
-      const full = rows.length === POINT_PAGE;
-      const hi = full ? rows[rows.length - 1].id : bound;
-      const byFilter = keys.map(() => [] as typeof rows);
-      for (const r of rows) for (const i of r.m) byFilter[i].push(r);
-      keys.forEach((key, i) => {
-        const mine = byFilter[i];
-        let shared: MetricPointsItem[] | null = null;
-        for (const m of groups.get(key)!) {
-          if (!this.members.has(m)) continue;
-          if (BigInt(m.floor) >= BigInt(hi)) continue;
-          if (BigInt(m.floor) <= BigInt(lo)) {
-            shared ??= pageItems(mine, lo, hi, []);
-            for (const item of shared) m.stream.push(item);
-          } else {
-            for (const item of pageItems(mine.filter((r) => BigInt(r.id) > BigInt(m.floor)), m.floor, hi, [])) m.stream.push(item);
-          }
-          m.floor = hi;
-        }
-      });
-      this.lo = hi;
-      if (!full) return;
-    }
+    });
+    return { hi, full };
   }
-}
-
-const feedsByHub = new WeakMap<EventHub, Map<string, PointFeed>>();
-
-/** The feed of a project in this process, made by its first member at that member's position. */
-function feedOf(deps: StreamDeps, projectId: string, at: string): PointFeed {
-  let feeds = feedsByHub.get(deps.hub);
-  if (!feeds) feedsByHub.set(deps.hub, (feeds = new Map()));
-  let feed = feeds.get(projectId);
-  if (!feed) {
-    const made: PointFeed = new PointFeed(deps, projectId, at, () => { if (feeds!.get(projectId) === made) feeds!.delete(projectId); });
-    feeds.set(projectId, (feed = made));
-  }
-  return feed;
-}
-
-/** How many subscribers the process's metric point feed of a project holds (tests and the benchmark read it). */
-export function feedMembers(hub: EventHub, projectId: string): number {
-  return feedsByHub.get(hub)?.get(projectId)?.members.size ?? 0;
 }
 
 /**
@@ -506,7 +554,7 @@ export async function metricPointStream(
   }
   let feed: PointFeed | null = null;
   const wake = new Signal();
-  const member: Member = {
+  const member: PointMember = {
     filterKey: JSON.stringify(filterJson(filter)), floor: pos.lo, keyId: deps.keyId, stream: null!,
     bounce: () => { feed = null; pos = { lo: member.floor, parts: [] }; wake.notify(); },
   };
@@ -518,29 +566,14 @@ export async function metricPointStream(
     bound && { weigh: weighPoints, max: bound.maxBytes, onOverflow: bound.closeSlow },
   );
   member.stream = stream;
-  void (async () => {
-    let failures = 0;
-    while (!stream.closed) {
-      try {
-        if (!feed) await catchUp();
-        failures = 0;
-      } catch (err) {
-        if (stream.closed) break;
-        failures++;
-        deps.log.warn({ err, projectId, channel: POINTS_CHANNEL }, 'subscription read failed; retrying');
-        await sleep(Math.min(50 * 2 ** failures, 5000));
-        continue;
-      }
-      await wake.wait();
-    }
-  })();
+  followFeed(deps, POINTS_CHANNEL, projectId, stream, wake, () => feed !== null, catchUp);
 
   /** Reads on its own until at or above the feed's position, then joins it. */
   async function catchUp(): Promise<void> {
     for (;;) {
       if (stream.closed) return;
       // A feed is made only to be joined: one with no member would never stop.
-      const target = pos.parts.length ? null : feedOf(deps, projectId, pos.lo);
+      const target = pos.parts.length ? null : feedOf(deps.hub, POINTS_CHANNEL, projectId, (done) => new PointFeed(deps, POINTS_CHANNEL, projectId, pos.lo, done));
       if (target) {
         member.floor = pos.lo;
         if (target.join(member)) {

@@ -2,7 +2,7 @@ import { Arg, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from 'type-gra
 import type { Context } from '../../core/graphql/context';
 import { loadByGlobalId } from '../../core/graphql/ids';
 import { pageConnection } from '../../core/graphql/page-loader';
-import { Connection } from '../../core/graphql/pagination';
+import { Connection, FIRST_ARG, AFTER_ARG } from '../../core/graphql/pagination';
 import { Allow } from '../../core/auth/permission';
 import { fromId } from '../../core/auth/locators';
 import { Role } from '../../core/auth/role';
@@ -54,8 +54,8 @@ export class ModelVersionResolver {
   async derivedVersions(
     @Root() v: ModelVersion,
     @Ctx() ctx: Context,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('first', () => Int, FIRST_ARG) first: number,
+    @Arg('after', () => String, AFTER_ARG) after: string | null,
   ): Promise<Connection<ModelVersion>> {
     const spec = versionPage('base_version_id', { first, after, orderBy: ModelVersionOrder.CREATED_AT_DESC }, ctx.limits.versionFilter);
     return pageConnection(await ctx.loaders.versionPages.load({ parentId: v.id, spec }), spec);

@@ -2,7 +2,7 @@ import { Arg, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from 'type-gra
 import type { Context } from '../../core/graphql/context';
 import { loadByGlobalId } from '../../core/graphql/ids';
 import { pageConnection } from '../../core/graphql/page-loader';
-import { Connection } from '../../core/graphql/pagination';
+import { Connection, FIRST_ARG, AFTER_ARG } from '../../core/graphql/pagination';
 import { Allow } from '../../core/auth/permission';
 import { fromId } from '../../core/auth/locators';
 import { Role } from '../../core/auth/role';
@@ -52,17 +52,17 @@ export class ModelResolver {
   async versions(
     @Root() model: Model,
     @Ctx() ctx: Context,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('first', () => Int, FIRST_ARG) first: number,
+    @Arg('after', () => String, AFTER_ARG) after: string | null,
     @Arg('filter', () => ModelVersionFilter, { nullable: true, description: `Only versions that match. ${VERSION_FILTER_RULE}` }) filter: ModelVersionFilter | null,
-    @Arg('orderBy', () => ModelVersionOrder, { nullable: true, defaultValue: ModelVersionOrder.NUMBER_DESC }) orderBy: ModelVersionOrder,
+    @Arg('orderBy', () => ModelVersionOrder, { nullable: true, defaultValue: ModelVersionOrder.NUMBER_DESC, description: 'Order of the list (default: highest number first).' }) orderBy: ModelVersionOrder,
   ): Promise<Connection<ModelVersion>> {
     const spec = versionPage('model_id', { first, after, filter, orderBy }, ctx.limits.versionFilter);
     return pageConnection(await ctx.loaders.versionPages.load({ parentId: model.id, spec }), spec);
   }
 
   @FieldResolver(() => ModelVersion, { nullable: true, description: 'A version by number.' })
-  version(@Root() model: Model, @Arg('number', () => Int) number: number, @Ctx() ctx: Context): Promise<ModelVersion | null> {
+  version(@Root() model: Model, @Arg('number', () => Int, { description: 'The version number, 1 for the first; no such version: null.' }) number: number, @Ctx() ctx: Context): Promise<ModelVersion | null> {
     return ctx.loaders.modelVersionByNumber.load([model.id, String(number)]);
   }
 
@@ -79,8 +79,8 @@ export class ModelResolver {
   @FieldResolver(() => ModelVersion, { nullable: true, description: 'The version an alias points to; with asOf, the version it pointed to then.' })
   async alias(
     @Root() model: Model,
-    @Arg('name') name: string,
-    @Arg('asOf', () => Date, { nullable: true }) asOf: Date | null,
+    @Arg('name', { description: 'The alias, e.g. "production"; not set: null.' }) name: string,
+    @Arg('asOf', () => Date, { nullable: true, description: 'A past moment: the version the alias pointed to then (null if it was not set yet). Omitted: now.' }) asOf: Date | null,
     @Ctx() ctx: Context,
   ): Promise<ModelVersion | null> {
     let versionId: string | null;
@@ -96,9 +96,9 @@ export class ModelResolver {
   async aliasHistory(
     @Root() model: Model,
     @Ctx() ctx: Context,
-    @Arg('name', () => String, { nullable: true }) name: string | null,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('name', () => String, { nullable: true, description: 'Only the moves of this alias; omitted: of every alias.' }) name: string | null,
+    @Arg('first', () => Int, FIRST_ARG) first: number,
+    @Arg('after', () => String, AFTER_ARG) after: string | null,
   ): Promise<Connection<AliasEvent>> {
     const spec = aliasEventPage({ name, first, after });
     return pageConnection(await ctx.loaders.aliasEventPages.load({ parentId: model.id, spec }), spec);

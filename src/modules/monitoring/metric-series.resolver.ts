@@ -3,7 +3,7 @@ import { GraphQLJSONObject } from 'graphql-scalars';
 import type { Context } from '../../core/graphql/context';
 import { pageConnection } from '../../core/graphql/page-loader';
 import { SizedArgs } from '../../core/graphql/sized-args';
-import { Connection } from '../../core/graphql/pagination';
+import { Connection, FIRST_ARG, AFTER_ARG, firstArg } from '../../core/graphql/pagination';
 import { pointsAnnouncer } from '../../core/events/points-announcer';
 import { Allow } from '../../core/auth/permission';
 import { Role } from '../../core/auth/role';
@@ -93,10 +93,10 @@ export class MonitoringProjectResolver {
   async metricSeries(
     @Root() project: Project,
     @Ctx() ctx: Context,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 100 }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
-    @Arg('name', () => String, { nullable: true }) name: string | null,
-    @Arg('labels', () => GraphQLJSONObject, { nullable: true }) labels: Record<string, unknown> | null,
+    @Arg('first', () => Int, firstArg(100)) first: number,
+    @Arg('after', () => String, AFTER_ARG) after: string | null,
+    @Arg('name', () => String, { nullable: true, description: 'Only the series of this metric name; omitted: every name.' }) name: string | null,
+    @Arg('labels', () => GraphQLJSONObject, { nullable: true, description: 'Only series that have every one of these labels (string values; at most 16, each value at most 256 characters), else BAD_USER_INPUT.' }) labels: Record<string, unknown> | null,
   ): Promise<Connection<MetricSeries>> {
     const spec = seriesPage({ first, after, name, labels });
     return pageConnection(await ctx.loaders.metricSeriesPages.load({ parentId: project.id, spec }), spec);
@@ -106,9 +106,9 @@ export class MonitoringProjectResolver {
   async monitors(
     @Root() project: Project,
     @Ctx() ctx: Context,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
-    @Arg('status', () => MonitorStatus, { nullable: true }) status: MonitorStatus | null,
+    @Arg('first', () => Int, FIRST_ARG) first: number,
+    @Arg('after', () => String, AFTER_ARG) after: string | null,
+    @Arg('status', () => MonitorStatus, { nullable: true, description: 'Only monitors in this status; omitted: every monitor.' }) status: MonitorStatus | null,
   ): Promise<Connection<Monitor>> {
     const spec = monitorPage({ first, after, status });
     return pageConnection(await ctx.loaders.monitorPages.load({ parentId: project.id, spec }), spec);
@@ -121,7 +121,7 @@ export class MonitoringVersionResolver {
   metricSeries(
     @Root() v: ModelVersion,
     @Ctx() ctx: Context,
-    @Arg('name', () => String, { nullable: true }) name: string | null,
+    @Arg('name', () => String, { nullable: true, description: 'Only the series of this metric name; omitted: every series of the version.' }) name: string | null,
   ): Promise<MetricSeries[]> {
     return ctx.loaders.metricSeriesByVersion.load([v.id, name ?? null]);
   }

@@ -2,7 +2,7 @@ import { Arg, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from 'type-gra
 import type { Context } from '../../core/graphql/context';
 import { loadByGlobalId } from '../../core/graphql/ids';
 import { pageConnection } from '../../core/graphql/page-loader';
-import { Connection } from '../../core/graphql/pagination';
+import { Connection, FIRST_ARG, AFTER_ARG } from '../../core/graphql/pagination';
 import { Allow } from '../../core/auth/permission';
 import { fromId } from '../../core/auth/locators';
 import { Role } from '../../core/auth/role';
@@ -51,8 +51,8 @@ export class MonitorResolver {
   async alerts(
     @Root() mo: Monitor,
     @Ctx() ctx: Context,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('first', () => Int, FIRST_ARG) first: number,
+    @Arg('after', () => String, AFTER_ARG) after: string | null,
   ): Promise<Connection<Alert>> {
     const spec = alertPage({ first, after });
     return pageConnection(await ctx.loaders.alertPages.load({ parentId: mo.id, spec }), spec);

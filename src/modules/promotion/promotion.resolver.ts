@@ -2,7 +2,7 @@ import { Arg, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from 'type-gra
 import type { Context } from '../../core/graphql/context';
 import { loadByGlobalId } from '../../core/graphql/ids';
 import { pageConnection } from '../../core/graphql/page-loader';
-import { Connection } from '../../core/graphql/pagination';
+import { Connection, FIRST_ARG, AFTER_ARG } from '../../core/graphql/pagination';
 import { Allow } from '../../core/auth/permission';
 import { fromId } from '../../core/auth/locators';
 import { Role } from '../../core/auth/role';
@@ -74,9 +74,9 @@ export class ModelPromotionResolver {
   async promotionRequests(
     @Root() model: Model,
     @Ctx() ctx: Context,
-    @Arg('status', () => PromotionStatus, { nullable: true }) status: PromotionStatus | null,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('status', () => PromotionStatus, { nullable: true, description: 'Only requests in this status; omitted: every request.' }) status: PromotionStatus | null,
+    @Arg('first', () => Int, FIRST_ARG) first: number,
+    @Arg('after', () => String, AFTER_ARG) after: string | null,
   ): Promise<Connection<PromotionRequest>> {
     const spec = promotionRequestPage({ first, after, status });
     return pageConnection(await ctx.loaders.promotionRequestPages.load({ parentId: model.id, spec }), spec);

@@ -1,7 +1,7 @@
 import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../core/graphql/context';
 import { pageConnection } from '../../core/graphql/page-loader';
-import { Connection } from '../../core/graphql/pagination';
+import { AFTER_ARG, Connection, FIRST_ARG } from '../../core/graphql/pagination';
 import { Project } from '../project/project.entity';
 import { PromptConnection } from './dto/connections';
 import { Prompt, PromptOrder } from './prompt.entity';
@@ -14,8 +14,8 @@ export class ProjectPromptsResolver {
   async prompts(
     @Root() project: Project,
     @Ctx() ctx: Context,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 20, description: 'At most this many prompts (1 to 100).' }) first: number,
-    @Arg('after', () => String, { nullable: true, description: 'The endCursor of the page before.' }) after: string | null,
+    @Arg('first', () => Int, FIRST_ARG) first: number,
+    @Arg('after', () => String, AFTER_ARG) after: string | null,
     @Arg('orderBy', () => PromptOrder, { nullable: true, defaultValue: PromptOrder.UPDATED_AT_DESC, description: 'The order; most recently changed first by default.' })
     orderBy: PromptOrder,
   ): Promise<Connection<Prompt>> {

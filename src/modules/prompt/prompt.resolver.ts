@@ -1,7 +1,7 @@
 import { Arg, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../core/graphql/context';
 import { pageConnection } from '../../core/graphql/page-loader';
-import { Connection } from '../../core/graphql/pagination';
+import { AFTER_ARG, Connection, FIRST_ARG } from '../../core/graphql/pagination';
 import { Allow } from '../../core/auth/permission';
 import { Role } from '../../core/auth/role';
 import { Project } from '../project/project.entity';
@@ -33,8 +33,8 @@ export class PromptResolver {
   async versions(
     @Root() prompt: Prompt,
     @Ctx() ctx: Context,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 20, description: 'At most this many versions (1 to 100).' }) first: number,
-    @Arg('after', () => String, { nullable: true, description: 'The endCursor of the page before.' }) after: string | null,
+    @Arg('first', () => Int, FIRST_ARG) first: number,
+    @Arg('after', () => String, AFTER_ARG) after: string | null,
     @Arg('orderBy', () => PromptVersionOrder, { nullable: true, defaultValue: PromptVersionOrder.NUMBER_DESC, description: 'The order; highest number first by default.' })
     orderBy: PromptVersionOrder,
   ): Promise<Connection<PromptVersion>> {
@@ -76,8 +76,8 @@ export class PromptResolver {
     @Root() prompt: Prompt,
     @Ctx() ctx: Context,
     @Arg('name', () => String, { nullable: true, description: 'Only the moves of this alias.' }) name: string | null,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 20, description: 'At most this many moves (1 to 100).' }) first: number,
-    @Arg('after', () => String, { nullable: true, description: 'The endCursor of the page before.' }) after: string | null,
+    @Arg('first', () => Int, FIRST_ARG) first: number,
+    @Arg('after', () => String, AFTER_ARG) after: string | null,
   ): Promise<Connection<PromptAliasEvent>> {
     const spec = promptAliasEventPage({ name, first, after });
     return pageConnection(await ctx.loaders.promptAliasEventPages.load({ parentId: prompt.id, spec }), spec);
