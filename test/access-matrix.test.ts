@@ -101,6 +101,9 @@ interface Fixture {
   alert: string;
   globalKey: string;
   globalAuditEvent: string;
+  prompt: string;
+  promptVersion: string;
+  promptAliasEvent: string;
 }
 let fx: Fixture;
 
@@ -116,6 +119,9 @@ const M = {
   setAlias: `mutation($input: SetModelAliasInput!) { setModelAlias(input: $input) { alias { name } } }`,
   record: `mutation($input: RecordMetricsInput!) { recordMetrics(input: $input) { accepted } }`,
   createMonitor: `mutation($input: CreateMonitorInput!) { createMonitor(input: $input) { monitor { id } } }`,
+  createPrompt: `mutation($input: CreatePromptInput!) { createPrompt(input: $input) { prompt { id } } }`,
+  createPromptVersion: `mutation($input: CreatePromptVersionInput!) { createPromptVersion(input: $input) { promptVersion { id } } }`,
+  setPromptAlias: `mutation($input: SetPromptAliasInput!) { setPromptAlias(input: $input) { alias { name } } }`,
 };
 
 async function makeKey(role: Role, projectSlug: string | null): Promise<{ id: string; secret: string }> {
@@ -151,10 +157,15 @@ async function makeFixture(): Promise<Fixture> {
   const monitor = (await t.ok(M.createMonitor, { input: monitorInput(a.slug, 'alarm', 100) })).createMonitor.monitor.id;
   const quietMonitor = (await t.ok(M.createMonitor, { input: monitorInput(a.slug, 'quiet', 1e12) })).createMonitor.monitor.id;
   await t.ok(M.record, { input: { projectSlug: a.slug, points: [{ name: 'alarm', value: 500 }] } });
+  const prompt = (await t.ok(M.createPrompt, { input: { projectSlug: a.slug, name: unique('prompt') } })).createPrompt.prompt.id;
+  const promptVersion = (await t.ok(M.createPromptVersion, { input: { promptId: prompt, template: 'Hi {{name}}', variables: ['name'], modelVersionId: v1 } }))
+    .createPromptVersion.promptVersion.id;
+  await t.ok(M.setPromptAlias, { input: { promptId: prompt, alias: 'production', versionNumber: 1 } });
   const apiKey = (await makeKey('VIEWER', a.slug)).id;
   const globalKey = (await makeKey('VIEWER', null)).id;
   const read = await t.ok(
-    `query($s: String!, $m: String!, $e: ID!, $k: ID!) {
+    `query($s: String!, $m: String!, $e: ID!, $k: ID!, $p: ID!) {
+       prompt: node(id: $p) { ... on Prompt { aliasHistory(first: 1) { nodes { id } } } }
        project(slug: $s) {
          model(name: $m) { aliasHistory(first: 1) { nodes { id } } }
          auditEvents(first: 1) { nodes { id } }
@@ -164,11 +175,12 @@ async function makeFixture(): Promise<Fixture> {
        evaluation: node(id: $e) { ... on Evaluation { samples { nodes { id } } } }
        auditEvents(first: 1, filter: { targetId: $k }) { nodes { id } }
      }`,
-    { s: a.slug, m: model.name, e: evaluation, k: globalKey },
+    { s: a.slug, m: model.name, e: evaluation, k: globalKey, p: prompt },
   );
   const p = read.project;
   return {
     a, b, model, v1, archivable, dataset, datasetVersion, featureSet, evaluation, promotion, monitor, quietMonitor, apiKey, globalKey,
+    prompt, promptVersion, promptAliasEvent: read.prompt.aliasHistory.nodes[0].id,
     sample: read.evaluation.samples.nodes[0].id,
     aliasEvent: p.model.aliasHistory.nodes[0].id,
     auditEvent: p.auditEvents.nodes[0].id,
@@ -209,6 +221,9 @@ const NODE_ROWS: Record<string, { id: () => string; rule: Rule }> = {
   Alert: { id: () => fx.alert, rule: { project: 'VIEWER', unseen: 'NULL' } },
   AuditEvent: { id: () => fx.auditEvent, rule: { project: 'VIEWER', unseen: 'NULL' } },
   ApiKey: { id: () => fx.apiKey, rule: { project: 'ADMIN', unseen: 'NULL' } },
+  Prompt: { id: () => fx.prompt, rule: { project: 'VIEWER', unseen: 'NULL' } },
+  PromptVersion: { id: () => fx.promptVersion, rule: { project: 'VIEWER', unseen: 'NULL' } },
+  PromptAliasEvent: { id: () => fx.promptAliasEvent, rule: { project: 'VIEWER', unseen: 'NULL' } },
 };
 const GLOBAL_NODE_ROWS: Record<string, { id: () => string; rule: Rule }> = {
   'ApiKey of every project': { id: () => fx.globalKey, rule: { global: 'ADMIN', unseen: 'NULL' } },
@@ -226,6 +241,10 @@ const CASES: Case[] = [
   { label: 'of the key\'s own scope', doc: `{ apiKeys { id } }`, rule: { role: 'ADMIN' } },
   { doc: `{ auditEvents { nodes { id } } }`, rule: { global: 'ADMIN' } },
   { doc: `query($ids: [ID!]!) { compareModelVersions(ids: $ids) { rows { modelVersion { id } } } }`, rule: VIEW, vars: () => ({ ids: [fx.v1] }) },
+  {
+    doc: `query($id: ID!) { renderPrompt(promptId: $id, alias: "production", variables: { name: "Ann" }) { text } }`, rule: VIEW,
+    vars: () => ({ id: fx.prompt }),
+  },
   {
     doc: `query($r: DriftSideInput!, $c: DriftSideInput!) { driftReport(reference: $r, current: $c) { drifted } }`, rule: VIEW,
     vars: () => ({ r: { datasetVersionId: fx.datasetVersion }, c: { modelVersionId: fx.v1, from: H(0), to: H(1) } }),
@@ -320,6 +339,20 @@ const CASES: Case[] = [
   { doc: M.createMonitor, rule: EDIT, vars: () => ({ input: monitorInput(fx.a.slug, 'quiet', 1e12) }) },
   { doc: `mutation($input: UpdateMonitorInput!) { updateMonitor(input: $input) { monitor { id } } }`, rule: EDIT, vars: () => ({ input: { id: fx.quietMonitor, paused: false } }) },
   { doc: `mutation($id: ID!) { setMetricRetention(projectId: $id, days: null) { id } }`, rule: ADMIN, vars: () => ({ id: fx.a.id }) },
+  { doc: M.createPrompt, rule: EDIT, vars: () => ({ input: { projectSlug: fx.a.slug, name: unique('prompt') } }) },
+  {
+    doc: M.createPromptVersion, rule: EDIT,
+    vars: () => ({ input: { promptId: fx.prompt, template: '{{a}} and {{b}}', variables: ['a', 'b'], modelVersionId: fx.v1 } }),
+  },
+  { doc: M.setPromptAlias, rule: EDIT, vars: () => ({ input: { promptId: fx.prompt, alias: 'staging', versionNumber: 1 } }) },
+  {
+    doc: `mutation($input: RemovePromptAliasInput!) { removePromptAlias(input: $input) { prompt { id } } }`, rule: EDIT,
+    vars: async () => {
+      const alias = unique('rm');
+      await t.ok(M.setPromptAlias, { input: { promptId: fx.prompt, alias, versionNumber: 1 } });
+      return { input: { promptId: fx.prompt, alias } };
+    },
+  },
   // ------------------------------------------------------------------ Subscription
   { doc: `subscription($s: String!) { registryEvents(projectSlug: $s) { cursor } }`, rule: VIEW, vars: () => ({ s: fx.a.slug }) },
   { doc: `subscription($s: String!) { alerts(projectSlug: $s) { id } }`, rule: VIEW, vars: () => ({ s: fx.a.slug }) },

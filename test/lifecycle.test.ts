@@ -181,6 +181,8 @@ test('the tenancy keys migrate existing rows: down and up keep every row, and an
     // up again: each backfilled project_id is the one the API wrote in the first place.
     await migrate(ds);
     expect(await ds.showMigrations()).toBe(false);
+    // Compared where the rows were fingerprinted: a later migration may add a column (evaluation.prompt_version_id).
+    for (let i = 0; i < later; i++) await ds.undoLastMigration();
     expect(await fingerprints(false)).toEqual(written);
   } finally {
     if (ds.isInitialized) await ds.destroy();

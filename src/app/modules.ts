@@ -5,6 +5,7 @@ import { auditModule } from '../modules/audit';
 import { modelModule } from '../modules/model';
 import { datasetModule } from '../modules/dataset';
 import { featureSetModule } from '../modules/feature-set';
+import { promptModule } from '../modules/prompt';
 import { evaluationModule } from '../modules/evaluation';
 import { feedbackModule } from '../modules/feedback';
 import { promotionModule } from '../modules/promotion';
@@ -27,6 +28,7 @@ export const ORDER: readonly ModuleDescriptor[] = [
   modelModule,
   datasetModule,
   featureSetModule,
+  promptModule,
   evaluationModule,
   feedbackModule,
   promotionModule,

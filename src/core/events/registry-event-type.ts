@@ -12,6 +12,10 @@ export enum RegistryEventType {
   DATASET_VERSION_CREATED = 'DATASET_VERSION_CREATED',
   ALERT_OPENED = 'ALERT_OPENED',
   ALERT_RESOLVED = 'ALERT_RESOLVED',
+  PROMPT_CREATED = 'PROMPT_CREATED',
+  PROMPT_VERSION_CREATED = 'PROMPT_VERSION_CREATED',
+  PROMPT_ALIAS_SET = 'PROMPT_ALIAS_SET',
+  PROMPT_ALIAS_REMOVED = 'PROMPT_ALIAS_REMOVED',
 }
 registerEnumType(RegistryEventType, {
   name: 'RegistryEventType',
@@ -28,5 +32,9 @@ registerEnumType(RegistryEventType, {
     DATASET_VERSION_CREATED: { description: 'A dataset version was registered; subject: the DatasetVersion.' },
     ALERT_OPENED: { description: 'A monitor opened an alert; subject: the Alert.' },
     ALERT_RESOLVED: { description: 'An alert was resolved; subject: the Alert.' },
+    PROMPT_CREATED: { description: 'A prompt was created; subject: the Prompt.' },
+    PROMPT_VERSION_CREATED: { description: 'A prompt version was created; subject: the PromptVersion.' },
+    PROMPT_ALIAS_SET: { description: 'A prompt alias was pointed at a version; subject: the PromptAliasEvent recording the move.' },
+    PROMPT_ALIAS_REMOVED: { description: 'A prompt alias was removed; subject: the PromptAliasEvent recording the removal.' },
   },
 });

@@ -9,6 +9,19 @@ export enum EvaluationStatus {
   COMPLETED = 'COMPLETED',
   FAILED = 'FAILED',
 }
+export enum EvaluationGrouping {
+  MODEL_VERSION = 'MODEL_VERSION',
+  PROMPT_VERSION = 'PROMPT_VERSION',
+}
+registerEnumType(EvaluationGrouping, {
+  name: 'EvaluationGrouping',
+  description: 'What leaderboards and comparisons rank or split evaluations by.',
+  valuesConfig: {
+    MODEL_VERSION: { description: 'By the model version evaluated, whatever prompt it ran with.' },
+    PROMPT_VERSION: { description: 'By the prompt version the evaluation names (see Evaluation.promptVersion).' },
+  },
+});
+
 registerEnumType(EvaluationStatus, {
   name: 'EvaluationStatus',
   description: 'Lifecycle of an evaluation: RUNNING -> COMPLETED | FAILED. Only COMPLETED evaluations rank and compare.',
@@ -38,6 +51,9 @@ export class Evaluation implements Node {
 
   @Column({ name: 'dataset_version_id', type: 'uuid', nullable: true })
   datasetVersionId: string | null;
+
+  @Column({ name: 'prompt_version_id', type: 'uuid', nullable: true })
+  promptVersionId: string | null;
 
   @Column()
   @Field({ description: 'Name of the run, e.g. "mmlu-5shot" or "nightly-regression".' })

@@ -6,7 +6,7 @@ import { groupBy } from '../../core/util/group-by';
 import { ModelVersion } from '../model/model-version.entity';
 import { EvalMetric } from './eval-metric.entity';
 import { EvalSample } from './eval-sample.entity';
-import { Evaluation, EvaluationStatus } from './evaluation.entity';
+import { Evaluation, EvaluationGrouping, EvaluationStatus } from './evaluation.entity';
 import { sliceSql } from './evaluation.filters';
 
 /** One leaderboard question; `projectId` varies within a batch, the rest shapes the statement. */
@@ -15,6 +15,7 @@ export interface LeaderboardKey {
   metric: string;
   slice: string | null;
   datasetVersionId: string | null;
+  groupBy: EvaluationGrouping;
   first: number;
 }
 
@@ -59,20 +60,23 @@ export function evaluationLoaders(db: DataSource, batch: boolean) {
     ),
     /**
      * Leaderboards of many projects in one statement per question shape. Each model version
-     * counts once, with its best COMPLETED value; a metric some completed evaluation of the
-     * project marks higherIsBetter: false ranks ascending. Ties go to the earlier finish.
+     * (or, by PROMPT_VERSION, each prompt version that evaluations named) counts once, with its
+     * best COMPLETED value; a metric some completed evaluation of the project marks
+     * higherIsBetter: false ranks ascending. Ties go to the earlier finish.
      */
     leaderboards: new DataLoader<LeaderboardKey, RankedEvaluation[], string>(
       async (keys) => {
-        const groups = groupBy(keys, (k) => JSON.stringify([k.metric, k.slice, k.datasetVersionId, k.first]));
+        const groups = groupBy(keys, (k) => JSON.stringify([k.metric, k.slice, k.datasetVersionId, k.groupBy, k.first]));
         const byKey = new Map<string, RankedEvaluation[]>();
         await Promise.all([...groups.values()].map(async (group) => {
           const { metric, slice, datasetVersionId, first } = group[0];
+          const ranked = group[0].groupBy === EvaluationGrouping.PROMPT_VERSION ? 'e.prompt_version_id' : 'e.model_version_id';
           const p = new Params();
           const projects = p.add(group.map((k) => k.projectId));
           const name = p.add(metric);
           const conds = [`em.name = ${name}`, sliceSql('em.slice', slice, p)];
           if (datasetVersionId) conds.push(`e.dataset_version_id = ${p.add(datasetVersionId)}`);
+          if (ranked === 'e.prompt_version_id') conds.push('e.prompt_version_id IS NOT NULL');
           const completed = `'${EvaluationStatus.COMPLETED}'`;
           const rows: Record<string, unknown>[] = await db.query(
             `WITH dir AS (
@@ -82,12 +86,12 @@ export function evaluationLoaders(db: DataSource, batch: boolean) {
                ) AS higher
                FROM unnest(${projects}::uuid[]) k(pid)
              ), best AS (
-               SELECT DISTINCT ON (e.project_id, e.model_version_id) e.*, em.value AS lb_value, d.higher AS lb_higher
+               SELECT DISTINCT ON (e.project_id, ${ranked}) e.*, em.value AS lb_value, d.higher AS lb_higher
                  FROM dir d
                  JOIN evaluation e ON e.project_id = d.pid AND e.status = ${completed}
                  JOIN evaluation_metric em ON em.evaluation_id = e.id
                 WHERE ${conds.join(' AND ')}
-                ORDER BY e.project_id, e.model_version_id,
+                ORDER BY e.project_id, ${ranked},
                          CASE WHEN d.higher THEN em.value ELSE -em.value END DESC, e.finished_at, e.id
              ), ranked AS (
                SELECT best.*, row_number() OVER (
@@ -105,8 +109,8 @@ export function evaluationLoaders(db: DataSource, batch: boolean) {
           // leaderboard costs one statement.
           const versions = hydrate(db, ModelVersion, unprefixed(rows, 'mv__'));
           primeEvaluations(evaluations);
-          const ranked = rows.map((row, i) => ({ rank: Number(row.lb_rank), value: Number(row.lb_value), evaluation: evaluations[i], modelVersion: versions[i] }));
-          groupBy(ranked, (r) => leaderboardCacheKey({ ...group[0], projectId: r.evaluation.projectId }), byKey);
+          const entries = rows.map((row, i) => ({ rank: Number(row.lb_rank), value: Number(row.lb_value), evaluation: evaluations[i], modelVersion: versions[i] }));
+          groupBy(entries, (r) => leaderboardCacheKey({ ...group[0], projectId: r.evaluation.projectId }), byKey);
         }));
         return keys.map((k) => byKey.get(leaderboardCacheKey(k)) ?? []);
       },
@@ -115,7 +119,7 @@ export function evaluationLoaders(db: DataSource, batch: boolean) {
   };
 }
 
-const leaderboardCacheKey = (k: LeaderboardKey) => `${k.projectId}|${JSON.stringify([k.metric, k.slice, k.datasetVersionId, k.first])}`;
+const leaderboardCacheKey = (k: LeaderboardKey) => `${k.projectId}|${JSON.stringify([k.metric, k.slice, k.datasetVersionId, k.groupBy, k.first])}`;
 
 declare module '../../core/graphql/context' {
   // This module's loaders join the per-request bag (see Loaders in core/graphql/context.ts).

@@ -10,6 +10,7 @@ import { Allow } from '../../core/auth/permission';
 import { fromId } from '../../core/auth/locators';
 import { Role } from '../../core/auth/role';
 import { DatasetVersion } from '../dataset/dataset-version.entity';
+import { PromptVersion } from '../prompt/prompt-version.entity';
 import { ModelVersion } from '../model/model-version.entity';
 import { Project } from '../project/project.entity';
 import {
@@ -20,7 +21,7 @@ import {
 } from './dto/evaluation.types';
 import { EvalMetric } from './eval-metric.entity';
 import { EvalSample } from './eval-sample.entity';
-import { Evaluation, EvaluationStatus } from './evaluation.entity';
+import { Evaluation, EvaluationGrouping, EvaluationStatus } from './evaluation.entity';
 import { evaluationPage, samplePage } from './evaluation.pages';
 import { EVAL_METRIC_NAME, EVAL_METRIC_NAME_RULE, SLICE, SLICE_RULE } from './evaluation.rules';
 import {
@@ -42,7 +43,8 @@ function checkSlice(slice: string | null | undefined, field: string): void {
 export class EvaluationResolver {
   @Allow(Role.EDITOR, fromId('input.modelVersionId', 'ModelVersion'))
   @Mutation(() => EvaluationPayload, {
-    description: 'Starts a RUNNING evaluation of a model version, optionally on a dataset version of the same project, with optional first metrics. Needs EDITOR.',
+    description: 'Starts a RUNNING evaluation of a model version, optionally on a dataset version and with a prompt version of the same project, '
+      + 'with optional first metrics. Needs EDITOR.',
   })
   async createEvaluation(@Arg('input', { description: 'The model version evaluated and the evaluation\'s setup.' }) input: CreateEvaluationInput, @Ctx() ctx: Context): Promise<EvaluationPayload> {
     const version = await loadByGlobalId(ctx.loaders, ModelVersion, input.modelVersionId, 'modelVersionId');
@@ -55,7 +57,15 @@ export class EvaluationResolver {
       }
       datasetVersionId = dv.id;
     }
-    const evaluation = await ctx.db.transaction((m) => createEvaluation(m, ctx.principal!, version, datasetVersionId, input));
+    let promptVersionId: string | null = null;
+    if (input.promptVersionId) {
+      const pv = await ctx.loaders.promptVersionById.load(keyOf(input.promptVersionId, 'PromptVersion', 'promptVersionId'));
+      if (!pv || pv.projectId !== version.projectId) {
+        throw new AppError('NOT_FOUND', 'promptVersionId names no prompt version of this project', { field: 'promptVersionId' });
+      }
+      promptVersionId = pv.id;
+    }
+    const evaluation = await ctx.db.transaction((m) => createEvaluation(m, ctx.principal!, version, { datasetVersionId, promptVersionId }, input));
     return { evaluation };
   }
 
@@ -102,6 +112,10 @@ export class EvaluationResolver {
     metrics: string[] | null,
     @Arg('datasetVersionId', () => ID, { nullable: true, description: 'Only evaluations on this dataset version.' }) datasetVersionId: string | null,
     @Arg('slice', () => String, { nullable: true, description: 'Compare on this slice; null (default): the overall values.' }) slice: string | null,
+    @Arg('groupBy', () => EvaluationGrouping, {
+      defaultValue: EvaluationGrouping.MODEL_VERSION,
+      description: 'MODEL_VERSION (default): one row per version. PROMPT_VERSION: one row per (version, prompt version) pair, see rows.',
+    }) groupBy: EvaluationGrouping,
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<VersionComparison> {
@@ -110,22 +124,38 @@ export class EvaluationResolver {
     const dvKey = datasetVersionId ? keyOf(datasetVersionId, 'DatasetVersion', 'datasetVersionId') : null;
     const found = await Promise.all(ids.map((id, i) => loadByGlobalId(ctx.loaders, ModelVersion, id, `ids.${i}`)));
     const values = found.length
-      ? await latestMetricValues(ctx.db.manager, [...new Set(found.map((v) => v.id))], { metrics, datasetVersionId: dvKey, slice })
+      ? await latestMetricValues(ctx.db.manager, [...new Set(found.map((v) => v.id))], { metrics, datasetVersionId: dvKey, slice, groupBy })
       : [];
     const columns = metrics ?? [...new Set(values.map((v) => v.name))].sort();
     // Without names, what the versions report decides the columns: paid for before the rows are built.
     if (!metrics) chargeSize(ctx, info, 'metrics', columns.length);
-    const byVersionAndName = new Map(values.map((v) => [`${v.modelVersionId}\u0000${v.name}`, v.value]));
-    const rows: ComparisonRow[] = found.map((v) => ({
+    const cell = (versionId: string, promptVersionId: string | null, name: string) => `${versionId}\u0000${promptVersionId ?? ''}\u0000${name}`;
+    const byCell = new Map(values.map((v) => [cell(v.modelVersionId, v.promptVersionId, v.name), v.value]));
+    // The prompt versions of each version's pairs, in the order the statement gave them; none: one row of nulls.
+    const pairs = new Map<string, (string | null)[]>();
+    for (const v of values) {
+      const seen = pairs.get(v.modelVersionId) ?? [];
+      if (!seen.includes(v.promptVersionId)) seen.push(v.promptVersionId);
+      pairs.set(v.modelVersionId, seen);
+    }
+    const rows: ComparisonRow[] = found.flatMap((v) => (pairs.get(v.id) ?? [null]).map((promptVersionId) => ({
       modelVersion: v,
-      values: columns.map((name) => byVersionAndName.get(`${v.id}\u0000${name}`) ?? null),
-    }));
+      promptVersionId,
+      values: columns.map((name) => byCell.get(cell(v.id, promptVersionId, name)) ?? null),
+    })));
+    // The estimate paid for one row per id; the pairs beyond that are paid as the data tells them.
+    if (rows.length > found.length) chargeSize(ctx, info, 'ids', rows.length - found.length + 1);
     return { metrics: columns, rows };
   }
 
   @FieldResolver(() => ModelVersion, { description: 'The model version evaluated.' })
   async modelVersion(@Root() e: Evaluation, @Ctx() ctx: Context): Promise<ModelVersion> {
     return (await ctx.loaders.modelVersionById.load(e.modelVersionId))!;
+  }
+
+  @FieldResolver(() => PromptVersion, { nullable: true, description: 'The prompt version the model version ran with, if one was named.' })
+  promptVersion(@Root() e: Evaluation, @Ctx() ctx: Context): Promise<PromptVersion | null> | null {
+    return e.promptVersionId ? ctx.loaders.promptVersionById.load(e.promptVersionId) : null;
   }
 
   @FieldResolver(() => DatasetVersion, { nullable: true, description: 'The dataset version it ran on, if one was named.' })
@@ -179,8 +209,8 @@ export class ModelVersionEvaluationResolver {
 @Resolver(() => Project)
 export class ProjectEvaluationResolver {
   @FieldResolver(() => [LeaderboardEntry], {
-    description: 'Model versions ranked by their best COMPLETED value of a metric (at most 100). Descending, or ascending '
-      + 'when a completed evaluation marks the metric higherIsBetter: false; ties go to the earlier finish.',
+    description: 'Model versions (or, by PROMPT_VERSION, prompt versions) ranked by their best COMPLETED value of a metric (at most 100). '
+      + 'Descending, or ascending when a completed evaluation marks the metric higherIsBetter: false; ties go to the earlier finish.',
   })
   leaderboard(
     @Root() project: Project,
@@ -188,6 +218,11 @@ export class ProjectEvaluationResolver {
     @Arg('datasetVersionId', () => ID, { nullable: true, description: 'Only evaluations on this dataset version; omitted: on any.' }) datasetVersionId: string | null,
     @Arg('slice', () => String, { nullable: true, description: `Rank by the value of this slice; it ${SLICE_RULE}. Omitted: the overall values.` }) slice: string | null,
     @Arg('first', () => Int, FIRST_ARG) first: number,
+    @Arg('groupBy', () => EvaluationGrouping, {
+      defaultValue: EvaluationGrouping.MODEL_VERSION,
+      description: 'MODEL_VERSION (default): one entry per model version. PROMPT_VERSION: one per prompt version that completed '
+        + 'evaluations named (evaluations naming none are left out); the entry\'s modelVersion is the one its best evaluation ran.',
+    }) groupBy: EvaluationGrouping,
     @Ctx() ctx: Context,
   ): Promise<LeaderboardEntry[]> {
     checkMetricName(metric, 'metric');
@@ -197,7 +232,26 @@ export class ProjectEvaluationResolver {
       metric,
       slice: slice ?? null,
       datasetVersionId: datasetVersionId ? keyOf(datasetVersionId, 'DatasetVersion', 'datasetVersionId') : null,
+      groupBy,
       first: pageSize(first),
     });
+  }
+}
+
+@Resolver(() => LeaderboardEntry)
+export class LeaderboardEntryResolver {
+  @FieldResolver(() => PromptVersion, { nullable: true, description: 'The prompt version its evaluation named (always set by PROMPT_VERSION).' })
+  promptVersion(@Root() entry: LeaderboardEntry, @Ctx() ctx: Context): Promise<PromptVersion | null> | null {
+    return entry.evaluation.promptVersionId ? ctx.loaders.promptVersionById.load(entry.evaluation.promptVersionId) : null;
+  }
+}
+
+@Resolver(() => ComparisonRow)
+export class ComparisonRowResolver {
+  @FieldResolver(() => PromptVersion, {
+    nullable: true, description: 'By PROMPT_VERSION: the prompt version of this row (null: evaluations that named none). Null by MODEL_VERSION.',
+  })
+  promptVersion(@Root() row: ComparisonRow, @Ctx() ctx: Context): Promise<PromptVersion | null> | null {
+    return row.promptVersionId ? ctx.loaders.promptVersionById.load(row.promptVersionId) : null;
   }
 }

@@ -8,7 +8,7 @@ import { RegistryEventType } from '../../core/events/registry-event-type';
 import { Principal } from '../../core/auth/principal';
 import { ModelVersion } from '../model/model-version.entity';
 import { CreateEvaluationInput, EvalMetricInput, EvalSampleInput } from './dto/evaluation.input';
-import { Evaluation, EvaluationStatus } from './evaluation.entity';
+import { Evaluation, EvaluationGrouping, EvaluationStatus } from './evaluation.entity';
 import { sliceSql } from './evaluation.filters';
 import { lastPerKey } from './evaluation.rules';
 
@@ -71,8 +71,10 @@ export async function upsertMetrics(
  * return its evaluation.
  */
 export async function createEvaluation(
-  m: EntityManager, actor: Principal, version: ModelVersion, datasetVersionId: string | null, input: CreateEvaluationInput,
+  m: EntityManager, actor: Principal, version: ModelVersion, links: { datasetVersionId: string | null; promptVersionId: string | null },
+  input: CreateEvaluationInput,
 ): Promise<Evaluation> {
+  const { datasetVersionId, promptVersionId } = links;
   if (input.idempotencyKey) {
     await m.query(`SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0))`, [version.id, input.idempotencyKey]);
     const first = await m.findOneBy(Evaluation, { modelVersionId: version.id, idempotencyKey: input.idempotencyKey });
@@ -82,6 +84,7 @@ export async function createEvaluation(
     projectId: version.projectId,
     modelVersionId: version.id,
     datasetVersionId,
+    promptVersionId,
     name: input.name,
     evaluator: input.evaluator ?? null,
     status: EvaluationStatus.RUNNING,
@@ -97,6 +100,7 @@ export async function createEvaluation(
       ...created,
       modelVersionId: version.nodeId,
       datasetVersionId: datasetVersionId && toGlobalId('DatasetVersion', datasetVersionId),
+      promptVersionId: promptVersionId && toGlobalId('PromptVersion', promptVersionId),
       metrics: lastPerKey(metrics).map(plainMetric),
     },
   });
@@ -165,23 +169,31 @@ export async function completeEvaluation(
 /**
  * For each version, each metric's value from the latest COMPLETED evaluation reporting it (on
  * the slice, and the dataset version when given). With no metric names, every metric any of
- * them reports. One statement.
+ * them reports. By PROMPT_VERSION, the same for each (version, prompt version) pair, an
+ * evaluation that named no prompt version making the pair with null; the pairs of a version
+ * come oldest prompt version first, the null one before them. One statement.
  */
 export async function latestMetricValues(
   m: EntityManager,
   versionIds: string[],
-  opts: { metrics: string[] | null; datasetVersionId: string | null; slice: string | null },
-): Promise<{ modelVersionId: string; name: string; value: number }[]> {
+  opts: { metrics: string[] | null; datasetVersionId: string | null; slice: string | null; groupBy?: EvaluationGrouping },
+): Promise<{ modelVersionId: string; promptVersionId: string | null; name: string; value: number }[]> {
   const p = new Params();
   const conds = [`e.model_version_id = ANY(${p.add(versionIds)}::uuid[])`, `e.status = '${EvaluationStatus.COMPLETED}'`, sliceSql('em.slice', opts.slice, p)];
   if (opts.metrics) conds.push(`em.name = ANY(${p.add(opts.metrics)}::text[])`);
   if (opts.datasetVersionId) conds.push(`e.dataset_version_id = ${p.add(opts.datasetVersionId)}`);
-  const rows: { model_version_id: string; name: string; value: number }[] = await m.query(
-    `SELECT DISTINCT ON (e.model_version_id, em.name) e.model_version_id, em.name, em.value
-       FROM evaluation e JOIN evaluation_metric em ON em.evaluation_id = e.id
-      WHERE ${conds.join(' AND ')}
-      ORDER BY e.model_version_id, em.name, e.finished_at DESC, e.id DESC`,
+  const byPrompt = opts.groupBy === EvaluationGrouping.PROMPT_VERSION;
+  // By MODEL_VERSION every evaluation of a version is one group whatever prompt it named.
+  const group = byPrompt ? 'e.model_version_id, e.prompt_version_id' : 'e.model_version_id';
+  const rows: { model_version_id: string; prompt_version_id: string | null; name: string; value: number }[] = await m.query(
+    `SELECT x.* FROM (
+       SELECT DISTINCT ON (${group}, em.name) e.model_version_id, ${byPrompt ? 'e.prompt_version_id' : 'NULL::uuid AS prompt_version_id'}, em.name, em.value
+         FROM evaluation e JOIN evaluation_metric em ON em.evaluation_id = e.id
+        WHERE ${conds.join(' AND ')}
+        ORDER BY ${group}, em.name, e.finished_at DESC, e.id DESC
+     ) x LEFT JOIN prompt_version pv ON pv.id = x.prompt_version_id
+     ORDER BY x.model_version_id, pv.created_at NULLS FIRST, pv.id, x.name`,
     p.values,
   );
-  return rows.map((r) => ({ modelVersionId: r.model_version_id, name: r.name, value: Number(r.value) }));
+  return rows.map((r) => ({ modelVersionId: r.model_version_id, promptVersionId: r.prompt_version_id, name: r.name, value: Number(r.value) }));
 }

@@ -5,14 +5,18 @@ import { EvalSample } from './eval-sample.entity';
 import { Evaluation } from './evaluation.entity';
 import { evaluationHooks } from './evaluation.hooks';
 import { evaluationLoaders } from './evaluation.loaders';
-import { EvaluationResolver, ModelVersionEvaluationResolver, ProjectEvaluationResolver } from './evaluation.resolver';
+import {
+  ComparisonRowResolver, EvaluationResolver, LeaderboardEntryResolver, ModelVersionEvaluationResolver, ProjectEvaluationResolver,
+} from './evaluation.resolver';
 import { TextMetricsResolver } from './text-metrics.resolver';
 
 /** Evaluations: metrics per version, dataset and evaluator; leaderboards; text metrics. */
 export const evaluationModule: ModuleDescriptor = {
   name: 'evaluation',
   entities: [Evaluation, EvalMetric, EvalSample],
-  resolvers: [EvaluationResolver, ModelVersionEvaluationResolver, ProjectEvaluationResolver, TextMetricsResolver],
+  resolvers: [
+    EvaluationResolver, ModelVersionEvaluationResolver, ProjectEvaluationResolver, LeaderboardEntryResolver, ComparisonRowResolver, TextMetricsResolver,
+  ],
   loaders: evaluationLoaders,
   nodeTypes: [
     defineNodeType({ name: 'Evaluation', cls: Evaluation, key: 'uuid', load: (l, k) => l.evaluationById.load(k), projectOf: (r) => r.projectId }),

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { hydrate } from '../../core/db/sql';
 import { filledRowLoader, pageLoader, pairLoader, rowLoader } from '../../core/graphql/page-loader';
 import { groupBy } from '../../core/util/group-by';
+import { asOfLoader } from '../../core/graphql/as-of-loader';
 import { AliasEvent, ModelAlias } from './model-alias.entity';
 import { ModelVersion } from './model-version.entity';
 import { Model } from './model.entity';
@@ -56,21 +57,7 @@ export function modelLoaders(db: DataSource, batch: boolean) {
       { batch, cache: batch },
     )),
     /** The version an alias pointed to at a time: its last move at or before then. */
-    aliasAsOf: new DataLoader<[string, string, Date], string | null, string>(
-      async (keys) => {
-        const rows: { i: string; to_version_id: string | null }[] = await db.query(
-          `SELECT k.i, e.to_version_id
-             FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) WITH ORDINALITY k(m, a, t, i)
-             CROSS JOIN LATERAL (SELECT to_version_id FROM alias_event
-                                  WHERE model_id = k.m AND alias = k.a AND at <= k.t
-                                  ORDER BY at DESC, id DESC LIMIT 1) e`,
-          [keys.map((k) => k[0]), keys.map((k) => k[1]), keys.map((k) => k[2].toISOString())],
-        );
-        const byIndex = new Map(rows.map((r) => [Number(r.i) - 1, r.to_version_id]));
-        return keys.map((_, i) => byIndex.get(i) ?? null);
-      },
-      { batch, cache: batch, cacheKeyFn: (k) => `${k[0]}\u0000${k[1]}\u0000${k[2].toISOString()}` },
-    ),
+    aliasAsOf: asOfLoader(db, batch, { table: 'alias_event', parentColumn: 'model_id' }),
     aliasEventById: rowLoader(db, AliasEvent, batch,
       (ids) => `SELECT * FROM alias_event WHERE id = ANY(${ids}::bigint[])`, (e) => String(e.id)),
     modelPages: modelById.fedBy(pageLoader(db, Model, batch, primeModels)),

@@ -211,7 +211,8 @@ export async function updateModelVersion(
   return { version: after, projectId: model.projectId, statusChanged };
 }
 
-function checkRevision(current: ModelAlias | null, expected: number | null | undefined) {
+/** An alias's revision check (model and prompt aliases alike): CONFLICT when `expected` is given and is not the current revision. */
+export function checkRevision(current: { revision: number } | null, expected: number | null | undefined) {
   if (expected === null || expected === undefined) return;
   const have = current?.revision ?? 0;
   if (have !== expected) {

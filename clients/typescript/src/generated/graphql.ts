@@ -90,6 +90,8 @@ export type CreateEvaluationInput = {
   name: string;
   /** Settings of the run. */
   params?: Record<string, unknown> | null | undefined;
+  /** The prompt version the model version ran with; must be of the same project. */
+  promptVersionId?: string | number | null | undefined;
 };
 
 /** Registers a model in a project. */
@@ -392,7 +394,15 @@ export type RegistryEventType =
   /** A promotion request was applied, rejected or cancelled; subject: the PromotionRequest. */
   | 'PROMOTION_DECIDED'
   /** A promotion was requested; subject: the PromotionRequest. */
-  | 'PROMOTION_REQUESTED';
+  | 'PROMOTION_REQUESTED'
+  /** A prompt alias was removed; subject: the PromptAliasEvent recording the removal. */
+  | 'PROMPT_ALIAS_REMOVED'
+  /** A prompt alias was pointed at a version; subject: the PromptAliasEvent recording the move. */
+  | 'PROMPT_ALIAS_SET'
+  /** A prompt was created; subject: the Prompt. */
+  | 'PROMPT_CREATED'
+  /** A prompt version was created; subject: the PromptVersion. */
+  | 'PROMPT_VERSION_CREATED';
 
 /** Removes an alias; its history is kept. */
 export type RemoveModelAliasInput = {
@@ -672,6 +682,9 @@ export type RegistryEventsSubscription = { registryEvents: { cursor: string, typ
       | { __typename: 'Monitor', id: string }
       | { __typename: 'Project', id: string }
       | { __typename: 'PromotionRequest', id: string }
+      | { __typename: 'Prompt', id: string }
+      | { __typename: 'PromptAliasEvent', id: string }
+      | { __typename: 'PromptVersion', id: string }
      } };
 
 export type AlertEventsSubscriptionVariables = Exact<{
@@ -696,6 +709,9 @@ export type AlertEventsSubscription = { registryEvents: { cursor: string, type: 
       | { __typename: 'Monitor' }
       | { __typename: 'Project' }
       | { __typename: 'PromotionRequest' }
+      | { __typename: 'Prompt' }
+      | { __typename: 'PromptAliasEvent' }
+      | { __typename: 'PromptVersion' }
      } };
 
 export type AlertsSubscriptionVariables = Exact<{

@@ -57,6 +57,10 @@ export class CreateEvaluationInput {
   @IsOptional() @IsString()
   datasetVersionId?: string | null;
 
+  @Field(() => ID, { nullable: true, description: 'The prompt version the model version ran with; must be of the same project.' })
+  @IsOptional() @IsString()
+  promptVersionId?: string | null;
+
   @Field({ description: 'Name of the run, e.g. "mmlu-5shot"; 1 to 256 characters on one line.' })
   @Matches(EVALUATION_NAME, { message: 'name must be 1 to 256 characters on one line, without surrounding spaces' })
   name: string;
