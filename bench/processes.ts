@@ -70,9 +70,24 @@ export async function waitForPort(child: Child, port: number, timeoutMs: number)
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exited()) throw new Error(`${child.name} exited before listening:\n${child.output()}`);
-    if (await canConnect(port)) return;
+    if ((await canConnect(port)) && (await notStarting(port))) return;
     if (Date.now() > deadline) throw new Error(`${child.name} did not listen on ${port} within ${timeoutMs} ms:\n${child.output()}`);
     await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * False while the server says it is still starting: ModelGraph binds its port before it has
+ * started (a busy port fails before anything is made) and answers 503 until it is ready. A
+ * peer without /readyz (404), or that does not speak HTTP, counts as ready once it listens.
+ */
+async function notStarting(port: number): Promise<boolean> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+    await res.arrayBuffer();
+    return res.status !== 503;
+  } catch {
+    return true;
   }
 }
 
