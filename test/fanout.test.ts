@@ -34,18 +34,19 @@ async function statementsOf(t: TestServer, fn: () => Promise<void>): Promise<num
   return sent() - before;
 }
 
+/** A server for a thousand subscribers, whose statements a test counts. */
+const MULTIPLEX_ENV = {
+  MODELGRAPH_RATE_LIMIT_PER_MINUTE: '0',
+  MODELGRAPH_MAX_SUBSCRIPTIONS: '5000',
+  MODELGRAPH_MAX_SUBSCRIPTIONS_PER_KEY: '5000',
+  MODELGRAPH_MAX_SUBSCRIPTIONS_PER_SOCKET: '200',
+  // No periodic re-check: it would add rounds at random moments to what is counted.
+  MODELGRAPH_STREAM_RECHECK_MS: '0',
+};
+
 describe('multiplexed metricPoints', () => {
   let t: TestServer;
-  beforeAll(async () => {
-    t = await startTestServer({
-      MODELGRAPH_RATE_LIMIT_PER_MINUTE: '0',
-      MODELGRAPH_MAX_SUBSCRIPTIONS: '5000',
-      MODELGRAPH_MAX_SUBSCRIPTIONS_PER_KEY: '5000',
-      MODELGRAPH_MAX_SUBSCRIPTIONS_PER_SOCKET: '200',
-      // No periodic re-check: it would add rounds at random moments to what is counted.
-      MODELGRAPH_STREAM_RECHECK_MS: '0',
-    });
-  });
+  beforeAll(async () => { t = await startTestServer(MULTIPLEX_ENV); });
   afterAll(async () => { await t.stop(); });
 
   /**
@@ -97,15 +98,7 @@ describe('multiplexed metricPoints', () => {
 
 describe('multiplexed registryEvents', () => {
   let t: TestServer;
-  beforeAll(async () => {
-    t = await startTestServer({
-      MODELGRAPH_RATE_LIMIT_PER_MINUTE: '0',
-      MODELGRAPH_MAX_SUBSCRIPTIONS: '5000',
-      MODELGRAPH_MAX_SUBSCRIPTIONS_PER_KEY: '5000',
-      MODELGRAPH_MAX_SUBSCRIPTIONS_PER_SOCKET: '200',
-      MODELGRAPH_STREAM_RECHECK_MS: '0',
-    });
-  });
+  beforeAll(async () => { t = await startTestServer(MULTIPLEX_ENV); });
   afterAll(async () => { await t.stop(); });
 
   const EVENTS = `subscription($s: String!, $types: [RegistryEventType!]) { registryEvents(projectSlug: $s, types: $types) { cursor type subject { id } } }`;
