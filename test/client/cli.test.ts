@@ -230,10 +230,15 @@ test('metrics push killed mid-file (SIGKILL while a batch waits on the server), 
     await blocker.query(`INSERT INTO metric_batch (project_id, idempotency_key, accepted, recorded_by) VALUES ($1, $2, 0, 'test')`,
       [projectId, batchKey(hash, { versionId: null }, 500, 2)]);
     const run = start(args);
+    let ended: Run | null = null;
+    void run.done.then((r) => { ended = r; });
+    // A minute: the CLI is a new Node process that reads and hashes the file and sends two
+    // batches first, on a machine whose other test worker may be busy (10 s was seen to pass).
     await until(async () => {
+      if (ended) throw new Error(`the CLI ended (${ended.code}) before its third batch waited on the claim:\n${ended.stdout}\n${ended.stderr}`);
       const [{ waiting }] = await t.server.db.query(`SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, [blockerPid]);
       return waiting > 0;
-    }, 'the CLI\'s third batch waits on the open claim');
+    }, 'the CLI\'s third batch waits on the open claim', 60_000);
     run.child.kill('SIGKILL');
     expect((await run.done).code).toBeNull();
     expect(await storedValues(slug)).toEqual(range(1000));

@@ -53,9 +53,12 @@ export function follow<T = any>(client: WsClient, query: string, variables?: Rec
   };
 }
 
-/** Waits, bounded, until `check` holds: for server-side state that follows a client's action asynchronously. */
-export async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
+/**
+ * Waits, bounded, until `check` holds: for server-side state that follows a client's action
+ * asynchronously. `waitMs`: a longer bound for what waits on another process's start.
+ */
+export async function until(check: () => boolean | Promise<boolean>, what: string, waitMs = WAIT_MS): Promise<void> {
+  const deadline = Date.now() + waitMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
     await new Promise((r) => setTimeout(r, 10));
