@@ -309,9 +309,12 @@ export async function registryEventStream(
         return;
       }
       // Below the feed: the events up to its position, a page at a time, then join it.
-      const items = await readEvents(deps.db, projectId, last, target.lo);
+      // The feed's position as the read starts: the feed may move on while the read waits, and
+      // what it passes meanwhile is this member's to read on the next turn, not to skip.
+      const hi = target.lo;
+      const items = await readEvents(deps.db, projectId, last, hi);
       for (const e of items) if (!member.wanted || member.wanted.has(e.type)) stream.push(e);
-      last = items.length === EVENT_PAGE ? items[items.length - 1].id : target.lo;
+      last = items.length === EVENT_PAGE ? items[items.length - 1].id : hi;
       await stream.drained();
     }
   });
