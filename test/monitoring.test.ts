@@ -153,12 +153,13 @@ describe('recordMetrics', () => {
     const small = await count(10);
     const large = await count(5000);
     expect(large).toBe(small);
-    // auth, project, then BEGIN, a savepoint (before writing through series ids the server
-    // remembers), audit, points (COPY), newest points, COMMIT; the live-points NOTIFY after
-    // commit; then the evaluation's BEGIN, lock, evaluate, update, COMMIT.
+    // auth, project, then BEGIN, the lock of metric_series with a savepoint (one statement,
+    // before writing through series ids the server remembers), audit, points (COPY), newest
+    // points, COMMIT; the live-points NOTIFY after commit; then the evaluation's BEGIN, lock,
+    // evaluate, update, COMMIT.
     expect(small).toBeLessThanOrEqual(14);
-    // New series: no savepoint, but the version check and the series lookup.
-    expect(first).toBe(small + 1);
+    // New series: the lock alone (no savepoint), then the version check and the series lookup.
+    expect(first).toBe(small + 2);
     expect(await pointCount(slug)).toBe(10_010);
     const audit = await t.ok(`query($s: String!) { project(slug: $s) { auditEvents(filter: { action: "metrics.record" }) { nodes { details } } } }`, { s: slug });
     expect(audit.project.auditEvents.nodes.map((n: { details: { after: unknown } }) => n.details.after)).toEqual([

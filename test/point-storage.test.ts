@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
-import { TestServer, createKey, createProject, startTestServer } from './support/harness';
+import { TestServer, createKey, createProject, scratchDatabase, startTestServer } from './support/harness';
 import { STORAGE_LOCK, createPartition, listPartitions, partitionName, retentionCutoff, storageRound } from '../src/modules/monitoring/point-storage';
 import { ROLLUP_LOCK, rollupRound, rollupWatermark } from '../src/modules/monitoring/rollups';
 import { planWindow } from '../src/modules/monitoring/history';
@@ -30,10 +31,16 @@ async function seriesOf(slug: string, name: string): Promise<{ id: string; key: 
   return { id, key };
 }
 
-/** Runs the storage round until this process ran it (another test server may hold its lock for a moment). */
+/**
+ * Runs the storage round until this process ran it (another test server may hold its lock for a
+ * moment). Its DDL steps may wait up to a minute for their locks, not the server's 1 s: other
+ * test files' servers read and write metric_point in this database meanwhile, and on a loaded
+ * machine one of their statements can outlast a second. What these tests check is what the
+ * round does once it has its locks.
+ */
 async function storage(db: DataSource) {
   for (;;) {
-    const r = await storageRound(db);
+    const r = await storageRound(db, { lockTimeoutMs: 60_000 });
     if (r.ran) return r;
     await sleep(20);
   }
@@ -115,6 +122,44 @@ describe('partitions', () => {
     });
     expect(await t.server.db.query(`SELECT count(*)::int AS n, sum(value)::float8 AS s FROM metric_point WHERE series_id = $1`, [key])).toEqual([expected]);
     expect((await listPartitions(t.server.db)).map((p) => p.name)).toContain('metric_point_p20020708');
+  });
+});
+
+describe('partition DDL and concurrent writers', () => {
+  test('a writer whose series are all known locks metric_series before metric_point, as the DDL does: they wait, never deadlock', async () => {
+    // A database of its own: the DDL lock below would hold up every other test file's writers.
+    const scratch = await scratchDatabase();
+    const own = await startTestServer({ DATABASE_URL: scratch.url, MODELGRAPH_STORAGE_INTERVAL_MS: '0', MODELGRAPH_ROLLUP_INTERVAL_MS: '0', MODELGRAPH_RATE_LIMIT_PER_MINUTE: '0' });
+    const ddl = new Client({ connectionString: scratch.url });
+    try {
+      const { slug } = await createProject(own, 'ddl');
+      const batch = (value: number) => ({ input: { projectSlug: slug, points: [{ name: 'm', timestamp: new Date().toISOString(), value }] } });
+      // The server now knows the series' id: the next batch skips the lookup, its path with no early write to metric_series.
+      await own.ok(RECORD, batch(1));
+      await ddl.connect();
+      const [{ pid }] = (await ddl.query(`SELECT pg_backend_pid() AS pid`)).rows;
+      await ddl.query('BEGIN');
+      await ddl.query(`SET LOCAL lock_timeout = '60s'`);
+      // The first lock of a storage step (lockForDdl in point-storage.ts).
+      await ddl.query('LOCK TABLE metric_series IN SHARE ROW EXCLUSIVE MODE');
+      const write = own.gql(RECORD, batch(2));
+      // pg_locks and pg_blocking_pids are read live, not from this transaction's snapshot.
+      const waiting = async () => Number((await ddl.query(
+        `SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND $1 = ANY(pg_blocking_pids(pid))`, [pid])).rows[0].n);
+      while ((await waiting()) === 0) await sleep(10);
+      // The step's second lock. Had the writer written its points first, it would hold
+      // metric_point while waiting for metric_series, and one of the two would die of a deadlock.
+      await ddl.query('LOCK TABLE metric_point IN ACCESS EXCLUSIVE MODE');
+      await ddl.query('COMMIT');
+      const res = await write;
+      expect(res.errors).toBeUndefined();
+      expect(res.data.recordMetrics.accepted).toBe(1);
+      expect((await own.server.db.query(`SELECT count(*)::int AS n FROM metric_point`))[0].n).toBe(2);
+    } finally {
+      await ddl.end();
+      await own.stop();
+      await scratch.drop();
+    }
   });
 });
 

@@ -19,6 +19,8 @@ const NO_LABELS = '{}';
 const SERIES_ID_CACHE_SIZE = 100_000;
 /** PostgreSQL's foreign_key_violation. */
 const FOREIGN_KEY_VIOLATION = '23503';
+/** Taken first by every batch: see storeBatch. */
+const LOCK_SERIES_TABLE = 'LOCK TABLE metric_series IN ROW EXCLUSIVE MODE';
 
 interface SeriesKey {
   key: string;
@@ -266,8 +268,17 @@ async function storeBatch(
   const cache = seriesIdCache(m);
   const cacheKeys = batch.series.map((s) => `${projectId}\u0000${s.key}`);
   const known = cacheKeys.map((k) => cache.get(k));
-  if (known.every((id) => id === undefined)) return writeBatch(m, actor, projectId, batch, known, cacheKeys, cache);
-  await m.query('SAVEPOINT remembered_series');
+  // metric_series before metric_point, the order in which partition DDL takes them (lockForDdl
+  // in point-storage.ts). A batch whose series all exist would otherwise touch metric_series
+  // (ROW EXCLUSIVE) only at its last statement, after the COPY into metric_point: against a
+  // storage round holding metric_series and waiting for metric_point, a deadlock. ROW EXCLUSIVE
+  // is what the batch's UPDATE takes anyway; writers do not conflict with each other on it.
+  if (known.every((id) => id === undefined)) {
+    await m.query(LOCK_SERIES_TABLE);
+    return writeBatch(m, actor, projectId, batch, known, cacheKeys, cache);
+  }
+  // One round trip: the lock is kept across a rollback to the savepoint (taken before it).
+  await m.query(`${LOCK_SERIES_TABLE}; SAVEPOINT remembered_series`);
   try {
     return await writeBatch(m, actor, projectId, batch, known, cacheKeys, cache);
   } catch (err) {

@@ -51,10 +51,11 @@ const dayStart = (t: Date) => new Date(Math.floor(t.getTime() / DAY_MS) * DAY_MS
 /**
  * Takes the locks of partition DDL in the order writers take theirs. Attaching, creating or
  * dropping a partition adds or drops its foreign key to metric_series, which locks metric_series
- * SHARE ROW EXCLUSIVE; a recordMetrics transaction upserts metric_series (ROW EXCLUSIVE) and then
- * inserts into metric_point. Locking metric_point first would deadlock with such a writer, so
- * metric_series is locked first: a writer that holds it finishes before we go on, and one that
- * comes after waits at its upsert, before it touches metric_point.
+ * SHARE ROW EXCLUSIVE; a recordMetrics transaction locks metric_series ROW EXCLUSIVE as its first
+ * step (storeBatch in metrics.service.ts) and only then writes metric_point. Both sides take the
+ * two tables in this order, so neither can hold one while waiting for the other: a writer that
+ * holds metric_series finishes before we go on, and one that comes after waits at that first
+ * lock, before it touches metric_point.
  */
 async function lockForDdl(m: EntityManager): Promise<void> {
   await m.query(`LOCK TABLE metric_series IN SHARE ROW EXCLUSIVE MODE`);
@@ -172,7 +173,10 @@ async function applyRetention(m: EntityManager, step: Step, now: Date, result: S
  * One storage round: partitions for today and the next `aheadDays` days, a partition for each
  * day with rows in DEFAULT (their rows moved), then retention. Returns what it did.
  */
-export async function storageRound(db: DataSource, opts: { now?: Date; aheadDays?: number } = {}): Promise<StorageRoundResult> {
+export async function storageRound(
+  db: DataSource,
+  opts: { now?: Date; aheadDays?: number; /** How long a DDL step waits for its locks; 1 s unless said (tests say more). */ lockTimeoutMs?: number } = {},
+): Promise<StorageRoundResult> {
   const now = opts.now ?? new Date();
   const result: StorageRoundResult = { created: [], moved: 0, dropped: [], deleted: 0, ran: false };
   // A session lock held across the round's short transactions, one per partition and one for
@@ -192,7 +196,7 @@ export async function storageRound(db: DataSource, opts: { now?: Date; aheadDays
           // SHARE on metric_point longer than the lock_timeout below would let the DDL wait.
           await runner.query(`SELECT pg_advisory_xact_lock($1)`, [ROLLUP_LOCK]);
           // A DDL lock waits behind running readers and holds every later one up meanwhile: give up soon, the next round retries.
-          await runner.query(`SET LOCAL lock_timeout = '1s'`);
+          await runner.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(opts.lockTimeoutMs ?? 1000))}`);
           await fn(runner.manager);
           await runner.commitTransaction();
         } catch (err) {
