@@ -270,15 +270,50 @@ describeWithBrowser('the dashboard in chromium', () => {
   });
 
   test('a key the server does not accept is not kept, and says so', async () => {
-    await page.goto(`${origin}/dashboard/`);
-    // A new session: without the key the first test left.
-    await page.evaluate('sessionStorage.clear()');
-    await page.reload();
-    await page.fill('#key', 'mg_not-a-real-key');
-    await page.click('#use-key');
-    await page.waitForSelector('#status.error', { timeout: WAIT_MS });
-    expect(await page.textContent('#status')).toBe('The server does not accept this key.');
-    expect(await savedKey(page)).toBeNull();
-    expect(await page.isHidden('#pickers')).toBe(true);
+    // A tab of its own: sessionStorage is per tab, so it starts without the key the first test
+    // kept. (Clearing the first tab's storage raced with the check of that saved key, which put
+    // it back when it answered after the clear.)
+    const tab = await b.newPage();
+    try {
+      await tab.goto(`${origin}/dashboard/`);
+      await tab.fill('#key', 'mg_not-a-real-key');
+      await tab.click('#use-key');
+      await tab.waitForSelector('#status.error', { timeout: WAIT_MS });
+      expect(await tab.textContent('#status')).toBe('The server does not accept this key.');
+      expect(await savedKey(tab)).toBeNull();
+      expect(await tab.isHidden('#pickers')).toBe(true);
+    } finally {
+      await tab.close();
+    }
+  });
+
+  test('a key typed while the saved key is being checked is left in the field, not wiped by that check', async () => {
+    const f = await createProject(t, 'dash');
+    const key = await createKey(t, 'VIEWER', f.slug);
+    const tab = await b.newPage();
+    try {
+      await tab.goto(`${origin}/dashboard/`);
+      await tab.fill('#key', key);
+      await tab.click('#use-key');
+      await tab.waitForSelector('#forget-key:not([hidden])', { timeout: WAIT_MS });
+      // On reload the page checks the saved key; that request is held until the user has typed.
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => { release = resolve; });
+      let reached: () => void = () => undefined;
+      const checking = new Promise<void>((resolve) => { reached = resolve; });
+      await tab.route('**/graphql', async (route) => {
+        reached();
+        await held;
+        await route.continue();
+      });
+      await tab.reload();
+      await checking;
+      await tab.fill('#key', 'mg_typed-meanwhile');
+      release();
+      await tab.waitForSelector(`#project option[value="${f.slug}"]`, { state: 'attached', timeout: WAIT_MS });
+      expect(await tab.inputValue('#key')).toBe('mg_typed-meanwhile');
+    } finally {
+      await tab.close();
+    }
   });
 });

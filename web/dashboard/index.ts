@@ -146,7 +146,9 @@ async function connect(key: string): Promise<void> {
   }
   if (api !== mine) return;
   sessionStorage.setItem(KEY_STORAGE, key);
-  keyInput.value = '';
+  // The secret leaves the field once it is in use; but a key typed while a saved one was being
+  // checked is the user's next move, not this key, and stays.
+  if (keyInput.value.trim() === key) keyInput.value = '';
   forget.hidden = false;
   who.textContent = `${data.viewer.name} (${data.viewer.role})`;
   pickers.hidden = false;
