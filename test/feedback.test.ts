@@ -48,10 +48,15 @@ test('each kind needs its fields; bad feedback stores nothing', async () => {
     [{ kind: 'TEXT', comment: '  ' }, 'comment'],
     [{ kind: 'EVENT' }, 'comment'],
     [{ kind: 'RATING', value: 3, at: new Date(Date.now() + 3600_000).toISOString() }, 'at'],
+    [{ kind: 'THUMBS', value: 1, requestId: '' }, 'requestId'],
+    [{ kind: 'THUMBS', value: 1, requestId: 'r'.repeat(257) }, 'requestId'],
   ];
   for (const [input, field] of bad) {
     const res = await t.gql(RECORD, { input: { modelVersionId: v.id, ...input } });
-    expect({ input, code: res.errors?.[0].extensions.code, field: res.errors?.[0].extensions.field }).toEqual({ input, code: 'BAD_USER_INPUT', field });
+    // The service's checks name one `field`; class-validator's (lengths) list `fields`.
+    const ext = res.errors?.[0].extensions as { field?: string; fields?: { field: string }[] } | undefined;
+    const named = ext?.field ?? ext?.fields?.[0].field;
+    expect({ input, code: res.errors?.[0].extensions.code, field: named }).toEqual({ input, code: 'BAD_USER_INPUT', field });
   }
   expect((await t.ok(ENGAGEMENT, { id: v.id })).node.engagement.feedbackCount).toBe(0);
   const missing = Buffer.from('ModelVersion:00000000-0000-4000-8000-000000000000').toString('base64url');
@@ -88,4 +93,15 @@ test('engagement of many versions is one statement', async () => {
   };
   await count(1);
   expect(await count(6)).toBe(await count(2));
+});
+
+test('feedback keeps the request it rates, which ties it to the usage record (and route) of that request', async () => {
+  const { slug, v } = await version();
+  await t.ok(RECORD, { input: { modelVersionId: v.id, kind: 'THUMBS', value: 1, requestId: 'req-41' } });
+  await t.ok(RECORD, { input: { modelVersionId: v.id, kind: 'RATING', value: 4 } });
+  const rows = await t.server.db.query(
+    `SELECT f.kind, f.request_id FROM feedback f JOIN project p ON p.id = f.project_id WHERE p.slug = $1 ORDER BY f.id`, [slug]);
+  expect(rows).toEqual([{ kind: 'THUMBS', request_id: 'req-41' }, { kind: 'RATING', request_id: null }]);
+  const audit = await t.ok(`query($s: String!) { project(slug: $s) { auditEvents(filter: { action: "feedback.record" }) { nodes { details } } } }`, { s: slug });
+  expect(audit.project.auditEvents.nodes.map((n: { details: { after: { requestId: string | null } } }) => n.details.after.requestId).sort()).toEqual([null, 'req-41'].sort());
 });

@@ -46,6 +46,10 @@ export class Feedback {
   @Column({ name: 'user_id', type: 'text', nullable: true })
   userId: string | null;
 
+  /** The request whose output it rates (the id of its usage record), when the caller said. */
+  @Column({ name: 'request_id', type: 'text', nullable: true })
+  requestId: string | null;
+
   @Column({ type: 'timestamptz', precision: 3 })
   at: Date;
 

@@ -52,14 +52,14 @@ function checkFeedback(input: RecordFeedbackInput): void {
 export async function recordFeedback(m: EntityManager, actor: Principal, version: ModelVersion, input: RecordFeedbackInput): Promise<void> {
   checkFeedback(input);
   const [{ id }] = await m.query(
-    `INSERT INTO feedback (project_id, model_version_id, kind, value, comment, session_id, user_id, at, recorded_by)
-     VALUES ($9, $1, $2, $3, $4, $5, $6, coalesce($7, now()), $8) RETURNING id`,
+    `INSERT INTO feedback (project_id, model_version_id, kind, value, comment, session_id, user_id, at, recorded_by, request_id)
+     VALUES ($9, $1, $2, $3, $4, $5, $6, coalesce($7, now()), $8, $10) RETURNING id`,
     [version.id, input.kind, input.value ?? null, input.comment ?? null, input.sessionId ?? null, input.userId ?? null, input.at ?? null, actor.name,
-      version.projectId],
+      version.projectId, input.requestId ?? null],
   );
   // The audit record names the feedback, not its text: comments may hold what users wrote.
   await recordAudit(m, {
     projectId: version.projectId, actor: actor.name, action: 'feedback.record', targetType: 'ModelVersion', targetId: version.nodeId,
-    after: { feedbackId: String(id), kind: input.kind, sessionId: input.sessionId ?? null },
+    after: { feedbackId: String(id), kind: input.kind, sessionId: input.sessionId ?? null, requestId: input.requestId ?? null },
   });
 }

@@ -28,6 +28,14 @@ export class RecordFeedbackInput {
   @IsOptional() @Length(1, 256)
   userId?: string | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description: 'The request whose output this rates: the requestId its usage record has (or will have) in recordUsage. '
+      + 'It ties the feedback to the deployment route that served the request, which experiments compare. 1 to 256 characters.',
+  })
+  @IsOptional() @Length(1, 256)
+  requestId?: string | null;
+
   @Field(() => Date, { nullable: true, description: 'When it was given; default now. At most 5 minutes in the future.' })
   @IsOptional()
   at?: Date | null;
