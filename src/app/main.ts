@@ -4,7 +4,8 @@ import 'reflect-metadata';
 import pino from 'pino';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logging';
-import { startServer } from './server';
+import { RunningServer, startServer } from './server';
+import { takeOverShutdownSignals } from '../core/db/embedded-postgres';
 import { StartupError } from '../core/startup-error';
 
 async function main() {
@@ -22,20 +23,29 @@ async function main() {
   const log = createLogger(config.logLevel, pino.destination({ dest: 1, sync: true }));
   // The origin only: a URL may carry credentials.
   if (config.tracing.endpoint) log.info({ endpoint: new URL(config.tracing.endpoint).origin }, 'sending OpenTelemetry traces over OTLP');
-  const server = await startServer(config, { log });
+  // The signals are ours from before the start: one that comes while the server starts stops
+  // it as soon as it is up, database included, instead of killing the process halfway.
+  let server: RunningServer | null = null;
   let signalled = false;
-  const shutdown = (signal: string) => {
-    if (signalled) return;
-    signalled = true;
-    log.info({ signal }, 'shutting down: finishing in-flight requests');
+  const stop = (running: RunningServer) => {
     // The spans still buffered are sent once the server has stopped, before the process exits.
-    server.stop().then(stopTracing).then(
+    running.stop().then(stopTracing).then(
       () => { log.info('stopped'); process.exit(0); },
       (err) => { log.error({ err }, 'shutdown failed'); process.exit(1); },
     );
   };
+  const shutdown = (signal: string) => {
+    if (signalled) return;
+    signalled = true;
+    log.info({ signal }, server ? 'shutting down: finishing in-flight requests' : 'shutting down once the start completes');
+    if (server) stop(server);
+  };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // The embedded database must outlive the requests it serves: the server stops it last.
+  if (!config.databaseUrl) await takeOverShutdownSignals();
+  server = await startServer(config, { log });
+  if (signalled) stop(server);
 }
 
 main().catch((err) => {

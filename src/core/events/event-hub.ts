@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import { EVENTS_CHANNEL, POINTS_CHANNEL } from './channels';
 import { KEYS_CHANNEL, PrincipalCache } from '../auth/principal-cache';
+import { STREAM_WRITER_LOCK, projectLockKey } from './stream-writers';
 
 export type StreamChannel = typeof EVENTS_CHANNEL | typeof POINTS_CHANNEL;
 const TABLE: Record<StreamChannel, string> = { [EVENTS_CHANNEL]: 'registry_event', [POINTS_CHANNEL]: 'metric_point' };
@@ -30,9 +31,33 @@ export const writersOf = (table: string) => `
      AND r.database = (SELECT oid FROM pg_database WHERE datname = current_database())
      AND r.relation IN (SELECT ${table}::regclass UNION SELECT relid FROM pg_partition_tree(${table}::regclass))`;
 
+/**
+ * writersOf, with the projects each writer declared (stream-writers.ts): the keys of the
+ * STREAM_WRITER_LOCK advisory locks its transaction holds, empty for a writer that declared
+ * none. pg_locks is read once for the whole statement.
+ */
+const declaredWritersOf = (table: string) => `
+  WITH l AS MATERIALIZED (SELECT locktype, database, relation, classid, objid, objsubid, virtualtransaction, transactionid, mode, granted FROM pg_locks),
+       w AS (SELECT DISTINCT t.transactionid::text AS xid, r.virtualtransaction AS vx FROM l r
+               JOIN l t ON t.virtualtransaction = r.virtualtransaction AND t.locktype = 'transactionid'
+                       AND t.mode = 'ExclusiveLock' AND t.granted
+              WHERE r.locktype = 'relation' AND r.mode = 'RowExclusiveLock' AND r.granted
+                AND r.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                AND r.relation IN (SELECT ${table}::regclass UNION SELECT relid FROM pg_partition_tree(${table}::regclass)))
+  SELECT w.xid, ARRAY(SELECT a.objid::int8 FROM l a WHERE a.virtualtransaction = w.vx AND a.locktype = 'advisory'
+                        AND a.classid = ${STREAM_WRITER_LOCK} AND a.objsubid = 2 AND a.granted) AS projects
+    FROM w`;
+
 /** Of `pending` (xids from writersOf), those still writing `table`. */
 export const stillWriting = (pending: string, table: string) => `
   SELECT x AS xid FROM unnest(${pending}::text[]) x WHERE x IN (${writersOf(table)})`;
+
+/** One horizon statement's answer, and the waits made from it, one per project key ('*': all). */
+interface HorizonRound {
+  bound: string;
+  writers: { xid: string; projects: string[] }[];
+  settled: Map<string, Promise<string>>;
+}
 
 /** A wake-up flag: notify() any number of times, wait() returns once per batch of them. */
 export class Signal {
@@ -63,8 +88,10 @@ export class Signal {
  * this cannot happen:
  *
  *  1. in one statement, take the snapshot, the largest id visible in it (`bound`), and the
- *     transactions that hold a write lock on the stream table in this database (writersOf);
- *  2. wait until each of those has ended, committed or rolled back.
+ *     transactions that hold a write lock on the stream table in this database (writersOf),
+ *     with the projects each declared it writes (stream-writers.ts);
+ *  2. wait until each of those that may write the stream's project has ended, committed or
+ *     rolled back: those that declared it, and those that declared no project at all.
  *
  * A row with id <= bound that was invisible in step 1 drew its id before the row `bound` was
  * inserted, so its transaction was running and had inserted into the stream table: it holds a
@@ -73,25 +100,29 @@ export class Signal {
  * leaves out running transactions whose xid is at or above the snapshot's xmax (the latest
  * completed xid plus one), and such a writer may have drawn an id below the bound. A
  * transaction that ends before pg_locks is read needs no wait (the next read sees it), and one
- * that takes the lock after it draws ids above the bound. A transaction of another database on
- * the cluster, or one of this database that never wrote the stream table (an `idle in
- * transaction` session, a long report), is not waited for. After step 2 every
+ * that takes the lock after it draws ids above the bound. The rows a stream reads are its
+ * project's, and every writer of ModelGraph declares its project before it draws an id, so a
+ * writer that declared only other projects cannot add a row the stream would read. A
+ * transaction of another database on the cluster, one of this database that never wrote the
+ * stream table (an `idle in transaction` session, a long report), or one that writes another
+ * project's rows, is not waited for. After step 2 every
  * transaction waited for has committed (now visible) or rolled back (never will be). Rows with
  * ids above the bound are left for the next round. So every subscriber reads each row exactly
  * once, in id order, whether it replays from a cursor or is live, and whatever commits while it
- * replays. The cost: delivery waits for the transactions that were writing the stream table
- * (normally milliseconds); one that wrote it and then stays open delays the channel's
+ * replays. The cost: delivery waits for the transactions that were writing the project's rows
+ * (normally milliseconds); one that wrote them and then stays open delays that project's
  * delivery, at most until `idle_in_transaction_session_timeout` (or `statement_timeout`) ends
  * it, but loses nothing. Re-reading a window and deduplicating was the alternative; it cannot
  * bound how late a slow transaction commits, nor deliver in order.
  *
- * One horizon computation is shared by every subscriber that asks before its snapshot is
- * taken, so a burst of notifications costs one settle per channel, not one per subscriber.
+ * One horizon statement is shared by every caller of a channel that asks before its snapshot
+ * is taken, whatever its project, and one wait per project by the callers of that project: a
+ * burst of notifications costs one statement per channel, not one per subscriber or project.
  */
 export class EventHub {
   private client: Client | null = null;
   private readonly signals = new Map<string, Set<Signal>>();
-  private readonly queued = new Map<StreamChannel, Promise<string>>();
+  private readonly queued = new Map<StreamChannel, Promise<HorizonRound>>();
   private readonly live = new Map<string, number>();
   /** Per channel, the writing transactions (xids) a horizon is waiting for. */
   private readonly waits = new Map<StreamChannel, Set<{ pending: string[] }>>();
@@ -177,26 +208,46 @@ export class EventHub {
     return [...(this.waits.get(channel) ?? [])].flatMap((w) => w.pending);
   }
 
-  /** The largest id of the channel's table below which every row is final (see the class comment). */
-  horizon(channel: StreamChannel): Promise<string> {
+  /**
+   * The largest id of the channel's table below which every row of `projectId` is final (see
+   * the class comment); with `projectId` null, every row of every project (a position any
+   * project's stream may start from).
+   */
+  horizon(channel: StreamChannel, projectId: string | null): Promise<string> {
     let p = this.queued.get(channel);
     if (!p) {
-      p = this.settle(channel);
+      p = this.snapshot(channel);
       this.queued.set(channel, p);
     }
-    return p;
+    return p.then((round) => {
+      const key = projectId === null ? null : String(projectLockKey(projectId));
+      let settled = round.settled.get(key ?? '*');
+      if (!settled) {
+        // The writers that may add rows of this project: those that declared it, and those that declared nothing.
+        const pending = round.writers.filter((w) => key === null || w.projects.length === 0 || w.projects.includes(key)).map((w) => w.xid);
+        settled = this.settle(channel, pending).then(() => round.bound);
+        round.settled.set(key ?? '*', settled);
+      }
+      return settled;
+    });
   }
 
-  private async settle(channel: StreamChannel): Promise<string> {
+  /** Step 1 of the class comment, in one statement: the bound, and the writers with their projects. */
+  private async snapshot(channel: StreamChannel): Promise<HorizonRound> {
     await null;
     // Callers from here on need a snapshot taken after they asked: they start a new round.
     this.queued.delete(channel);
-    // One statement in the common case: the statement's snapshot is taken before pg_locks is
-    // read during its execution, as the class comment needs.
-    const [{ bound, pending }]: { bound: string; pending: string[] }[] = await this.query(
-      `SELECT coalesce(max(id), 0)::text AS bound, ARRAY(${writersOf('$1')})::text[] AS pending FROM ${TABLE[channel]}`,
+    // One statement: its snapshot is taken before pg_locks is read during its execution, as the class comment needs.
+    const [{ bound, writers }]: { bound: string; writers: { xid: string; projects: string[] }[] }[] = await this.query(
+      `SELECT (SELECT coalesce(max(id), 0)::text FROM ${TABLE[channel]}) AS bound,
+              coalesce((SELECT json_agg(json_build_object('xid', d.xid, 'projects', d.projects)) FROM (${declaredWritersOf('$1')}) d), '[]') AS writers`,
       [TABLE[channel]],
     );
+    return { bound, writers: writers.map((w) => ({ xid: w.xid, projects: w.projects.map(String) })), settled: new Map() };
+  }
+
+  /** Step 2: waits until each of `pending` (xids) has stopped writing the channel's table. */
+  private async settle(channel: StreamChannel, pending: string[]): Promise<void> {
     let delay = 2;
     const wait = { pending };
     let waits: Set<{ pending: string[] }> | undefined;
@@ -214,7 +265,6 @@ export class EventHub {
     } finally {
       waits?.delete(wait);
     }
-    return bound;
   }
 
   /** Horizon statements run on a runner marked so that SqlStatementCounter counts them apart. */

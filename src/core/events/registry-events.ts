@@ -2,6 +2,7 @@ import { EntityManager } from 'typeorm';
 import type { NodeType } from '../graphql/ids';
 import { RegistryEventType } from './registry-event-type';
 import { EVENTS_CHANNEL, POINTS_CHANNEL } from './channels';
+import { declareStreamWriter } from './stream-writers';
 
 export { EVENTS_CHANNEL, POINTS_CHANNEL };
 
@@ -19,14 +20,15 @@ export interface EventEntry {
  * PostgreSQL delivers only when that transaction commits: a rolled-back change is never
  * stored nor announced, and every server listening on the database hears a committed one.
  *
- * Callers record the event after writing the change itself, so the transaction already has
- * its xid when the event's id is drawn; the stream's ordering guarantee relies on that (see
- * event-hub.ts).
+ * The INSERT reads its row from the project's stream-writer declaration (stream-writers.ts), so
+ * the transaction holds that lock and has its xid before the event's id is drawn: the stream's
+ * ordering guarantee relies on both (see event-hub.ts).
  */
 export async function recordEvent(m: EntityManager, e: EventEntry): Promise<void> {
   await m.query(
     `WITH e AS (
-       INSERT INTO registry_event (project_id, type, actor, subject_type, subject_id) VALUES ($1, $2, $3, $4, $5) RETURNING id
+       INSERT INTO registry_event (project_id, type, actor, subject_type, subject_id)
+       SELECT $1, $2, $3, $4, $5 FROM (${declareStreamWriter(e.projectId)}) AS writer RETURNING id
      )
      SELECT pg_notify('${EVENTS_CHANNEL}', $1 || ':' || e.id) FROM e`,
     [e.projectId, e.type, e.actor, e.subjectType, e.subjectId],

@@ -156,7 +156,7 @@ abstract class Feed<T, M extends FeedMember<T>> {
   }
 
   private async round(): Promise<void> {
-    const bound = await this.deps.hub.horizon(this.channel);
+    const bound = await this.deps.hub.horizon(this.channel, this.projectId);
     let authorized = false;
     while (!this.stopped) {
       this.admit();
@@ -227,7 +227,7 @@ export const registryEventCursor = (id: string) => encodeCursor(['e', id]);
  * (not the largest id) is the position: every event at or below it is committed or never will be.
  */
 export async function registryEventsNow(hub: EventHub): Promise<string> {
-  return registryEventCursor(await hub.horizon(EVENTS_CHANNEL));
+  return registryEventCursor(await hub.horizon(EVENTS_CHANNEL, null));
 }
 
 /** The event id a `since` cursor names; BAD_USER_INPUT when it is not one of ours. */
@@ -280,7 +280,7 @@ class EventFeed extends Feed<RegistryEventItem, EventMember> {
 export async function registryEventStream(
   deps: StreamDeps, projectId: string, types: RegistryEventType[] | null, sinceId: string | null,
 ): Promise<Stream<RegistryEventItem | Revoked>> {
-  const now = await deps.hub.horizon(EVENTS_CHANNEL);
+  const now = await deps.hub.horizon(EVENTS_CHANNEL, projectId);
   // A cursor above the horizon was never handed out (horizons only grow): resuming from it would skip what commits below it.
   if (sinceId !== null && BigInt(sinceId) > BigInt(now)) throw badInput('since names a position this stream has not reached', 'since');
   // Without a cursor the stream starts at the horizon: what commits from now on.
@@ -380,7 +380,7 @@ const pointCursor = (p: PointPosition) =>
 
 /** The cursor of the metric point stream as it stands now; see registryEventsNow. */
 export async function metricPointsNow(hub: EventHub): Promise<string> {
-  return pointCursor({ lo: await hub.horizon(POINTS_CHANNEL), parts: [] });
+  return pointCursor({ lo: await hub.horizon(POINTS_CHANNEL, null), parts: [] });
 }
 
 /** Drops the parts that name nothing: empty ranges, and trailing ones with nothing delivered. */
@@ -561,7 +561,7 @@ export async function metricPointStream(
   deps: StreamDeps, projectId: string, filter: PointFilter, since: PointPosition | null,
 ): Promise<Stream<MetricPointsItem | Revoked>> {
   let pos: PointPosition = since ?? { lo: '0', parts: [] };
-  const now = await deps.hub.horizon(POINTS_CHANNEL);
+  const now = await deps.hub.horizon(POINTS_CHANNEL, projectId);
   if (since === null) {
     pos = { lo: now, parts: [] };
   } else if (BigInt(positionEnd(since)) > BigInt(now) && BigInt(positionEnd(since)) > BigInt(await lastPointId(deps))) {

@@ -4,6 +4,7 @@ import { AppError, badInput } from '../../core/graphql/errors';
 import { parseGlobalId, toGlobalId } from '../../core/graphql/ids';
 import { recordAudit } from '../../core/events/audit';
 import { Principal } from '../../core/auth/principal';
+import { declareStreamWriter } from '../../core/events/stream-writers';
 import { RecordMetricColumnsInput, RecordMetricsInput } from './dto/metrics.input';
 import { METRIC_SERIES_NAME, METRIC_SERIES_NAME_RULE, canonicalLabels, labelsProblem } from './labels';
 import { copyPoints, encodePoints, uuidBytes } from './points-copy';
@@ -268,17 +269,21 @@ async function storeBatch(
   const cache = seriesIdCache(m);
   const cacheKeys = batch.series.map((s) => `${projectId}\u0000${s.key}`);
   const known = cacheKeys.map((k) => cache.get(k));
-  // metric_series before metric_point, the order in which partition DDL takes them (lockForDdl
-  // in point-storage.ts). A batch whose series all exist would otherwise touch metric_series
-  // (ROW EXCLUSIVE) only at its last statement, after the COPY into metric_point: against a
-  // storage round holding metric_series and waiting for metric_point, a deadlock. ROW EXCLUSIVE
-  // is what the batch's UPDATE takes anyway; writers do not conflict with each other on it.
+  // First, in one round trip (no parameters, so several statements may go together):
+  // - metric_series before metric_point, the order in which partition DDL takes them (lockForDdl
+  //   in point-storage.ts). A batch whose series all exist would otherwise touch metric_series
+  //   (ROW EXCLUSIVE) only at its last statement, after the COPY into metric_point: against a
+  //   storage round holding metric_series and waiting for metric_point, a deadlock. ROW
+  //   EXCLUSIVE is what the batch's UPDATE takes anyway; writers do not conflict on it.
+  // - the declaration that this transaction writes the project's points, with its xid, before
+  //   any point id is drawn: live streams of other projects then do not wait for this batch.
+  const begin = `${LOCK_SERIES_TABLE}; ${declareStreamWriter(projectId)}`;
   if (known.every((id) => id === undefined)) {
-    await m.query(LOCK_SERIES_TABLE);
+    await m.query(begin);
     return writeBatch(m, actor, projectId, batch, known, cacheKeys, cache);
   }
-  // One round trip: the lock is kept across a rollback to the savepoint (taken before it).
-  await m.query(`${LOCK_SERIES_TABLE}; SAVEPOINT remembered_series`);
+  // The locks are kept across a rollback to the savepoint (taken before it).
+  await m.query(`${begin}; SAVEPOINT remembered_series`);
   try {
     return await writeBatch(m, actor, projectId, batch, known, cacheKeys, cache);
   } catch (err) {
@@ -320,9 +325,6 @@ async function writeBatch(
     return id;
   });
 
-  // Written before the points: the transaction then has its xid before the first point's id is
-  // drawn, which the live stream's horizon relies on (event-hub.ts) now that an all-known-series
-  // batch writes nothing else first.
   await recordAudit(m, {
     projectId, actor: actor.name, action: 'metrics.record', targetType: 'Project', targetId: toGlobalId('Project', projectId),
     after: { points: accepted, series: batch.series.length, newSeries: rows.filter((r) => r.created).length },
