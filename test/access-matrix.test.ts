@@ -104,6 +104,7 @@ interface Fixture {
   prompt: string;
   promptVersion: string;
   promptAliasEvent: string;
+  deployment: string;
 }
 let fx: Fixture;
 
@@ -122,6 +123,7 @@ const M = {
   createPrompt: `mutation($input: CreatePromptInput!) { createPrompt(input: $input) { prompt { id } } }`,
   createPromptVersion: `mutation($input: CreatePromptVersionInput!) { createPromptVersion(input: $input) { promptVersion { id } } }`,
   setPromptAlias: `mutation($input: SetPromptAliasInput!) { setPromptAlias(input: $input) { alias { name } } }`,
+  createDeployment: `mutation($input: CreateDeploymentInput!) { createDeployment(input: $input) { deployment { id } } }`,
 };
 
 async function makeKey(role: Role, projectSlug: string | null): Promise<{ id: string; secret: string }> {
@@ -161,6 +163,8 @@ async function makeFixture(): Promise<Fixture> {
   const promptVersion = (await t.ok(M.createPromptVersion, { input: { promptId: prompt, template: 'Hi {{name}}', variables: ['name'], modelVersionId: v1 } }))
     .createPromptVersion.promptVersion.id;
   await t.ok(M.setPromptAlias, { input: { promptId: prompt, alias: 'production', versionNumber: 1 } });
+  const deployment = (await t.ok(M.createDeployment, { input: { projectSlug: a.slug, name: unique('dep'), environment: 'production' } }))
+    .createDeployment.deployment.id;
   const apiKey = (await makeKey('VIEWER', a.slug)).id;
   const globalKey = (await makeKey('VIEWER', null)).id;
   const read = await t.ok(
@@ -180,7 +184,7 @@ async function makeFixture(): Promise<Fixture> {
   const p = read.project;
   return {
     a, b, model, v1, archivable, dataset, datasetVersion, featureSet, evaluation, promotion, monitor, quietMonitor, apiKey, globalKey,
-    prompt, promptVersion, promptAliasEvent: read.prompt.aliasHistory.nodes[0].id,
+    prompt, promptVersion, promptAliasEvent: read.prompt.aliasHistory.nodes[0].id, deployment,
     sample: read.evaluation.samples.nodes[0].id,
     aliasEvent: p.model.aliasHistory.nodes[0].id,
     auditEvent: p.auditEvents.nodes[0].id,
@@ -224,6 +228,7 @@ const NODE_ROWS: Record<string, { id: () => string; rule: Rule }> = {
   Prompt: { id: () => fx.prompt, rule: { project: 'VIEWER', unseen: 'NULL' } },
   PromptVersion: { id: () => fx.promptVersion, rule: { project: 'VIEWER', unseen: 'NULL' } },
   PromptAliasEvent: { id: () => fx.promptAliasEvent, rule: { project: 'VIEWER', unseen: 'NULL' } },
+  Deployment: { id: () => fx.deployment, rule: { project: 'VIEWER', unseen: 'NULL' } },
 };
 const GLOBAL_NODE_ROWS: Record<string, { id: () => string; rule: Rule }> = {
   'ApiKey of every project': { id: () => fx.globalKey, rule: { global: 'ADMIN', unseen: 'NULL' } },
@@ -351,6 +356,15 @@ const CASES: Case[] = [
       const alias = unique('rm');
       await t.ok(M.setPromptAlias, { input: { promptId: fx.prompt, alias, versionNumber: 1 } });
       return { input: { promptId: fx.prompt, alias } };
+    },
+  },
+  { doc: M.createDeployment, rule: EDIT, vars: () => ({ input: { projectSlug: fx.a.slug, name: unique('dep'), environment: 'staging' } }) },
+  {
+    // A deployment of its own per cell: each allowed call moves it from revision 0 to 1.
+    doc: `mutation($input: SetDeploymentRoutesInput!) { setDeploymentRoutes(input: $input) { deployment { revision } } }`, rule: EDIT,
+    vars: async () => {
+      const id = (await t.ok(M.createDeployment, { input: { projectSlug: fx.a.slug, name: unique('dep'), environment: 'staging' } })).createDeployment.deployment.id;
+      return { input: { deploymentId: id, expectedRevision: 0, routes: [{ name: 'main', weight: 100, modelId: fx.model.id, alias: 'production' }, { name: 'pinned', weight: 0, modelVersionId: fx.v1 }] } };
     },
   },
   // ------------------------------------------------------------------ Subscription

@@ -9,6 +9,7 @@ import { promptModule } from '../modules/prompt';
 import { evaluationModule } from '../modules/evaluation';
 import { feedbackModule } from '../modules/feedback';
 import { promotionModule } from '../modules/promotion';
+import { deploymentModule } from '../modules/deployment';
 import { driftModule } from '../modules/drift';
 import { monitoringModule } from '../modules/monitoring';
 import { liveModule } from '../modules/live';
@@ -32,6 +33,7 @@ export const ORDER: readonly ModuleDescriptor[] = [
   evaluationModule,
   feedbackModule,
   promotionModule,
+  deploymentModule,
   driftModule,
   monitoringModule,
   liveModule,

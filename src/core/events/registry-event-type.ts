@@ -16,6 +16,8 @@ export enum RegistryEventType {
   PROMPT_VERSION_CREATED = 'PROMPT_VERSION_CREATED',
   PROMPT_ALIAS_SET = 'PROMPT_ALIAS_SET',
   PROMPT_ALIAS_REMOVED = 'PROMPT_ALIAS_REMOVED',
+  DEPLOYMENT_CREATED = 'DEPLOYMENT_CREATED',
+  DEPLOYMENT_ROUTES_CHANGED = 'DEPLOYMENT_ROUTES_CHANGED',
 }
 registerEnumType(RegistryEventType, {
   name: 'RegistryEventType',
@@ -36,5 +38,7 @@ registerEnumType(RegistryEventType, {
     PROMPT_VERSION_CREATED: { description: 'A prompt version was created; subject: the PromptVersion.' },
     PROMPT_ALIAS_SET: { description: 'A prompt alias was pointed at a version; subject: the PromptAliasEvent recording the move.' },
     PROMPT_ALIAS_REMOVED: { description: 'A prompt alias was removed; subject: the PromptAliasEvent recording the removal.' },
+    DEPLOYMENT_CREATED: { description: 'A deployment was created; subject: the Deployment.' },
+    DEPLOYMENT_ROUTES_CHANGED: { description: 'A deployment\'s routes were replaced by a new revision; subject: the Deployment (its revision is the new one).' },
   },
 });

@@ -102,25 +102,15 @@ export type FilledLoader<T> = DataLoader<string, T | null> & {
 };
 
 /**
- * A rowLoader that its sibling loaders fill: a page of versions fills versions-by-id, so
- * `baseVersion` under it costs nothing. Filling from a sibling is a race, though: a load
- * dispatched while the sibling statement that returns its row is still running reads the row
- * a second time, one dispatched after it does not, so the same request would cost one
- * statement more or less depending on which of two concurrent statements answered first.
- * So a load here waits until the loaders that feed this one (`fedBy`) have no load in
- * flight, and then reads only the keys they did not bring. The wait costs nothing in time:
- * the request cannot answer before those statements do anyway. Loaders that feed each other
- * would wait for each other, so the feeders must not be filled loaders fed (directly or not)
- * by this one. Without batching nothing is cached or filled: it is a plain rowLoader.
+ * Holds a loader's batches until the loaders it follows ("feeders") have no load in flight,
+ * including loads that finishing ones set off. A loader reached along several paths of one
+ * query (a revision's routes, from the routes in force and from the history) would otherwise
+ * send one statement or two depending on which feeder's statement answered first; held, its
+ * batch takes every key those paths ask for. The wait costs nothing in time: the request cannot
+ * answer before those statements do anyway. Loaders that follow each other would wait for each
+ * other: the feeders must not follow (directly or not) the loader they feed.
  */
-export function filledRowLoader<T extends ObjectLiteral>(
-  db: DataSource,
-  cls: { new (): T },
-  batch: boolean,
-  sql: (keysParam: string) => string,
-  keyOf: (row: T) => string,
-): FilledLoader<T> {
-  const known = new Map<string, T>();
+export function feederGate() {
   const inFlight = new Set<Promise<unknown>>();
   /** Resolves once no feeding load is in flight, including loads that finishing ones set off. */
   const quiet = async () => {
@@ -130,6 +120,43 @@ export function filledRowLoader<T extends ObjectLiteral>(
       if (inFlight.size) await Promise.allSettled([...inFlight]);
     } while (inFlight.size);
   };
+  return {
+    /** A DataLoader `batchScheduleFn`: dispatches once the feeders are quiet. */
+    schedule: (dispatch: () => void) => { void quiet().then(dispatch); },
+    /** Declares `feeder` as one this gate waits for; returns it. */
+    track<L extends { load(key: never): Promise<unknown> }>(feeder: L): L {
+      const load = feeder.load.bind(feeder);
+      feeder.load = ((key: never) => {
+        const p = load(key);
+        inFlight.add(p);
+        const done = () => { inFlight.delete(p); };
+        p.then(done, done);
+        return p;
+      }) as L['load'];
+      return feeder;
+    },
+  };
+}
+
+/**
+ * A rowLoader that its sibling loaders fill: a page of versions fills versions-by-id, so
+ * `baseVersion` under it costs nothing. Filling from a sibling is a race, though: a load
+ * dispatched while the sibling statement that returns its row is still running reads the row
+ * a second time, one dispatched after it does not, so the same request would cost one
+ * statement more or less depending on which of two concurrent statements answered first.
+ * So a load here waits until the loaders that feed this one (`fedBy`) have no load in
+ * flight (feederGate), and then reads only the keys they did not bring. Without batching
+ * nothing is cached or filled: it is a plain rowLoader.
+ */
+export function filledRowLoader<T extends ObjectLiteral>(
+  db: DataSource,
+  cls: { new (): T },
+  batch: boolean,
+  sql: (keysParam: string) => string,
+  keyOf: (row: T) => string,
+): FilledLoader<T> {
+  const known = new Map<string, T>();
+  const gate = feederGate();
   const loader = new DataLoader<string, T | null>(
     async (keys) => {
       const missing = keys.filter((k) => !known.has(k));
@@ -138,7 +165,7 @@ export function filledRowLoader<T extends ObjectLiteral>(
       }
       return keys.map((k) => known.get(k) ?? null);
     },
-    { batch, cache: batch, ...(batch ? { batchScheduleFn: (dispatch: () => void) => { void quiet().then(dispatch); } } : {}) },
+    { batch, cache: batch, ...(batch ? { batchScheduleFn: gate.schedule } : {}) },
   );
   return Object.assign(loader, {
     fill(rows: T[]) {
@@ -150,16 +177,7 @@ export function filledRowLoader<T extends ObjectLiteral>(
       }
     },
     fedBy<L extends { load(key: never): Promise<unknown> }>(feeder: L): L {
-      if (!batch) return feeder;
-      const load = feeder.load.bind(feeder);
-      feeder.load = ((key: never) => {
-        const p = load(key);
-        inFlight.add(p);
-        const done = () => { inFlight.delete(p); };
-        p.then(done, done);
-        return p;
-      }) as L['load'];
-      return feeder;
+      return batch ? gate.track(feeder) : feeder;
     },
   });
 }

@@ -56,8 +56,12 @@ export function modelLoaders(db: DataSource, batch: boolean) {
       },
       { batch, cache: batch },
     )),
-    /** The version an alias pointed to at a time: its last move at or before then. */
-    aliasAsOf: asOfLoader(db, batch, { table: 'alias_event', parentColumn: 'model_id' }),
+    /**
+     * The version an alias pointed to at a time: its last move at or before then. Its answers
+     * are version ids that modelVersionById is asked for next, so a by-id batch waits for these
+     * lookups, and takes their versions along with the ones asked for directly.
+     */
+    aliasAsOf: modelVersionById.fedBy(asOfLoader(db, batch, { table: 'alias_event', parentColumn: 'model_id' })),
     aliasEventById: rowLoader(db, AliasEvent, batch,
       (ids) => `SELECT * FROM alias_event WHERE id = ANY(${ids}::bigint[])`, (e) => String(e.id)),
     modelPages: modelById.fedBy(pageLoader(db, Model, batch, primeModels)),

@@ -107,15 +107,28 @@ export async function setAliasPolicy(m: EntityManager, actor: Principal, model: 
 export async function assertDirectMove(m: EntityManager, modelId: string, alias: string, versionNumber: number): Promise<void> {
   const policy = await policyFor(m, modelId, alias);
   if (!policy) return;
+  // Approvals are refused whatever the version; a missing version is setModelAlias's to report.
+  const version = policy.requiredApprovals > 0 ? null : await m.findOneBy(ModelVersion, { modelId, number: versionNumber });
+  await assertPolicyAdmits(m, policy, version);
+}
+
+/**
+ * Whether an alias's policy lets it move to `version` directly: FORBIDDEN where it asks for
+ * approvals (the move must go through requestPromotion), CONFLICT with the failed gates where
+ * the version does not pass them. Later modules that send traffic around an alias (a deployment
+ * route that stops following it) hold a version to the alias's rules through this. The caller
+ * holds the alias's model locked (at least FOR SHARE) since it read the policy.
+ */
+export async function assertPolicyAdmits(m: EntityManager, policy: AliasPolicy, version: { id: string; number: number } | null): Promise<void> {
+  const alias = policy.alias;
   if (policy.requiredApprovals > 0) {
     throw new AppError('FORBIDDEN', `Alias "${alias}" needs ${policy.requiredApprovals} approval(s): use requestPromotion`, { alias });
   }
-  const version = await m.findOneBy(ModelVersion, { modelId, number: versionNumber });
-  if (!version) return; // setModelAlias reports the missing version
+  if (!version) return;
   const results = await evaluateGates(m, version.id, policy.gates);
   const failed = results.filter((r) => !r.passed);
   if (failed.length) {
-    throw new AppError('CONFLICT', `Version ${versionNumber} fails ${failed.length} gate(s) of alias "${alias}"`, {
+    throw new AppError('CONFLICT', `Version ${version.number} fails ${failed.length} gate(s) of alias "${alias}"`, {
       gateResults: failed.map((r) => ({ metric: r.gate.metric, slice: r.gate.slice, value: r.value, gte: r.gate.gte, lte: r.gate.lte })),
     });
   }

@@ -383,6 +383,10 @@ export type RegistryEventType =
   | 'ALIAS_SET'
   /** A dataset version was registered; subject: the DatasetVersion. */
   | 'DATASET_VERSION_CREATED'
+  /** A deployment was created; subject: the Deployment. */
+  | 'DEPLOYMENT_CREATED'
+  /** A deployment's routes were replaced by a new revision; subject: the Deployment (its revision is the new one). */
+  | 'DEPLOYMENT_ROUTES_CHANGED'
   /** An evaluation finished (COMPLETED or FAILED, see its status); subject: the Evaluation. */
   | 'EVALUATION_COMPLETED'
   /** A model was created; subject: the Model. */
@@ -673,6 +677,7 @@ export type RegistryEventsSubscription = { registryEvents: { cursor: string, typ
       | { __typename: 'AuditEvent', id: string }
       | { __typename: 'Dataset', id: string }
       | { __typename: 'DatasetVersion', id: string }
+      | { __typename: 'Deployment', id: string }
       | { __typename: 'EvalSample', id: string }
       | { __typename: 'Evaluation', id: string }
       | { __typename: 'FeatureSet', id: string }
@@ -700,6 +705,7 @@ export type AlertEventsSubscription = { registryEvents: { cursor: string, type: 
       | { __typename: 'AuditEvent' }
       | { __typename: 'Dataset' }
       | { __typename: 'DatasetVersion' }
+      | { __typename: 'Deployment' }
       | { __typename: 'EvalSample' }
       | { __typename: 'Evaluation' }
       | { __typename: 'FeatureSet' }
