@@ -16,6 +16,7 @@ import { MonitorTimer1796245333845 } from '../../migrations/1796245333845-Monito
 import { PointStorage1796245496825 } from '../../migrations/1796245496825-PointStorage';
 import { MetricSeriesHotUpdates1796248364304 } from '../../migrations/1796248364304-MetricSeriesHotUpdates';
 import { Prompts1796300000000 } from '../../migrations/1796300000000-Prompts';
+import { Usage1796400000000 } from '../../migrations/1796400000000-Usage';
 
 /** Every module's entities, in the declared order. */
 export const ENTITIES: Class[] = ORDER.flatMap((m) => m.entities);
@@ -25,7 +26,7 @@ export const MIGRATIONS: Class[] = [
   RegistryCore1764100000000, Datasets1764180000000, Evaluations1764400000000, Feedback1764500000000, Promotions1764700000000,
   FeatureSets1764300000000, Monitoring1764600000000, Drift1764800000000, RegistryEvents1764900000000,
   ProjectScopedKeys1765000000000, RateBuckets1765150000000, MonitorTimer1796245333845, PointStorage1796245496825,
-  MetricSeriesHotUpdates1796248364304, Prompts1796300000000,
+  MetricSeriesHotUpdates1796248364304, Prompts1796300000000, Usage1796400000000,
 ];
 
 /** The data source of this build: every module's entities and every migration. */

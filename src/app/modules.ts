@@ -11,6 +11,7 @@ import { feedbackModule } from '../modules/feedback';
 import { promotionModule } from '../modules/promotion';
 import { driftModule } from '../modules/drift';
 import { monitoringModule } from '../modules/monitoring';
+import { usageModule } from '../modules/usage';
 import { liveModule } from '../modules/live';
 import { registerNodeType } from '../core/graphql/ids';
 
@@ -34,6 +35,7 @@ export const ORDER: readonly ModuleDescriptor[] = [
   promotionModule,
   driftModule,
   monitoringModule,
+  usageModule,
   liveModule,
 ];
 
