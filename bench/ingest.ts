@@ -8,6 +8,10 @@
  *
  *  - recordMetrics: point objects, one HTTP request per batch, answered after commit;
  *  - recordMetricColumns: the same points as 1,000 series blocks of 5 timestamps and values;
+ *  - recordUsage: batches of 5,000 usage records (requests of one priced model version, 1 ms apart,
+ *    one in ten an error), 4 in flight, as recordMetrics' batches of 5,000 points: records/s side by
+ *    side with recordMetrics' points/s (target: at least USAGE_TARGET of it). Each call stores the
+ *    records and writes their usage.* points (5,000 latency points and the per-second totals);
  *  - COPY: binary COPY of the same rows, 4 connections, one transaction per batch, into
  *    `bench_copy_point`, made LIKE metric_point INCLUDING ALL (identity, indexes) plus the same
  *    foreign key to metric_series: the same table shape doing the same checks.
@@ -54,6 +58,8 @@ const NOTIFY_SECONDS = Number(process.env.BENCH_NOTIFY_SECONDS ?? 5);
 const WRITERS = 8;
 const SMALL = 10;
 const TARGET = 0.6;
+/** recordUsage's records/s against recordMetrics' points/s (issue 8). */
+const USAGE_TARGET = 0.5;
 /** Extra node flags for the server, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where its time goes. */
 const SERVER_FLAGS = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const log = (m: string) => console.log(`[ingest] ${m}`);
@@ -121,6 +127,8 @@ async function main() {
       env: {
         ...process.env, DATABASE_URL: db.url, PORT: String(port), LOG_LEVEL: 'error', MODELGRAPH_ADMIN_KEY: ADMIN_KEY,
         MODELGRAPH_DATA_DIR: dataDir, MODELGRAPH_RATE_LIMIT_PER_MINUTE: '0',
+        // A batch of 5,000 usage records is about 1 MB of JSON, at the default limit (1 MiB).
+        MODELGRAPH_MAX_BODY_BYTES: String(8 << 20),
       },
     });
     await waitForPort(server, port, 60_000);
@@ -154,6 +162,21 @@ async function main() {
     const key = (await gql(ADMIN_KEY, `mutation($s: String!) { createApiKey(input: { name: $s, role: EDITOR, projectSlug: $s }) { secret } }`, { s: slug })).createApiKey.secret as string;
     const model = (await gql(key, `mutation($s: String!) { createModel(input: { projectSlug: $s, name: "m", kind: INTERNAL }) { model { id } } }`, { s: slug })).createModel.model.id;
     const version = (await gql(key, `mutation($m: ID!) { createModelVersion(input: { modelId: $m, artifact: { uri: "s3://m/1" } }) { modelVersion { id } } }`, { m: model })).createModelVersion.modelVersion.id as string;
+
+    const priced = (await gql(key, `mutation($m: ID!) { createModelVersion(input: { modelId: $m, artifact: null,
+      externalApi: { provider: "bench", modelId: "m", inputCostPerMillionTokens: 2, outputCostPerMillionTokens: 6 } }) { modelVersion { id } } }`, { m: model }))
+      .createModelVersion.modelVersion.id as string;
+    let usageBatch = 0;
+    const usageBody = (t0: number) => {
+      const b = usageBatch++;
+      return JSON.stringify({
+        query: `mutation($i: RecordUsageInput!) { recordUsage(input: $i) { accepted } }`,
+        variables: { i: { projectSlug: slug, records: Array.from({ length: BATCH }, (_, j) => ({
+          requestId: `u${b}-${j}`, modelVersionId: priced, inputTokens: 200 + (j % 800), outputTokens: 50 + (j % 300), latencyMs: 20 + (j % 500),
+          error: j % 10 === 0, timestamp: new Date(t0 + j).toISOString(),
+        })) } },
+      });
+    };
 
     const name = (s: number) => `bench.metric_${s % 10}`;
     const shard = (s: number) => String(Math.floor(s / 10));
@@ -194,7 +217,7 @@ async function main() {
     const projectBytes = uuidBytes(projectId);
     const seriesOf = Int32Array.from({ length: BATCH }, (_, j) => j % SERIES);
 
-    const phases = { points: [] as number[], columns: [] as number[], copy: [] as number[] };
+    const phases = { points: [] as number[], columns: [] as number[], copy: [] as number[], usage: [] as number[] };
     // CPU seconds a phase costs, split by who spent them: the ModelGraph process, the database
     // sessions serving it (its pool: requests, rollup rounds, announcements), and the sessions of
     // the COPY peer. Sessions of other databases on the server are not counted, nor PostgreSQL's
@@ -206,7 +229,7 @@ async function main() {
       const pids: number[] = (await admin.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'`)).rows.map((r) => r.pid);
       return { server: [server.proc.pid!], serverSessions: pids.filter((p) => !peerPids.has(p)), peerSessions: pids.filter((p) => peerPids.has(p)) };
     });
-    const cpuPerMillion = { points: [] as Record<string, number>[], columns: [] as Record<string, number>[], copy: [] as Record<string, number>[] };
+    const cpuPerMillion = { points: [] as Record<string, number>[], columns: [] as Record<string, number>[], copy: [] as Record<string, number>[], usage: [] as Record<string, number>[] };
     /** Waits until the rollup round has merged every point of metric_point, so that a phase's CPU includes its rollups. */
     const rolledUp = async () => {
       for (;;) {
@@ -231,7 +254,7 @@ async function main() {
           await c.query('COMMIT');
         });
       } else {
-        const bodies = starts.map((t0) => Buffer.from(phase === 'points' ? pointsBody(t0) : columnsBody(t0)));
+        const bodies = starts.map((t0) => Buffer.from(phase === 'points' ? pointsBody(t0) : phase === 'usage' ? usageBody(t0) : columnsBody(t0)));
         ms = await inFlight(BATCHES, IN_FLIGHT, async (i) => { await post(key, bodies[i]); });
       }
       const rate = (BATCHES * BATCH) / (ms / 1000);
@@ -240,19 +263,23 @@ async function main() {
       const spent = await stopCpu();
       const perMillion = Object.fromEntries(Object.entries(spent).map(([k, v]) => [k, v / ((BATCHES * BATCH) / 1e6)]));
       cpuPerMillion[phase].push(perMillion);
-      log(`${phase}: CPU s per million points: ${Object.entries(perMillion).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
-      log(`${phase}: ${BATCHES} x ${BATCH} points in ${ms.toFixed(0)} ms = ${Math.round(rate)} points/s`);
+      const unit = phase === 'usage' ? 'records' : 'points';
+      log(`${phase}: CPU s per million ${unit}: ${Object.entries(perMillion).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
+      log(`${phase}: ${BATCHES} x ${BATCH} ${unit} in ${ms.toFixed(0)} ms = ${Math.round(rate)} ${unit}/s`);
     };
     try {
       await rolledUp();
-      for (let r = 0; r < ROUNDS; r++) for (const p of ['points', 'copy', 'columns'] as const) await measure(p);
+      for (let r = 0; r < ROUNDS; r++) for (const p of ['points', 'usage', 'copy', 'columns'] as const) await measure(p);
     } catch (err) {
       console.error(`the server's last output:\n${server.output()}`);
       throw err;
     }
-    const [{ n: stored }] = (await admin.query(`SELECT count(*)::int AS n FROM metric_point`)).rows;
+    // The points of the bench.* series: recordUsage's usage.* points are counted by its own check below.
+    const [{ n: stored }] = (await admin.query(`SELECT count(*)::int AS n FROM metric_point p JOIN metric_series s ON s.id = p.series_id WHERE s.name LIKE 'bench.%'`)).rows;
     const expected = (1 + 2 * ROUNDS * BATCHES) * BATCH;
     if (stored !== expected) throw new Error(`metric_point holds ${stored} points, expected ${expected}`);
+    const [{ n: usageStored }] = (await admin.query(`SELECT count(*)::int AS n FROM usage_record`)).rows;
+    if (usageStored !== ROUNDS * BATCHES * BATCH) throw new Error(`usage_record holds ${usageStored} records, expected ${ROUNDS * BATCHES * BATCH}`);
 
     // The write path alone: COPY against a typed unnest, same rows, same table, one connection each in turn.
     const pathRates = { copy: [] as number[], unnest: [] as number[] };
@@ -326,6 +353,7 @@ async function main() {
       batches: BATCHES, batch: BATCH, series: SERIES, inFlight: IN_FLIGHT, rounds: ROUNDS,
       pointsPerSecond: { recordMetrics: mean(phases.points), recordMetricColumns: mean(phases.columns), copy: mean(phases.copy) },
       ratio: { recordMetrics: mean(phases.points) / mean(phases.copy), recordMetricColumns: mean(phases.columns) / mean(phases.copy) },
+      usage: { recordsPerSecond: mean(phases.usage), perRecordMetricsPoint: mean(phases.usage) / mean(phases.points) },
       writePath: { copy: mean(pathRates.copy), unnest: mean(pathRates.unnest) },
       cpuPerMillion: Object.fromEntries(Object.entries(cpuPerMillion).map(([phase, runs]) => [phase, {
         server: mean(runs.map((x) => x.server)), serverSessions: mean(runs.map((x) => x.serverSessions)), peerSessions: mean(runs.map((x) => x.peerSessions)),
@@ -352,10 +380,11 @@ type Result = {
   machine: ReturnType<typeof describeMachine>; batches: number; rounds: number;
   pointsPerSecond: { recordMetrics: number; recordMetricColumns: number; copy: number };
   ratio: { recordMetrics: number; recordMetricColumns: number };
+  usage: { recordsPerSecond: number; perRecordMetricsPoint: number };
   writePath: { copy: number; unnest: number };
-  cpuPerMillion: Record<'points' | 'columns' | 'copy', { server: number; serverSessions: number; peerSessions: number }>;
+  cpuPerMillion: Record<'points' | 'columns' | 'copy' | 'usage', { server: number; serverSessions: number; peerSessions: number }>;
   notify: { inTx: number; none: number; afterCommit: number };
-  raw: { phases: { points: number[]; columns: number[]; copy: number[] } };
+  raw: { phases: { points: number[]; columns: number[]; copy: number[]; usage: number[] } };
 };
 
 /** Replaces (or appends) the section between the ingest markers of BENCHMARKS.md. */
@@ -378,6 +407,16 @@ same foreign key to metric_series.
 | recordMetrics (point objects) | ${k(r.pointsPerSecond.recordMetrics)} | **${r.ratio.recordMetrics.toFixed(2)}x** | >= ${TARGET}x | ${met(r.ratio.recordMetrics)} |
 | recordMetricColumns (columns) | ${k(r.pointsPerSecond.recordMetricColumns)} | **${r.ratio.recordMetricColumns.toFixed(2)}x** | >= ${TARGET}x | ${met(r.ratio.recordMetricColumns)} |
 
+recordUsage, side by side (same run, phases alternating): batches of 5,000 usage records of one priced model version
+(4 in flight, as above), each stored with its price and cost and feeding the usage.* series (a latency point per record,
+per-second totals for the rest; about 5,025 points a batch).
+
+| Path | records/s | / recordMetrics points/s | Target | |
+| --- | ---: | ---: | ---: | --- |
+| recordUsage (record objects) | ${k(r.usage.recordsPerSecond)} | **${r.usage.perRecordMetricsPoint.toFixed(2)}x** | >= ${USAGE_TARGET}x | ${r.usage.perRecordMetricsPoint >= USAGE_TARGET ? 'met' : 'MISSED'} |
+
+Per round (recordUsage / recordMetrics): ${r.raw.phases.usage.map((u, i) => `${(u / r.raw.phases.points[i]).toFixed(2)}x`).join('; ')}.
+
 What separates recordMetrics from COPY, per 5,000-point batch: the server parses and coerces the
 request (JSON, GraphQL variables, type-graphql input objects), takes the series ids it already
 knows from its cache (a batch of new series looks them up), writes the audit row, COPYs the same
@@ -392,14 +431,14 @@ processes are not counted):
 
 | Path | ModelGraph process | its database sessions | COPY's sessions | the path's own | / COPY |
 | --- | ---: | ---: | ---: | ---: | ---: |
-${(['copy', 'points', 'columns'] as const).map((p) => {
+${(['copy', 'points', 'columns', 'usage'] as const).map((p) => {
     const c = r.cpuPerMillion[p];
     // Each path's own: COPY is its sessions; a GraphQL path, the server and its sessions (the
     // other column shows what idled alongside: the server's empty rounds, the peer's polling).
     const own = (x: typeof c, q: typeof p) => (q === 'copy' ? x.peerSessions : x.server + x.serverSessions);
     const total = own(c, p);
     const copyTotal = own(r.cpuPerMillion.copy, 'copy');
-    return `| ${{ copy: 'binary COPY (peer)', points: 'recordMetrics', columns: 'recordMetricColumns' }[p]} | ${c.server.toFixed(2)} | ${c.serverSessions.toFixed(2)} | ${c.peerSessions.toFixed(2)} | ${total.toFixed(2)} | ${(total / copyTotal).toFixed(2)}x |`;
+    return `| ${{ copy: 'binary COPY (peer)', points: 'recordMetrics', columns: 'recordMetricColumns', usage: 'recordUsage (per million records)' }[p]} | ${c.server.toFixed(2)} | ${c.serverSessions.toFixed(2)} | ${c.peerSessions.toFixed(2)} | ${total.toFixed(2)} | ${(total / copyTotal).toFixed(2)}x |`;
   }).join('\n')}
 
 Per round (recordMetrics / COPY, recordMetricColumns / COPY): ${r.raw.phases.points.map((p, i) => `${(p / r.raw.phases.copy[i]).toFixed(2)}x, ${(r.raw.phases.columns[i] / r.raw.phases.copy[i]).toFixed(2)}x`).join('; ')}.

@@ -203,6 +203,7 @@ async function pendingRequest(): Promise<string> {
 const runningEvaluation = async () => (await t.ok(M.createEvaluation, { input: { modelVersionId: fx.v1, name: unique('eval') } })).createEvaluation.evaluation.id;
 
 const VIEW: Rule = { project: 'VIEWER', unseen: 'NOT_FOUND' };
+let pricedAt = 0;
 const EDIT: Rule = { project: 'EDITOR', unseen: 'NOT_FOUND' };
 const ADMIN: Rule = { project: 'ADMIN', unseen: 'NOT_FOUND' };
 
@@ -340,6 +341,15 @@ const CASES: Case[] = [
   {
     doc: `mutation($input: RecordMetricColumnsInput!) { recordMetricColumns(input: $input) { accepted } }`, rule: EDIT,
     vars: () => ({ input: { projectSlug: fx.a.slug, series: [{ name: 'matrix', timestamps: [new Date().toISOString()], values: [1] }] } }),
+  },
+  {
+    doc: `mutation($input: RecordUsageInput!) { recordUsage(input: $input) { accepted } }`, rule: EDIT,
+    vars: () => ({ input: { projectSlug: fx.a.slug, records: [{ requestId: unique('req'), modelVersionId: fx.v1, inputTokens: 1, outputTokens: 1, latencyMs: 1 }] } }),
+  },
+  {
+    // Each caller's price starts at a moment of its own: a second price from the same moment is a CONFLICT.
+    doc: `mutation($input: SetModelVersionPricingInput!) { setModelVersionPricing(input: $input) { price { kind } } }`, rule: EDIT,
+    vars: () => ({ input: { modelVersionId: fx.v1, validFrom: new Date(Date.UTC(2020, 0, 1) + ++pricedAt * 1000).toISOString(), selfHosted: { gpuHourCostUsd: 1, tokensPerSecond: 10 } } }),
   },
   { doc: M.createMonitor, rule: EDIT, vars: () => ({ input: monitorInput(fx.a.slug, 'quiet', 1e12) }) },
   { doc: `mutation($input: UpdateMonitorInput!) { updateMonitor(input: $input) { monitor { id } } }`, rule: EDIT, vars: () => ({ input: { id: fx.quietMonitor, paused: false } }) },

@@ -12,6 +12,7 @@ import { promotionModule } from '../modules/promotion';
 import { deploymentModule } from '../modules/deployment';
 import { driftModule } from '../modules/drift';
 import { monitoringModule } from '../modules/monitoring';
+import { usageModule } from '../modules/usage';
 import { liveModule } from '../modules/live';
 import { registerNodeType } from '../core/graphql/ids';
 
@@ -36,6 +37,7 @@ export const ORDER: readonly ModuleDescriptor[] = [
   deploymentModule,
   driftModule,
   monitoringModule,
+  usageModule,
   liveModule,
 ];
 

@@ -63,10 +63,10 @@ export class ExternalApiSource {
   @Field(() => String, { nullable: true, description: 'Endpoint URL, when not the provider default.' })
   endpoint?: string | null;
 
-  @Field(() => Number, { nullable: true, description: 'Price of a million input tokens, in USD.' })
+  @Field(() => Number, { nullable: true, description: 'Price of a million input tokens, in USD, as registered. Prices change: ModelVersion.pricing is the price in force at a time.' })
   inputCostPerMillionTokens?: number | null;
 
-  @Field(() => Number, { nullable: true, description: 'Price of a million output tokens, in USD.' })
+  @Field(() => Number, { nullable: true, description: 'Price of a million output tokens, in USD, as registered. Prices change: ModelVersion.pricing is the price in force at a time.' })
   outputCostPerMillionTokens?: number | null;
 }
 

@@ -197,6 +197,48 @@ function parseColumns(input: RecordMetricColumnsInput, now: number): ParsedBatch
   return b.out;
 }
 
+/**
+ * One series of points that a later module derives from what it records (the usage.* series of
+ * recordUsage): the version key is already checked as the project's, the name and labels are
+ * the module's own, `tsMs[i]` (epoch ms) and `values[i]` make point i.
+ */
+export interface DerivedSeries {
+  versionId: string | null;
+  name: string;
+  labels?: Record<string, string> | null;
+  tsMs: ArrayLike<number>;
+  values: ArrayLike<number>;
+}
+
+/**
+ * Stores derived series in the caller's transaction, through the same storage as recordMetrics
+ * (series found or created, binary COPY, newest points), so history, rollups, monitors and the
+ * metricPoints stream see them as any other points. No cap here: the caller bounds its input
+ * (and so the points it derives). No audit record either: the caller writes its mutation's.
+ * A bad name or value is the caller's bug, not the client's: a plain Error.
+ */
+export function recordDerivedSeries(m: EntityManager, actor: Principal, projectId: string, series: DerivedSeries[]): Promise<RecordMetricsResult> {
+  let total = 0;
+  for (const s of series) {
+    if (!METRIC_SERIES_NAME.test(s.name)) throw new Error(`derived series name ${s.name} ${METRIC_SERIES_NAME_RULE}`);
+    if (s.labels && labelsProblem(s.labels)) throw new Error(`derived series ${s.name}: labels ${labelsProblem(s.labels)}`);
+    if (s.tsMs.length !== s.values.length) throw new Error(`derived series ${s.name}: ${s.tsMs.length} timestamps, ${s.values.length} values`);
+    total += s.tsMs.length;
+  }
+  const b = new BatchBuilder(total, Infinity);
+  for (const s of series) {
+    if (s.versionId !== null && !b.out.versions.has(s.versionId)) b.out.versions.set(s.versionId, 'modelVersionId');
+    const text = s.labels ? canonicalLabels(s.labels) : NO_LABELS;
+    for (let j = 0; j < s.tsMs.length; j++) {
+      const v = s.values[j];
+      if (!Number.isFinite(v)) throw new Error(`derived series ${s.name}: value ${j} is not finite`);
+      b.push(b.series(s.versionId, s.name, text, s.tsMs[j], v), s.tsMs[j], v);
+    }
+  }
+  if (total === 0) return Promise.resolve({ accepted: 0, duplicate: false, names: [] });
+  return storeBatch(m, actor, projectId, b.out, null, false);
+}
+
 export interface RecordMetricsResult {
   accepted: number;
   duplicate: boolean;
@@ -248,7 +290,7 @@ function seriesIdCache(m: EntityManager): LRUCache<string, string> {
  * announces after commit (see core/events/points-announcer.ts).
  */
 async function storeBatch(
-  m: EntityManager, actor: Principal, projectId: string, batch: ParsedBatch, idempotencyKey: string | null | undefined,
+  m: EntityManager, actor: Principal, projectId: string, batch: ParsedBatch, idempotencyKey: string | null | undefined, audit = true,
 ): Promise<RecordMetricsResult> {
   const accepted = batch.tsMs.length;
 
@@ -280,24 +322,24 @@ async function storeBatch(
   const begin = `${LOCK_SERIES_TABLE}; ${declareStreamWriter(projectId)}`;
   if (known.every((id) => id === undefined)) {
     await m.query(begin);
-    return writeBatch(m, actor, projectId, batch, known, cacheKeys, cache);
+    return writeBatch(m, actor, projectId, batch, known, cacheKeys, cache, audit);
   }
   // The locks are kept across a rollback to the savepoint (taken before it).
   await m.query(`${begin}; SAVEPOINT remembered_series`);
   try {
-    return await writeBatch(m, actor, projectId, batch, known, cacheKeys, cache);
+    return await writeBatch(m, actor, projectId, batch, known, cacheKeys, cache, audit);
   } catch (err) {
     if ((err as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw err;
     await m.query('ROLLBACK TO SAVEPOINT remembered_series');
     for (const k of cacheKeys) cache.delete(k);
-    return writeBatch(m, actor, projectId, batch, known.map(() => undefined), cacheKeys, cache);
+    return writeBatch(m, actor, projectId, batch, known.map(() => undefined), cacheKeys, cache, audit);
   }
 }
 
 /** The rest of storeBatch, with the series ids already known (`known[i]`, else looked up). */
 async function writeBatch(
   m: EntityManager, actor: Principal, projectId: string, batch: ParsedBatch,
-  known: (string | undefined)[], cacheKeys: string[], cache: LRUCache<string, string>,
+  known: (string | undefined)[], cacheKeys: string[], cache: LRUCache<string, string>, audit: boolean,
 ): Promise<RecordMetricsResult> {
   const accepted = batch.tsMs.length;
   const unknown = batch.series.filter((_, i) => known[i] === undefined);
@@ -325,10 +367,12 @@ async function writeBatch(
     return id;
   });
 
-  await recordAudit(m, {
-    projectId, actor: actor.name, action: 'metrics.record', targetType: 'Project', targetId: toGlobalId('Project', projectId),
-    after: { points: accepted, series: batch.series.length, newSeries: rows.filter((r) => r.created).length },
-  });
+  if (audit) {
+    await recordAudit(m, {
+      projectId, actor: actor.name, action: 'metrics.record', targetType: 'Project', targetId: toGlobalId('Project', projectId),
+      after: { points: accepted, series: batch.series.length, newSeries: rows.filter((r) => r.created).length },
+    });
+  }
   await copyPoints(m, encodePoints(uuidBytes(projectId), seriesIds.map(uuidBytes), batch.seriesOf, batch.tsMs, batch.values));
 
   // Locked in id order (no deadlock between batches sharing series), and only the rows whose

@@ -138,6 +138,8 @@ export type CreateModelVersionInput = {
   modelId: string | number;
   /** Number of parameters. */
   parameterCount?: number | null | undefined;
+  /** With artifact: the serving cost of this self-hosted version, its price from the start (see ModelVersion.pricing; setModelVersionPricing changes it later, keeping the history). Not with externalApi, whose token prices are its price. */
+  selfHosted?: SelfHostedServingInput | null | undefined;
   /** Input/output schema. */
   signature?: Record<string, unknown> | null | undefined;
   /** Initial status: READY (default), PENDING or FAILED. */
@@ -244,11 +246,11 @@ export type EvaluationStatus =
 export type ExternalApiSourceInput = {
   /** Endpoint URL, when not the provider default. */
   endpoint?: string | null | undefined;
-  /** USD per million input tokens. */
+  /** USD per million input tokens. With outputCostPerMillionTokens, the version's price from the start (see ModelVersion.pricing). */
   inputCostPerMillionTokens?: number | null | undefined;
   /** The provider's model name. */
   modelId: string;
-  /** USD per million output tokens. */
+  /** USD per million output tokens. With inputCostPerMillionTokens, the version's price from the start. */
   outputCostPerMillionTokens?: number | null | undefined;
   /** Provider, e.g. "openai", "anthropic", "vertex". */
   provider: string;
@@ -434,6 +436,14 @@ export type Role =
   | 'EDITOR'
   /** Read everything in scope. */
   | 'VIEWER';
+
+/** What serving a self-hosted (open-weights) version costs: its cost per request is (inputTokens + outputTokens) / tokensPerSecond / 3600 * gpuHourCostUsd, the GPU time the request took at that throughput. */
+export type SelfHostedServingInput = {
+  /** USD per GPU-hour of the hardware serving it (all GPUs of one replica), at least 0. */
+  gpuHourCostUsd: number;
+  /** Tokens (input and output together) one replica serves per second, more than 0. */
+  tokensPerSecond: number;
+};
 
 /** Points an alias at a version, creating the alias if needed. */
 export type SetModelAliasInput = {

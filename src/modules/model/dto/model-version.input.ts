@@ -1,5 +1,5 @@
 import {
-  ArrayMaxSize, IsEnum, IsInt, IsNumber, IsOptional, IsString, IsUrl, Length, MaxLength, Min, ValidateNested,
+  ArrayMaxSize, IsEnum, IsInt, IsNumber, IsOptional, IsPositive, IsString, IsUrl, Length, MaxLength, Min, ValidateNested,
 } from 'class-validator';
 import { Field, Float, ID, InputType, ObjectType } from 'type-graphql';
 import { GraphQLJSONObject, GraphQLSafeInt } from 'graphql-scalars';
@@ -40,13 +40,27 @@ export class ExternalApiSourceInput {
   @IsOptional() @IsUrl({ require_tld: false, require_protocol: true }) @MaxLength(2048)
   endpoint?: string | null;
 
-  @Field(() => Float, { nullable: true, description: 'USD per million input tokens.' })
+  @Field(() => Float, { nullable: true, description: 'USD per million input tokens. With outputCostPerMillionTokens, the version\'s price from the start (see ModelVersion.pricing).' })
   @IsOptional() @IsNumber() @Min(0)
   inputCostPerMillionTokens?: number | null;
 
-  @Field(() => Float, { nullable: true, description: 'USD per million output tokens.' })
+  @Field(() => Float, { nullable: true, description: 'USD per million output tokens. With inputCostPerMillionTokens, the version\'s price from the start.' })
   @IsOptional() @IsNumber() @Min(0)
   outputCostPerMillionTokens?: number | null;
+}
+
+@InputType({
+  description: 'What serving a self-hosted (open-weights) version costs: its cost per request is '
+    + '(inputTokens + outputTokens) / tokensPerSecond / 3600 * gpuHourCostUsd, the GPU time the request took at that throughput.',
+})
+export class SelfHostedServingInput {
+  @Field(() => Float, { description: 'USD per GPU-hour of the hardware serving it (all GPUs of one replica), at least 0.' })
+  @IsNumber() @Min(0)
+  gpuHourCostUsd: number;
+
+  @Field(() => Float, { description: 'Tokens (input and output together) one replica serves per second, more than 0.' })
+  @IsNumber() @IsPositive()
+  tokensPerSecond: number;
 }
 
 @InputType({ description: 'A dataset version a model version used, and how.' })
@@ -73,6 +87,14 @@ export class CreateModelVersionInput {
   @Field(() => ExternalApiSourceInput, { nullable: true, description: 'Exactly one of artifact / externalApi.' })
   @IsOptional() @ValidateNested()
   externalApi?: ExternalApiSourceInput | null;
+
+  @Field(() => SelfHostedServingInput, {
+    nullable: true,
+    description: 'With artifact: the serving cost of this self-hosted version, its price from the start (see ModelVersion.pricing; '
+      + 'setModelVersionPricing changes it later, keeping the history). Not with externalApi, whose token prices are its price.',
+  })
+  @IsOptional() @ValidateNested()
+  selfHosted?: SelfHostedServingInput | null;
 
   @Field(() => String, { nullable: true, description: 'What changed in this version.' })
   @IsOptional() @MaxLength(10000)

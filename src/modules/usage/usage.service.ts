@@ -1,0 +1,257 @@
+import { EntityManager } from 'typeorm';
+import { AppError, badInput } from '../../core/graphql/errors';
+import { parseGlobalId, toGlobalId } from '../../core/graphql/ids';
+import { recordAudit } from '../../core/events/audit';
+import { Principal } from '../../core/auth/principal';
+import { DerivedSeries, recordDerivedSeries } from '../monitoring/metrics.service';
+import { RecordUsageInput } from './dto/usage.input';
+import { PriceStep, priceAt } from './pricing.service';
+
+export const MAX_RECORDS_PER_CALL = 10_000;
+const MAX_REQUEST_ID = 200;
+/** Records may be stamped a little ahead of the server's clock (client skew), as metric points may. */
+const MAX_FUTURE_MS = 5 * 60 * 1000;
+/** The counting series are summed per second of the records' time (see usageSeries). */
+const BUCKET_MS = 1000;
+
+/**
+ * The metric series recordUsage feeds, per model version. `usage.latency_ms` has a point per
+ * request (its value the request's latency), so P50/P95/P99/MAX/AVG over a window are the
+ * requests' own, and COUNT is the number of requests. The counting series have one point per
+ * second of the records' time (at the start of that second) holding that second's total of the
+ * records of the call: SUM over a window is the requests, errors, tokens or cost in it (what
+ * their monitors should use); a second with no error still writes usage.errors 0, so an error
+ * monitor sees data, not NO_DATA. usage.cost_usd sums the priced records only, and a second
+ * with none has no cost point (unknown, not 0).
+ */
+export const USAGE_SERIES = {
+  requests: 'usage.requests', inputTokens: 'usage.input_tokens', outputTokens: 'usage.output_tokens',
+  cost: 'usage.cost_usd', latency: 'usage.latency_ms', errors: 'usage.errors',
+} as const;
+
+/** A checked call, column by column (typed arrays: 10,000 records are a few allocations, not 10,000 objects). */
+interface ParsedUsage {
+  n: number;
+  requestIds: string[];
+  /** Per record, the index of its version in `versions`. */
+  versionOf: Int32Array;
+  versions: string[];
+  /** Version key -> the field of the first record naming it, for NOT_FOUND. */
+  versionField: Map<string, string>;
+  promptVersions: (string | null)[];
+  promptField: Map<string, string>;
+  tsMs: Float64Array;
+  inputTokens: Int32Array;
+  outputTokens: Int32Array;
+  latencyMs: Float64Array;
+  error: boolean[];
+  /** Records dropped because an earlier record of the call has their requestId. */
+  repeated: number;
+}
+
+const isCount = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 0;
+
+/** Checks every record before anything is written; the first problem fails the call, naming `records.<i>.<field>`. */
+function parseUsage(input: RecordUsageInput, now: number): ParsedUsage {
+  const records = input.records;
+  if (records.length === 0 || records.length > MAX_RECORDS_PER_CALL) {
+    throw badInput(`records must hold 1 to ${MAX_RECORDS_PER_CALL} records, not ${records.length}`, 'records');
+  }
+  const size = records.length;
+  const out: ParsedUsage = {
+    n: 0, requestIds: [], versionOf: new Int32Array(size), versions: [], versionField: new Map(), promptVersions: [], promptField: new Map(),
+    tsMs: new Float64Array(size), inputTokens: new Int32Array(size), outputTokens: new Int32Array(size), latencyMs: new Float64Array(size),
+    error: [], repeated: 0,
+  };
+  const seen = new Set<string>();
+  // Global id as sent -> index in out.versions / row key: each distinct id is decoded once per call.
+  const versionIndex = new Map<string, number>();
+  const promptKeys = new Map<string, string>();
+  const latest = now + MAX_FUTURE_MS;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i];
+    const f = (field: string) => `records.${i}.${field}`;
+    if (typeof r.requestId !== 'string' || r.requestId.length === 0 || r.requestId.length > MAX_REQUEST_ID) {
+      throw badInput(`${f('requestId')} must be 1 to ${MAX_REQUEST_ID} characters`, f('requestId'));
+    }
+    let v = versionIndex.get(r.modelVersionId);
+    if (v === undefined) {
+      const parsed = parseGlobalId(r.modelVersionId, f('modelVersionId'));
+      if (parsed.type !== 'ModelVersion') throw badInput(`${f('modelVersionId')} must be a ModelVersion id`, f('modelVersionId'));
+      v = out.versions.push(parsed.key) - 1;
+      versionIndex.set(r.modelVersionId, v);
+      if (!out.versionField.has(parsed.key)) out.versionField.set(parsed.key, f('modelVersionId'));
+    }
+    let prompt: string | null = null;
+    if (r.promptVersionId != null) {
+      prompt = promptKeys.get(r.promptVersionId) ?? null;
+      if (prompt === null) {
+        const parsed = parseGlobalId(r.promptVersionId, f('promptVersionId'));
+        if (parsed.type !== 'PromptVersion') throw badInput(`${f('promptVersionId')} must be a PromptVersion id`, f('promptVersionId'));
+        prompt = parsed.key;
+        promptKeys.set(r.promptVersionId, prompt);
+        if (!out.promptField.has(prompt)) out.promptField.set(prompt, f('promptVersionId'));
+      }
+    }
+    if (!isCount(r.inputTokens)) throw badInput(`${f('inputTokens')} must be an integer of at least 0`, f('inputTokens'));
+    if (!isCount(r.outputTokens)) throw badInput(`${f('outputTokens')} must be an integer of at least 0`, f('outputTokens'));
+    if (!Number.isFinite(r.latencyMs) || r.latencyMs < 0) throw badInput(`${f('latencyMs')} must be a finite number of at least 0`, f('latencyMs'));
+    const ts = r.timestamp == null ? now : r.timestamp.getTime();
+    if (ts > latest) throw badInput(`${f('timestamp')} is more than 5 minutes in the future`, f('timestamp'));
+    // Checked whole before it is dropped: a repeat must be as valid as any record.
+    if (seen.has(r.requestId)) { out.repeated++; continue; }
+    seen.add(r.requestId);
+    const k = out.n++;
+    out.requestIds.push(r.requestId);
+    out.versionOf[k] = v;
+    out.promptVersions.push(prompt);
+    out.tsMs[k] = ts;
+    out.inputTokens[k] = r.inputTokens;
+    out.outputTokens[k] = r.outputTokens;
+    out.latencyMs[k] = r.latencyMs;
+    out.error.push(r.error === true);
+  }
+  return out;
+}
+
+export interface RecordUsageResult {
+  accepted: number;
+  duplicates: number;
+  unpriced: number;
+  /** Points written to the usage.* series. */
+  points: number;
+  /** Metric names written, for evaluating their monitors after commit. */
+  names: string[];
+}
+
+/**
+ * Stores a call's usage records all or nothing, in a fixed number of statements whatever its
+ * size: the versions (checked as the project's) with their prices, the prompt versions if any,
+ * one INSERT of every record, the usage.* points of the records stored (through the monitoring
+ * module's storage), and the audit record.
+ *
+ * Idempotent per project by requestId: the insert skips a requestId the project already has
+ * (ON CONFLICT on its unique key; a concurrent call with the same id waits for the first to
+ * commit or roll back), and answers the records it skipped, which feed no metric.
+ */
+export async function recordUsage(m: EntityManager, actor: Principal, projectId: string, input: RecordUsageInput): Promise<RecordUsageResult> {
+  const u = parseUsage(input, Date.now());
+
+  // The versions and every price each ever had, oldest first: a version has a handful of
+  // prices, so the one in force at each record is found here rather than by a lookup per row.
+  const priceRows: { id: string; valid_from: Date | number | null; i: number | null; o: number | null; g: number | null; t: number | null }[] = await m.query(
+    `SELECT v.id, p.valid_from, p.input_usd_per_million AS i, p.output_usd_per_million AS o, p.gpu_hour_cost_usd AS g, p.tokens_per_second AS t
+       FROM model_version v LEFT JOIN model_version_price p ON p.model_version_id = v.id
+      WHERE v.id = ANY($1::uuid[]) AND v.project_id = $2 ORDER BY v.id, p.valid_from`,
+    [u.versions, projectId],
+  );
+  const steps = new Map<string, PriceStep[]>();
+  for (const r of priceRows) {
+    let list = steps.get(r.id);
+    if (!list) steps.set(r.id, (list = []));
+    if (r.valid_from === null) continue;
+    list.push({ from: r.valid_from instanceof Date ? r.valid_from.getTime() : -Infinity, input: r.i, output: r.o, gpuHour: r.g, tps: r.t });
+  }
+  for (const [id, field] of u.versionField) {
+    // Another project's version is reported like a missing one: its existence is not ours to tell.
+    if (!steps.has(id)) throw new AppError('NOT_FOUND', `${field} names no model version of this project`, { field });
+  }
+  if (u.promptField.size) {
+    const found: { id: string }[] = await m.query(`SELECT id FROM prompt_version WHERE id = ANY($1::uuid[]) AND project_id = $2`, [[...u.promptField.keys()], projectId]);
+    const have = new Set(found.map((r) => r.id));
+    for (const [id, field] of u.promptField) if (!have.has(id)) throw new AppError('NOT_FOUND', `${field} names no prompt version of this project`, { field });
+  }
+
+  // The price in force at each record's time, and the cost it gives (PricingKind's formulas).
+  const n = u.n;
+  const unitIn: (number | null)[] = new Array(n), unitOut: (number | null)[] = new Array(n);
+  const unitGpu: (number | null)[] = new Array(n), unitTps: (number | null)[] = new Array(n);
+  const cost: (number | null)[] = new Array(n);
+  const versionIds: string[] = new Array(n), isoTs: string[] = new Array(n);
+  for (let k = 0; k < n; k++) {
+    const version = u.versions[u.versionOf[k]];
+    versionIds[k] = version;
+    isoTs[k] = new Date(u.tsMs[k]).toISOString();
+    const p = priceAt(steps.get(version), u.tsMs[k]);
+    unitIn[k] = p?.input ?? null;
+    unitOut[k] = p?.output ?? null;
+    unitGpu[k] = p?.gpuHour ?? null;
+    unitTps[k] = p?.tps ?? null;
+    cost[k] = !p ? null
+      : p.gpuHour !== null ? (u.inputTokens[k] + u.outputTokens[k]) / p.tps! / 3600 * p.gpuHour
+        : (u.inputTokens[k] * p.input! + u.outputTokens[k] * p.output!) / 1e6;
+  }
+
+  // One statement: the insert skips requestIds already stored, and answers the ordinals of the
+  // records it skipped (usually none, so nearly nothing comes back).
+  const skipped: { ord: string }[] = await m.query(
+    `WITH r AS (
+       SELECT * FROM unnest($2::text[], $3::uuid[], $4::uuid[], $5::timestamptz[], $6::int[], $7::int[], $8::float8[], $9::bool[],
+                            $10::float8[], $11::float8[], $12::float8[], $13::float8[], $14::float8[])
+         WITH ORDINALITY r(req, v, pv, ts, it, ot, lat, err, pin, pout, gpu, tps, cost, ord)),
+     ins AS (
+       INSERT INTO usage_record (project_id, request_id, model_version_id, prompt_version_id, ts, input_tokens, output_tokens, latency_ms, error,
+                                 input_usd_per_million, output_usd_per_million, gpu_hour_cost_usd, tokens_per_second, cost_usd)
+       SELECT $1, req, v, pv, ts, it, ot, lat, err, pin, pout, gpu, tps, cost FROM r
+       ON CONFLICT (project_id, request_id) DO NOTHING
+       RETURNING request_id)
+     SELECT r.ord FROM r WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.request_id = r.req)`,
+    // Typed arrays would reach pg as bytea: the parameters are plain arrays of the n records kept.
+    [projectId, u.requestIds, versionIds, u.promptVersions, isoTs, Array.from(u.inputTokens.subarray(0, n)), Array.from(u.outputTokens.subarray(0, n)),
+      Array.from(u.latencyMs.subarray(0, n)), u.error,
+      unitIn, unitOut, unitGpu, unitTps, cost],
+  );
+  const stored = new Uint8Array(n).fill(1);
+  for (const s of skipped) stored[Number(s.ord) - 1] = 0;
+  const accepted = n - skipped.length;
+
+  let unpriced = 0;
+  for (let k = 0; k < n; k++) if (stored[k] && cost[k] === null) unpriced++;
+  const series = usageSeries(u, stored, cost);
+  const written = accepted ? await recordDerivedSeries(m, actor, projectId, series) : { accepted: 0, names: [] as string[] };
+
+  await recordAudit(m, {
+    projectId, actor: actor.name, action: 'usage.record', targetType: 'Project', targetId: toGlobalId('Project', projectId),
+    after: { accepted, duplicates: skipped.length + u.repeated, unpriced, points: written.accepted },
+  });
+  return { accepted, duplicates: skipped.length + u.repeated, unpriced, points: written.accepted, names: written.names };
+}
+
+/** The usage.* points of the stored records, per version (see USAGE_SERIES for what each holds). */
+function usageSeries(u: ParsedUsage, stored: Uint8Array, cost: (number | null)[]): DerivedSeries[] {
+  interface Bucket { requests: number; errors: number; input: number; output: number; cost: number; priced: number }
+  const perVersion = u.versions.map(() => ({ latTs: [] as number[], lat: [] as number[], buckets: new Map<number, Bucket>() }));
+  for (let k = 0; k < u.n; k++) {
+    if (!stored[k]) continue;
+    const acc = perVersion[u.versionOf[k]];
+    const ts = u.tsMs[k];
+    acc.latTs.push(ts);
+    acc.lat.push(u.latencyMs[k]);
+    const second = Math.floor(ts / BUCKET_MS) * BUCKET_MS;
+    let b = acc.buckets.get(second);
+    if (!b) acc.buckets.set(second, (b = { requests: 0, errors: 0, input: 0, output: 0, cost: 0, priced: 0 }));
+    b.requests++;
+    if (u.error[k]) b.errors++;
+    b.input += u.inputTokens[k];
+    b.output += u.outputTokens[k];
+    const c = cost[k];
+    if (c !== null) { b.cost += c; b.priced++; }
+  }
+  const out: DerivedSeries[] = [];
+  perVersion.forEach((acc, v) => {
+    if (acc.lat.length === 0) return;
+    const versionId = u.versions[v];
+    const seconds = [...acc.buckets.keys()];
+    const bs = [...acc.buckets.values()];
+    const priced = seconds.filter((_, j) => bs[j].priced > 0);
+    out.push(
+      { versionId, name: USAGE_SERIES.latency, tsMs: acc.latTs, values: acc.lat },
+      { versionId, name: USAGE_SERIES.requests, tsMs: seconds, values: bs.map((b) => b.requests) },
+      { versionId, name: USAGE_SERIES.errors, tsMs: seconds, values: bs.map((b) => b.errors) },
+      { versionId, name: USAGE_SERIES.inputTokens, tsMs: seconds, values: bs.map((b) => b.input) },
+      { versionId, name: USAGE_SERIES.outputTokens, tsMs: seconds, values: bs.map((b) => b.output) },
+    );
+    if (priced.length) out.push({ versionId, name: USAGE_SERIES.cost, tsMs: priced, values: bs.filter((b) => b.priced > 0).map((b) => b.cost) });
+  });
+  return out;
+}
