@@ -127,8 +127,6 @@ async function main() {
       env: {
         ...process.env, DATABASE_URL: db.url, PORT: String(port), LOG_LEVEL: 'error', MODELGRAPH_ADMIN_KEY: ADMIN_KEY,
         MODELGRAPH_DATA_DIR: dataDir, MODELGRAPH_RATE_LIMIT_PER_MINUTE: '0',
-        // A batch of 5,000 usage records is about 1 MB of JSON, at the default limit (1 MiB).
-        MODELGRAPH_MAX_BODY_BYTES: String(8 << 20),
       },
     });
     await waitForPort(server, port, 60_000);

@@ -46,7 +46,7 @@ const ATTACKS: [string, () => Promise<{ status: number; text: string; json: { er
   ['a cyclic fragment', () => post(JSON.stringify({ query: `{ viewer { ...A } } fragment A on Viewer { ...B } fragment B on Viewer { ...A }` })), 'BAD_USER_INPUT'],
   ['1,000 repeated directives', () => post(JSON.stringify({ query: `{ viewer { name ${'@include(if: true) '.repeat(1000)} } }` })), 'BAD_USER_INPUT'],
   ['a page size of a million', () => post(JSON.stringify({ query: `query($s: String!) { project(slug: $s) { models(first: 1000000) { nodes { id } } } }`, variables: { s: slug } })), 'BAD_USER_INPUT'],
-  ['a 2 MiB body', () => post(JSON.stringify({ query: '{ viewer { name } }', variables: { pad: 'x'.repeat(2 * 1024 * 1024) } })), 'BAD_USER_INPUT', 'maxBodyBytes'],
+  ['a 5 MiB body', () => post(JSON.stringify({ query: '{ viewer { name } }', variables: { pad: 'x'.repeat(5 * 1024 * 1024) } })), 'BAD_USER_INPUT', 'maxBodyBytes'],
   ['a 900 KiB description', () => post(JSON.stringify({ query: `mutation($i: UpdateModelInput!) { updateModel(input: $i) { model { id } } }`, variables: { i: { id: modelId, description: 'x'.repeat(900 * 1024) } } })), 'BAD_USER_INPUT'],
   ['an oversized JSON config (900 KiB, over maxJsonBytes)', () => post(JSON.stringify({
     query: `mutation($i: CreateModelVersionInput!) { createModelVersion(input: $i) { modelVersion { id } } }`,

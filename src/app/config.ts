@@ -137,7 +137,9 @@ export function loadConfig(env: Env = process.env): Config {
       maxDepth: int('MODELGRAPH_MAX_DEPTH', 12, 1, 1000),
       maxAliases: int('MODELGRAPH_MAX_ALIASES', 50, 1, 100000),
       maxCost: int('MODELGRAPH_MAX_COST', 20000, 1, 100000000),
-      maxBodyBytes: int('MODELGRAPH_MAX_BODY_BYTES', 1048576, 1024, 1073741824),
+      // 4 MiB: the largest calls the API documents (10,000 usage records, about 2 MB of JSON;
+      // 10,000 metric points) fit with room; bulk writers have the columnar input.
+      maxBodyBytes: int('MODELGRAPH_MAX_BODY_BYTES', 4194304, 1024, 1073741824),
       maxTokens: int('MODELGRAPH_MAX_TOKENS', 20000, 100, 10000000),
       maxInputDepth: int('MODELGRAPH_MAX_INPUT_DEPTH', 32, 2, 1000),
       maxJsonBytes: int('MODELGRAPH_MAX_JSON_BYTES', 65536, 256, 1073741824),

@@ -6,7 +6,7 @@ describe('loadConfig', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({
       port: 4000, databaseUrl: null, dataDir: path.resolve('./.modelgraph'), adminKey: null, logLevel: 'info', batchLoads: true,
-      limits: { maxDepth: 12, maxAliases: 50, maxBodyBytes: 1048576 },
+      limits: { maxDepth: 12, maxAliases: 50, maxBodyBytes: 4194304 },
     });
   });
 
