@@ -241,7 +241,7 @@ describe('costReport', () => {
     const byDay = await report(slug, 'DAY', window);
     expect(byDay.rows.map((r: { day: string; requests: number }) => [r.day, r.requests])).toEqual([['2026-03-10', 15], ['2026-03-11', 1]]);
 
-    // Until deployments exist, every record is without one: one group, deploymentId null.
+    // Records named by their version have no deployment: one group, deploymentId null.
     const byDeployment = await report(slug, 'DEPLOYMENT', window);
     expect(byDeployment.rows).toEqual([expect.objectContaining({ deploymentId: null, requests: 16 })]);
   });
@@ -307,4 +307,126 @@ test('cross-project access is refused for every new mutation and field; viewers 
   expect((await report(a.slug, 'DAY', WINDOW, viewerA)).total.requests).toBe(1);
   expect(codeOf(await record(a.slug, [rec('y3', a.api.id)], viewerA))).toBe('FORBIDDEN');
   expect(codeOf(await t.gql(SET_PRICE, { input: { modelVersionId: a.api.id, tokenPrices: { inputCostPerMillionTokens: 0, outputCostPerMillionTokens: 0 } } }, viewerA))).toBe('FORBIDDEN');
+});
+
+describe('records served through a deployment route', () => {
+  const SET_ALIAS = `mutation($input: SetModelAliasInput!) { setModelAlias(input: $input) { alias { revision } } }`;
+  const SET_ROUTES = `mutation($input: SetDeploymentRoutesInput!) { setDeploymentRoutes(input: $input) { revision { validFrom } } }`;
+  const ms = (iso: string) => Date.parse(iso);
+  const iso = (n: number) => new Date(n).toISOString();
+
+  /**
+   * A deployment whose "main" route follows the "production" alias (on v1) next to a "canary"
+   * pinned to v2 (revision 1, from r1); then the alias moves to v2 (at a1); then revision 2
+   * (from r2) pins main to v1 and drops the canary. v1 costs $2/$6 and v2 $1/$1 per million tokens.
+   */
+  async function timeline() {
+    const { slug, model, api: v1 } = await setup();
+    const v2 = await createVersion(t, model.id, { artifact: null, externalApi: { provider: 'x', modelId: 'y', inputCostPerMillionTokens: 1, outputCostPerMillionTokens: 1 } });
+    await t.ok(SET_ALIAS, { input: { modelId: model.id, alias: 'production', versionNumber: 1 } });
+    const deployment = (await t.ok(`mutation($input: CreateDeploymentInput!) { createDeployment(input: $input) { deployment { id name } } }`,
+      { input: { projectSlug: slug, name: unique('chat'), environment: 'production' } })).createDeployment.deployment as { id: string; name: string };
+    const r1 = (await t.ok(SET_ROUTES, { input: { deploymentId: deployment.id, expectedRevision: 0, routes: [
+      { name: 'main', weight: 90, modelId: model.id, alias: 'production' }, { name: 'canary', weight: 10, modelVersionId: v2.id },
+    ] } })).setDeploymentRoutes.revision.validFrom as string;
+    await t.ok(SET_ALIAS, { input: { modelId: model.id, alias: 'production', versionNumber: 2 } });
+    const a1 = (await t.ok(`query($id: ID!) { node(id: $id) { ... on Model { aliasHistory(name: "production", first: 1) { nodes { at } } } } }`,
+      { id: model.id })).node.aliasHistory.nodes[0].at as string;
+    const r2 = (await t.ok(SET_ROUTES, { input: { deploymentId: deployment.id, expectedRevision: 1, routes: [{ name: 'main', weight: 100, modelVersionId: v1.id }] } }))
+      .setDeploymentRoutes.revision.validFrom as string;
+    // The moments are the server's; each step is at least a millisecond after the previous one.
+    expect(ms(r1) < ms(a1) && ms(a1) <= ms(r2)).toBe(true);
+    return { slug, model, v1, v2, deployment, r1, a1, r2 };
+  }
+
+  const viaRoute = (requestId: string, deploymentId: string, route: string, timestamp: string, extra: Record<string, unknown> = {}) =>
+    ({ requestId, deploymentId, route, inputTokens: 1000, outputTokens: 500, latencyMs: 100, timestamp, ...extra });
+
+  test('each record gets the version its route served at its timestamp (route set and alias as of then), with that version\'s price; the cost report names the deployment', async () => {
+    const { slug, v1, v2, deployment, r1, a1, r2 } = await timeline();
+    const res = await record(slug, [
+      viaRoute('m-r1', deployment.id, 'main', r1), // revision 1, alias on v1 -> v1
+      viaRoute('m-a1', deployment.id, 'main', a1), // revision 1, alias on v2 -> v2
+      viaRoute('c-r1', deployment.id, 'canary', r1), // pinned -> v2
+      viaRoute('m-r2', deployment.id, 'main', r2, { latencyMs: 300, error: true }), // revision 2, pinned -> v1
+      rec('plain', v2.id, { timestamp: r2 }), // named directly, as before
+    ]);
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.recordUsage).toEqual({ accepted: 5, duplicates: 0, unpriced: 0 });
+    const window = { from: iso(ms(r1) - 60_000), to: iso(ms(r2) + 60_000) };
+    // v1: 2 requests at $2/$6 (0.005 each); v2: 3 requests at $1/$1 (0.0015 each).
+    const byVersion = await report(slug, 'MODEL_VERSION', window);
+    const of = (id: string) => byVersion.rows.find((r: { modelVersion: { id: string } }) => r.modelVersion.id === id);
+    expect([of(v1.id).requests, of(v2.id).requests]).toEqual([2, 3]);
+    expect(of(v1.id).costUsd).toBeCloseTo(0.01, 12);
+    expect(of(v2.id).costUsd).toBeCloseTo(0.0045, 12);
+
+    const byDeployment = await report(slug, 'DEPLOYMENT', window);
+    const rows = byDeployment.rows.map((r: { deploymentId: string | null; requests: number }) => [r.deploymentId, r.requests]);
+    expect(rows).toEqual([[deployment.id, 4], [null, 1]]);
+    const named = (await t.ok(`query($s: String!, $from: DateTime!, $to: DateTime!) { project(slug: $s) { costReport(from: $from, to: $to, groupBy: DEPLOYMENT) {
+      rows { deploymentId deployment { id name } } } } }`, { s: slug, ...window })).project.costReport.rows;
+    expect(named).toEqual([{ deploymentId: deployment.id, deployment: { id: deployment.id, name: deployment.name } }, { deploymentId: null, deployment: null }]);
+    // deploymentId is the Deployment node's id.
+    expect((await t.ok(`query($id: ID!) { node(id: $id) { ... on Deployment { name } } }`, { id: byDeployment.rows[0].deploymentId })).node.name).toBe(deployment.name);
+
+    // The usage.* series per route, as project series labelled with the deployment and route names, next to the versions' series.
+    const routeSeries = async (route: string, name: string, agg: string) => {
+      const nodes = (await t.ok(`query($s: String!, $l: JSONObject!, $n: String!, $from: DateTime!, $to: DateTime!, $agg: Aggregation!) { project(slug: $s) {
+        metricSeries(labels: $l, name: $n) { nodes { labels modelVersion { id } points(from: $from, to: $to, maxPoints: 1, aggregation: $agg) { value } } } } }`,
+      { s: slug, l: { deployment: deployment.name, route }, n: name, ...window, agg })).project.metricSeries.nodes;
+      expect(nodes).toHaveLength(1);
+      expect(nodes[0]).toMatchObject({ labels: { deployment: deployment.name, route }, modelVersion: null });
+      return nodes[0].points[0].value;
+    };
+    expect(await routeSeries('main', 'usage.requests', 'SUM')).toBe(3);
+    expect(await routeSeries('main', 'usage.errors', 'SUM')).toBe(1);
+    expect(await routeSeries('canary', 'usage.requests', 'SUM')).toBe(1);
+    expect(await routeSeries('main', 'usage.latency_ms', 'MAX')).toBe(300);
+    expect(await routeSeries('main', 'usage.cost_usd', 'SUM')).toBeCloseTo(0.005 + 0.0015 + 0.005, 12);
+    const v2Requests = (await t.ok(SERIES_POINTS, { id: v2.id, name: 'usage.requests', ...window, agg: 'SUM' })).node.metricSeries[0].points[0].value;
+    expect(v2Requests).toBe(3);
+  });
+
+  test('a route that did not exist at the record\'s time, a deployment of another project, and a record naming both forms or neither are refused, naming the field; nothing is stored', async () => {
+    const { slug, model, v1, deployment, r1, r2 } = await timeline();
+    const other = await timeline();
+    const good = () => viaRoute(unique('ok'), deployment.id, 'main', r2);
+    const cases: [Record<string, unknown>, string, string][] = [
+      [viaRoute('x', deployment.id, 'canary', r2), 'BAD_USER_INPUT', 'records.1.route'], // dropped by revision 2
+      [viaRoute('x', deployment.id, 'main', new Date(ms(r1) - 1).toISOString()), 'BAD_USER_INPUT', 'records.1.route'], // before revision 1
+      [viaRoute('x', deployment.id, 'nope', r2), 'BAD_USER_INPUT', 'records.1.route'],
+      [viaRoute('x', other.deployment.id, 'main', other.r2), 'NOT_FOUND', 'records.1.deploymentId'],
+      [viaRoute('x', model.id, 'main', r2), 'BAD_USER_INPUT', 'records.1.deploymentId'],
+      [viaRoute('x', deployment.id, 'main', r2, { modelVersionId: v1.id }), 'BAD_USER_INPUT', 'records.1.deploymentId'],
+      [{ ...viaRoute('x', deployment.id, 'main', r2), deploymentId: null }, 'BAD_USER_INPUT', 'records.1.deploymentId'],
+      [{ ...viaRoute('x', deployment.id, 'main', r2), route: null }, 'BAD_USER_INPUT', 'records.1.route'],
+      [{ ...viaRoute('x', deployment.id, 'main', r2), deploymentId: null, route: null }, 'BAD_USER_INPUT', 'records.1.modelVersionId'],
+    ];
+    for (const [bad, code, field] of cases) {
+      const res = await record(slug, [good(), bad]);
+      expect([bad, codeOf(res), fieldOf(res)]).toEqual([bad, code, field]);
+    }
+    expect((await report(slug, 'DAY', { from: iso(ms(r1) - 60_000), to: iso(ms(r2) + 60_000) })).total.requests).toBe(0);
+    // The database holds a record to its own project's deployment whatever the application checks.
+    const key = (id: string) => Buffer.from(id, 'base64url').toString().split(':')[1];
+    const [{ project_id: projectId }] = await t.server.db.query(`SELECT project_id FROM deployment WHERE id = $1`, [key(deployment.id)]);
+    await expect(t.server.db.query(
+      `INSERT INTO usage_record (project_id, request_id, model_version_id, deployment_id, route, ts, input_tokens, output_tokens, latency_ms, error)
+       VALUES ($1, 'smuggled', $2, $3, 'main', now(), 0, 0, 0, false)`,
+      [projectId, key(v1.id), key(other.deployment.id)],
+    )).rejects.toMatchObject({ code: '23503' });
+  });
+
+  test('routes are resolved for the whole call at once: 1 and 300 records at distinct moments cost the same statements', async () => {
+    const { slug, deployment, r2 } = await timeline();
+    const batch = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => viaRoute(`${prefix}-${i}`, deployment.id, 'main', iso(ms(r2) + i)));
+    // The first call creates the series; the two measured ones write to them.
+    expect((await record(slug, batch(1, 'warm'))).errors).toBeUndefined();
+    const [one, a] = await t.countStatements(() => record(slug, batch(1, 'one')));
+    const [many, b] = await t.countStatements(() => record(slug, batch(300, 'many')));
+    expect([a.errors, b.errors]).toEqual([undefined, undefined]);
+    expect(b.data!.recordUsage.accepted).toBe(300);
+    expect(many).toBe(one);
+  });
 });

@@ -3,6 +3,9 @@ import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { Node } from '../../core/graphql/node';
 import { toGlobalId } from '../../core/graphql/ids';
 
+/** The node type of a Deployment: its global ids are toGlobalId(DEPLOYMENT_NODE_TYPE, uuid). */
+export const DEPLOYMENT_NODE_TYPE = 'Deployment';
+
 @Entity('deployment')
 @ObjectType({
   implements: Node,
@@ -16,7 +19,7 @@ export class Deployment implements Node {
 
   @Field(() => ID, { name: 'id', description: 'Opaque global id.' })
   get nodeId(): string {
-    return toGlobalId('Deployment', this.id);
+    return toGlobalId(DEPLOYMENT_NODE_TYPE, this.id);
   }
 
   @Column({ name: 'project_id', type: 'uuid' })

@@ -4,6 +4,7 @@ import { hydrate } from '../../core/db/sql';
 import { feederGate, filledRowLoader, pageLoader, pairLoader } from '../../core/graphql/page-loader';
 import { groupBy } from '../../core/util/group-by';
 import { Deployment, DeploymentRevision, DeploymentRoute } from './deployment.entity';
+import { revisionAtSql } from './deployment.as-of';
 
 export function deploymentLoaders(db: DataSource, batch: boolean) {
   const deploymentById = filledRowLoader(db, Deployment, batch, (ids) => `SELECT * FROM deployment WHERE id = ANY(${ids}::uuid[])`, (d) => d.id);
@@ -29,9 +30,7 @@ export function deploymentLoaders(db: DataSource, batch: boolean) {
       async (keys) => {
         const rows: Record<string, unknown>[] = await db.query(
           `SELECT r.*, k.i AS __key FROM unnest($1::uuid[], $2::timestamptz[]) WITH ORDINALITY k(d, t, i)
-             CROSS JOIN LATERAL (SELECT * FROM deployment_revision
-                                  WHERE deployment_id = k.d AND valid_from <= coalesce(k.t, 'infinity')
-                                  ORDER BY valid_from DESC, revision DESC LIMIT 1) r`,
+             CROSS JOIN LATERAL ${revisionAtSql('k.d', `coalesce(k.t, 'infinity')`)} r`,
           [keys.map((k) => k[0]), keys.map((k) => k[1]?.toISOString() ?? null)],
         );
         const revisions = hydrate(db, DeploymentRevision, rows);

@@ -1,6 +1,6 @@
 import type { ModuleDescriptor } from '../../core/module';
 import { defineNodeType } from '../../core/graphql/ids';
-import { Deployment, DeploymentRevision, DeploymentRoute } from './deployment.entity';
+import { DEPLOYMENT_NODE_TYPE, Deployment, DeploymentRevision, DeploymentRoute } from './deployment.entity';
 import { deploymentLoaders } from './deployment.loaders';
 import { DeploymentResolver, DeploymentRevisionResolver, DeploymentRouteResolver } from './deployment.resolver';
 import { ProjectDeploymentsResolver } from './project.fields';
@@ -12,6 +12,6 @@ export const deploymentModule: ModuleDescriptor = {
   resolvers: [ProjectDeploymentsResolver, DeploymentResolver, DeploymentRevisionResolver, DeploymentRouteResolver],
   loaders: deploymentLoaders,
   nodeTypes: [
-    defineNodeType({ name: 'Deployment', cls: Deployment, key: 'uuid', load: (l, k) => l.deploymentById.load(k), projectOf: (r) => r.projectId }),
+    defineNodeType({ name: DEPLOYMENT_NODE_TYPE, cls: Deployment, key: 'uuid', load: (l, k) => l.deploymentById.load(k), projectOf: (r) => r.projectId }),
   ],
 };

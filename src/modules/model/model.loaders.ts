@@ -8,6 +8,9 @@ import { AliasEvent, ModelAlias } from './model-alias.entity';
 import { ModelVersion } from './model-version.entity';
 import { Model } from './model.entity';
 
+/** The moves of model aliases, for as-of lookups (core/graphql/as-of-loader.ts). */
+export const MODEL_ALIAS_MOVES = { table: 'alias_event', parentColumn: 'model_id' } as const;
+
 export function modelLoaders(db: DataSource, batch: boolean) {
   // Rows read by any other loader fill the by-id caches, so `baseVersion`, `alias.version`
   // and `model` find most rows already loaded instead of reading them again; a by-id load
@@ -61,7 +64,7 @@ export function modelLoaders(db: DataSource, batch: boolean) {
      * are version ids that modelVersionById is asked for next, so a by-id batch waits for these
      * lookups, and takes their versions along with the ones asked for directly.
      */
-    aliasAsOf: modelVersionById.fedBy(asOfLoader(db, batch, { table: 'alias_event', parentColumn: 'model_id' })),
+    aliasAsOf: modelVersionById.fedBy(asOfLoader(db, batch, MODEL_ALIAS_MOVES)),
     aliasEventById: rowLoader(db, AliasEvent, batch,
       (ids) => `SELECT * FROM alias_event WHERE id = ANY(${ids}::bigint[])`, (e) => String(e.id)),
     modelPages: modelById.fedBy(pageLoader(db, Model, batch, primeModels)),

@@ -1,6 +1,7 @@
 import { EntityManager } from 'typeorm';
 import { badInput } from '../../core/graphql/errors';
 import { toGlobalId } from '../../core/graphql/ids';
+import { DEPLOYMENT_NODE_TYPE } from '../deployment/deployment.entity';
 import { CostGroupBy, CostReport, CostReportRow } from './dto/cost-report';
 
 export const MAX_REPORT_DAYS = 366;
@@ -49,9 +50,8 @@ export async function costReport(m: EntityManager, projectId: string, from: Date
     return {
       key: k,
       groupBy,
-      // The global id a Deployment node will have (type Deployment, key its uuid), so that the
-      // id stays the same once the deployment module serves those nodes.
-      deploymentId: groupBy === CostGroupBy.DEPLOYMENT && k !== null ? toGlobalId('Deployment', k) : null,
+      // The id of the deployment module's Deployment node (type Deployment, key its uuid), as node(id:) reads it.
+      deploymentId: groupBy === CostGroupBy.DEPLOYMENT && k !== null ? toGlobalId(DEPLOYMENT_NODE_TYPE, k) : null,
       day: groupBy === CostGroupBy.DAY ? k : null,
       requests,
       errors: r.errors as number,

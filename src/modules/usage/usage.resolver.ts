@@ -25,7 +25,9 @@ export class UsageResolver {
       + 'version in force at its timestamp and the cost it gives. The stored records feed the metric series usage.requests, '
       + 'usage.input_tokens, usage.output_tokens, usage.cost_usd and usage.errors (one point per version and second, the second\'s total: '
       + 'aggregate them with SUM) and usage.latency_ms (one point per request: P50/P95/P99, AVG, COUNT), whose monitors are evaluated '
-      + 'after commit. Needs EDITOR.',
+      + 'after commit. A record may name the deployment route that served it (deploymentId and route) instead of its version: the '
+      + 'version is the one the route served at the record\'s timestamp, and the record also feeds the same series of the route '
+      + '(project series labelled {deployment: <name>, route: <name>}). Needs EDITOR.',
   })
   async recordUsage(@Arg('input', { description: 'The project and the records to store.' }) input: RecordUsageInput, @Ctx() ctx: Context): Promise<RecordUsagePayload> {
     const project = await loadProjectBySlug(ctx.loaders, input.projectSlug);

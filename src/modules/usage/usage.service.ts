@@ -4,6 +4,7 @@ import { parseGlobalId, toGlobalId } from '../../core/graphql/ids';
 import { recordAudit } from '../../core/events/audit';
 import { Principal } from '../../core/auth/principal';
 import { DerivedSeries, recordDerivedSeries } from '../monitoring/metrics.service';
+import { RouteAt, resolveRoutesAt } from '../deployment/deployment.as-of';
 import { RecordUsageInput } from './dto/usage.input';
 import { PriceStep, priceAt } from './pricing.service';
 
@@ -15,7 +16,7 @@ const MAX_FUTURE_MS = 5 * 60 * 1000;
 const BUCKET_MS = 1000;
 
 /**
- * The metric series recordUsage feeds, per model version. `usage.latency_ms` has a point per
+ * The metric series recordUsage feeds, per model version and per deployment route. `usage.latency_ms` has a point per
  * request (its value the request's latency), so P50/P95/P99/MAX/AVG over a window are the
  * requests' own, and COUNT is the number of requests. The counting series have one point per
  * second of the records' time (at the start of that second) holding that second's total of the
@@ -33,9 +34,19 @@ export const USAGE_SERIES = {
 interface ParsedUsage {
   n: number;
   requestIds: string[];
-  /** Per record, the index of its version in `versions`. */
+  /** Per record, the index of its version in `versions`; -1 for a record naming a route, until resolveRoutes. */
   versionOf: Int32Array;
   versions: string[];
+  /** Per record, the index of its (deployment, route, moment) in `routeRefs`; -1 for a record naming its version. */
+  routeOf: Int32Array;
+  routeRefs: RouteAt[];
+  /** Per route ref, the field (records.<i>) of the first record naming it, for errors. */
+  routeField: string[];
+  /** Per record, the deployment (row key) and route it names, or null. */
+  deployments: (string | null)[];
+  routes: (string | null)[];
+  /** Deployment key -> its name, once resolveRoutes has read it (the label of its route series). */
+  deploymentNames: Map<string, string>;
   /** Version key -> the field of the first record naming it, for NOT_FOUND. */
   versionField: Map<string, string>;
   promptVersions: (string | null)[];
@@ -60,6 +71,7 @@ function parseUsage(input: RecordUsageInput, now: number): ParsedUsage {
   const size = records.length;
   const out: ParsedUsage = {
     n: 0, requestIds: [], versionOf: new Int32Array(size), versions: [], versionField: new Map(), promptVersions: [], promptField: new Map(),
+    routeOf: new Int32Array(size), routeRefs: [], routeField: [], deployments: [], routes: [], deploymentNames: new Map(),
     tsMs: new Float64Array(size), inputTokens: new Int32Array(size), outputTokens: new Int32Array(size), latencyMs: new Float64Array(size),
     error: [], repeated: 0,
   };
@@ -67,6 +79,9 @@ function parseUsage(input: RecordUsageInput, now: number): ParsedUsage {
   // Global id as sent -> index in out.versions / row key: each distinct id is decoded once per call.
   const versionIndex = new Map<string, number>();
   const promptKeys = new Map<string, string>();
+  const deploymentKeys = new Map<string, string>();
+  // (deployment key, route, ms) -> index in out.routeRefs: each distinct route and moment is resolved once.
+  const routeIndex = new Map<string, number>();
   const latest = now + MAX_FUTURE_MS;
   for (let i = 0; i < records.length; i++) {
     const r = records[i];
@@ -74,13 +89,32 @@ function parseUsage(input: RecordUsageInput, now: number): ParsedUsage {
     if (typeof r.requestId !== 'string' || r.requestId.length === 0 || r.requestId.length > MAX_REQUEST_ID) {
       throw badInput(`${f('requestId')} must be 1 to ${MAX_REQUEST_ID} characters`, f('requestId'));
     }
-    let v = versionIndex.get(r.modelVersionId);
-    if (v === undefined) {
-      const parsed = parseGlobalId(r.modelVersionId, f('modelVersionId'));
-      if (parsed.type !== 'ModelVersion') throw badInput(`${f('modelVersionId')} must be a ModelVersion id`, f('modelVersionId'));
-      v = out.versions.push(parsed.key) - 1;
-      versionIndex.set(r.modelVersionId, v);
-      if (!out.versionField.has(parsed.key)) out.versionField.set(parsed.key, f('modelVersionId'));
+    const byRoute = r.deploymentId != null || r.route != null;
+    if (r.modelVersionId != null && byRoute) {
+      throw badInput(`${f('modelVersionId')}: give modelVersionId, or deploymentId with route, not both`, f(r.deploymentId != null ? 'deploymentId' : 'route'));
+    }
+    if (r.modelVersionId == null && !byRoute) throw badInput(`${f('modelVersionId')}: give modelVersionId, or deploymentId with route`, f('modelVersionId'));
+    let v = -1;
+    let deployment: string | null = null;
+    if (r.modelVersionId != null) {
+      const known = versionIndex.get(r.modelVersionId);
+      if (known === undefined) {
+        const parsed = parseGlobalId(r.modelVersionId, f('modelVersionId'));
+        if (parsed.type !== 'ModelVersion') throw badInput(`${f('modelVersionId')} must be a ModelVersion id`, f('modelVersionId'));
+        v = out.versions.push(parsed.key) - 1;
+        versionIndex.set(r.modelVersionId, v);
+        if (!out.versionField.has(parsed.key)) out.versionField.set(parsed.key, f('modelVersionId'));
+      } else v = known;
+    } else {
+      if (r.deploymentId == null) throw badInput(`${f('route')} needs deploymentId`, f('deploymentId'));
+      if (typeof r.route !== 'string' || r.route.length === 0) throw badInput(`${f('deploymentId')} needs route, the name of the route that served the request`, f('route'));
+      deployment = deploymentKeys.get(r.deploymentId) ?? null;
+      if (deployment === null) {
+        const parsed = parseGlobalId(r.deploymentId, f('deploymentId'));
+        if (parsed.type !== 'Deployment') throw badInput(`${f('deploymentId')} must be a Deployment id`, f('deploymentId'));
+        deployment = parsed.key;
+        deploymentKeys.set(r.deploymentId, deployment);
+      }
     }
     let prompt: string | null = null;
     if (r.promptVersionId != null) {
@@ -98,12 +132,25 @@ function parseUsage(input: RecordUsageInput, now: number): ParsedUsage {
     if (!Number.isFinite(r.latencyMs) || r.latencyMs < 0) throw badInput(`${f('latencyMs')} must be a finite number of at least 0`, f('latencyMs'));
     const ts = r.timestamp == null ? now : r.timestamp.getTime();
     if (ts > latest) throw badInput(`${f('timestamp')} is more than 5 minutes in the future`, f('timestamp'));
+    let route = -1;
+    if (deployment !== null) {
+      const key = `${deployment}\u0000${r.route}\u0000${ts}`;
+      const known = routeIndex.get(key);
+      if (known === undefined) {
+        route = out.routeRefs.push({ deploymentId: deployment, route: r.route!, at: new Date(ts) }) - 1;
+        out.routeField.push(`records.${i}`);
+        routeIndex.set(key, route);
+      } else route = known;
+    }
     // Checked whole before it is dropped: a repeat must be as valid as any record.
     if (seen.has(r.requestId)) { out.repeated++; continue; }
     seen.add(r.requestId);
     const k = out.n++;
     out.requestIds.push(r.requestId);
     out.versionOf[k] = v;
+    out.routeOf[k] = route;
+    out.deployments.push(deployment);
+    out.routes.push(deployment === null ? null : r.route!);
     out.promptVersions.push(prompt);
     out.tsMs[k] = ts;
     out.inputTokens[k] = r.inputTokens;
@@ -112,6 +159,30 @@ function parseUsage(input: RecordUsageInput, now: number): ParsedUsage {
     out.error.push(r.error === true);
   }
   return out;
+}
+
+/**
+ * Gives each record that names a deployment route the model version that route served at the
+ * record's timestamp (the deployment module's as-of reading, one statement for the whole call).
+ * A deployment not of this project is NOT_FOUND; a route the route set in force then did not
+ * have (or whose alias pointed nowhere then) is BAD_USER_INPUT naming records.<i>.route.
+ */
+async function resolveRoutes(m: EntityManager, projectId: string, u: ParsedUsage): Promise<void> {
+  if (u.routeRefs.length === 0) return;
+  const resolved = await resolveRoutesAt(m, projectId, u.routeRefs);
+  const versionIndex = new Map(u.versions.map((v, i) => [v, i]));
+  const versionOfRef = resolved.map((r, j) => {
+    const field = u.routeField[j];
+    if (r.deploymentName === null) throw new AppError('NOT_FOUND', `${field}.deploymentId names no deployment of this project`, { field: `${field}.deploymentId` });
+    u.deploymentNames.set(u.routeRefs[j].deploymentId, r.deploymentName);
+    const { route, at } = u.routeRefs[j];
+    if (!r.route) throw badInput(`The deployment had no route "${route}" at ${at.toISOString()}`, `${field}.route`);
+    if (r.modelVersionId === null) throw badInput(`Route "${route}" follows an alias that pointed to no version at ${at.toISOString()}`, `${field}.route`);
+    let v = versionIndex.get(r.modelVersionId);
+    if (v === undefined) versionIndex.set(r.modelVersionId, (v = u.versions.push(r.modelVersionId) - 1));
+    return v;
+  });
+  for (let k = 0; k < u.n; k++) if (u.routeOf[k] >= 0) u.versionOf[k] = versionOfRef[u.routeOf[k]];
 }
 
 export interface RecordUsageResult {
@@ -136,6 +207,7 @@ export interface RecordUsageResult {
  */
 export async function recordUsage(m: EntityManager, actor: Principal, projectId: string, input: RecordUsageInput): Promise<RecordUsageResult> {
   const u = parseUsage(input, Date.now());
+  await resolveRoutes(m, projectId, u);
 
   // The versions and every price each ever had, oldest first: a version has a handful of
   // prices, so the one in force at each record is found here rather than by a lookup per row.
@@ -187,19 +259,19 @@ export async function recordUsage(m: EntityManager, actor: Principal, projectId:
   const skipped: { ord: string }[] = await m.query(
     `WITH r AS (
        SELECT * FROM unnest($2::text[], $3::uuid[], $4::uuid[], $5::timestamptz[], $6::int[], $7::int[], $8::float8[], $9::bool[],
-                            $10::float8[], $11::float8[], $12::float8[], $13::float8[], $14::float8[])
-         WITH ORDINALITY r(req, v, pv, ts, it, ot, lat, err, pin, pout, gpu, tps, cost, ord)),
+                            $10::float8[], $11::float8[], $12::float8[], $13::float8[], $14::float8[], $15::uuid[], $16::text[])
+         WITH ORDINALITY r(req, v, pv, ts, it, ot, lat, err, pin, pout, gpu, tps, cost, dep, route, ord)),
      ins AS (
        INSERT INTO usage_record (project_id, request_id, model_version_id, prompt_version_id, ts, input_tokens, output_tokens, latency_ms, error,
-                                 input_usd_per_million, output_usd_per_million, gpu_hour_cost_usd, tokens_per_second, cost_usd)
-       SELECT $1, req, v, pv, ts, it, ot, lat, err, pin, pout, gpu, tps, cost FROM r
+                                 input_usd_per_million, output_usd_per_million, gpu_hour_cost_usd, tokens_per_second, cost_usd, deployment_id, route)
+       SELECT $1, req, v, pv, ts, it, ot, lat, err, pin, pout, gpu, tps, cost, dep, route FROM r
        ON CONFLICT (project_id, request_id) DO NOTHING
        RETURNING request_id)
      SELECT r.ord FROM r WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.request_id = r.req)`,
     // Typed arrays would reach pg as bytea: the parameters are plain arrays of the n records kept.
     [projectId, u.requestIds, versionIds, u.promptVersions, isoTs, Array.from(u.inputTokens.subarray(0, n)), Array.from(u.outputTokens.subarray(0, n)),
       Array.from(u.latencyMs.subarray(0, n)), u.error,
-      unitIn, unitOut, unitGpu, unitTps, cost],
+      unitIn, unitOut, unitGpu, unitTps, cost, u.deployments, u.routes],
   );
   const stored = new Uint8Array(n).fill(1);
   for (const s of skipped) stored[Number(s.ord) - 1] = 0;
@@ -217,13 +289,18 @@ export async function recordUsage(m: EntityManager, actor: Principal, projectId:
   return { accepted, duplicates: skipped.length + u.repeated, unpriced, points: written.accepted, names: written.names };
 }
 
-/** The usage.* points of the stored records, per version (see USAGE_SERIES for what each holds). */
+/**
+ * The usage.* points of the stored records (see USAGE_SERIES for what each holds): per version,
+ * and for records served through a deployment route also per route, as project series labelled
+ * {deployment: <name>, route: <name>} (a route's series carry on across revisions and versions).
+ */
 function usageSeries(u: ParsedUsage, stored: Uint8Array, cost: (number | null)[]): DerivedSeries[] {
   interface Bucket { requests: number; errors: number; input: number; output: number; cost: number; priced: number }
-  const perVersion = u.versions.map(() => ({ latTs: [] as number[], lat: [] as number[], buckets: new Map<number, Bucket>() }));
-  for (let k = 0; k < u.n; k++) {
-    if (!stored[k]) continue;
-    const acc = perVersion[u.versionOf[k]];
+  interface Acc { versionId: string | null; labels: Record<string, string> | null; latTs: number[]; lat: number[]; buckets: Map<number, Bucket> }
+  const newAcc = (versionId: string | null, labels: Record<string, string> | null): Acc => ({ versionId, labels, latTs: [], lat: [], buckets: new Map() });
+  const perVersion = u.versions.map((v) => newAcc(v, null));
+  const perRoute = new Map<string, Acc>();
+  const add = (acc: Acc, k: number) => {
     const ts = u.tsMs[k];
     acc.latTs.push(ts);
     acc.lat.push(u.latencyMs[k]);
@@ -236,22 +313,33 @@ function usageSeries(u: ParsedUsage, stored: Uint8Array, cost: (number | null)[]
     b.output += u.outputTokens[k];
     const c = cost[k];
     if (c !== null) { b.cost += c; b.priced++; }
+  };
+  for (let k = 0; k < u.n; k++) {
+    if (!stored[k]) continue;
+    add(perVersion[u.versionOf[k]], k);
+    const deployment = u.deployments[k];
+    if (deployment !== null) {
+      const key = `${deployment}\u0000${u.routes[k]}`;
+      let acc = perRoute.get(key);
+      if (!acc) perRoute.set(key, (acc = newAcc(null, { deployment: u.deploymentNames.get(deployment)!, route: u.routes[k]! })));
+      add(acc, k);
+    }
   }
   const out: DerivedSeries[] = [];
-  perVersion.forEach((acc, v) => {
-    if (acc.lat.length === 0) return;
-    const versionId = u.versions[v];
+  for (const acc of [...perVersion, ...perRoute.values()]) {
+    if (acc.lat.length === 0) continue;
+    const { versionId, labels } = acc;
     const seconds = [...acc.buckets.keys()];
     const bs = [...acc.buckets.values()];
     const priced = seconds.filter((_, j) => bs[j].priced > 0);
     out.push(
-      { versionId, name: USAGE_SERIES.latency, tsMs: acc.latTs, values: acc.lat },
-      { versionId, name: USAGE_SERIES.requests, tsMs: seconds, values: bs.map((b) => b.requests) },
-      { versionId, name: USAGE_SERIES.errors, tsMs: seconds, values: bs.map((b) => b.errors) },
-      { versionId, name: USAGE_SERIES.inputTokens, tsMs: seconds, values: bs.map((b) => b.input) },
-      { versionId, name: USAGE_SERIES.outputTokens, tsMs: seconds, values: bs.map((b) => b.output) },
+      { versionId, labels, name: USAGE_SERIES.latency, tsMs: acc.latTs, values: acc.lat },
+      { versionId, labels, name: USAGE_SERIES.requests, tsMs: seconds, values: bs.map((b) => b.requests) },
+      { versionId, labels, name: USAGE_SERIES.errors, tsMs: seconds, values: bs.map((b) => b.errors) },
+      { versionId, labels, name: USAGE_SERIES.inputTokens, tsMs: seconds, values: bs.map((b) => b.input) },
+      { versionId, labels, name: USAGE_SERIES.outputTokens, tsMs: seconds, values: bs.map((b) => b.output) },
     );
-    if (priced.length) out.push({ versionId, name: USAGE_SERIES.cost, tsMs: priced, values: bs.filter((b) => b.priced > 0).map((b) => b.cost) });
-  });
+    if (priced.length) out.push({ versionId, labels, name: USAGE_SERIES.cost, tsMs: priced, values: bs.filter((b) => b.priced > 0).map((b) => b.cost) });
+  }
   return out;
 }

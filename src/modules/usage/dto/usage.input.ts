@@ -6,13 +6,30 @@ import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
  * a call carries up to 10,000 of them and the service checks them all in one pass, naming
  * `records.<i>.<field>`.
  */
-@InputType({ description: 'One request served by a model version: its tokens, latency and outcome.' })
+@InputType({ description: 'One request served by a model version (named directly, or through the deployment route that served it): its tokens, latency and outcome.' })
 export class UsageRecordInput {
   @Field({ description: 'The request\'s id, 1 to 200 characters, unique per project: a record whose requestId the project already has is not stored again (nor counted).' })
   requestId: string;
 
-  @Field(() => ID, { description: 'The model version that served the request.' })
-  modelVersionId: string;
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The model version that served the request. Exactly one of modelVersionId, or deploymentId with route.',
+  })
+  modelVersionId?: string | null;
+
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The deployment that served the request, with route; instead of modelVersionId. The model version is the one the route '
+      + 'served at the record\'s timestamp: the route set in force then and, for a route that follows an alias, where the alias pointed then.',
+  })
+  deploymentId?: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'The name of the deployment route that served the request, with deploymentId. A route the deployment did not have at the '
+      + 'record\'s timestamp is BAD_USER_INPUT naming records.<i>.route.',
+  })
+  route?: string | null;
 
   @Field(() => ID, { nullable: true, description: 'The prompt version the request was rendered from, if any.' })
   promptVersionId?: string | null;
