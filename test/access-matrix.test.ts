@@ -108,6 +108,8 @@ interface Fixture {
 }
 let fx: Fixture;
 
+/** A window of an hour either side of now: the fixture's usage records are stamped now. */
+const aroundNow = () => ({ from: new Date(Date.now() - 3600_000).toISOString(), to: new Date(Date.now() + 3600_000).toISOString() });
 const H = (hour: number) => new Date(Date.UTC(2026, 10, 20, hour)).toISOString();
 const AGE = { name: 'age', dtype: 'FLOAT', statistics: { count: 40, nullCount: 0, histogram: { edges: [0, 10, 20, 30, 40], counts: [10, 10, 10, 10] } } };
 
@@ -165,6 +167,10 @@ async function makeFixture(): Promise<Fixture> {
   await t.ok(M.setPromptAlias, { input: { promptId: prompt, alias: 'production', versionNumber: 1 } });
   const deployment = (await t.ok(M.createDeployment, { input: { projectSlug: a.slug, name: unique('dep'), environment: 'production' } }))
     .createDeployment.deployment.id;
+  await t.ok(`mutation($input: SetDeploymentRoutesInput!) { setDeploymentRoutes(input: $input) { deployment { revision } } }`,
+    { input: { deploymentId: deployment, expectedRevision: 0, routes: [{ name: 'control', weight: 90, modelVersionId: v1 }, { name: 'candidate', weight: 10, modelVersionId: v1 }] } });
+  await t.ok(`mutation($input: RecordUsageInput!) { recordUsage(input: $input) { accepted } }`,
+    { input: { projectSlug: a.slug, records: [{ requestId: unique('req'), deploymentId: deployment, route: 'control', inputTokens: 1, outputTokens: 1, latencyMs: 1 }] } });
   const apiKey = (await makeKey('VIEWER', a.slug)).id;
   const globalKey = (await makeKey('VIEWER', null)).id;
   const read = await t.ok(
@@ -256,6 +262,15 @@ const CASES: Case[] = [
     vars: () => ({ r: { datasetVersionId: fx.datasetVersion }, c: { modelVersionId: fx.v1, from: H(0), to: H(1) } }),
   },
   { doc: `query($s: String!) { registryEventsCursor(projectSlug: $s) }`, rule: VIEW, vars: () => ({ s: fx.a.slug }) },
+  // Fields below a node: the node's rule holds for them; each row shows the field answers (not only that its parent is there).
+  {
+    label: 'DeploymentRoute.usage', rule: { project: 'VIEWER', unseen: 'NULL' }, vars: () => ({ id: fx.deployment, ...aroundNow() }),
+    doc: `query($id: ID!, $from: DateTime!, $to: DateTime!) { node(id: $id) { ... on Deployment { routes { usage(from: $from, to: $to) { requests } } } } }`,
+  },
+  {
+    label: 'CostReportRow.deployment', rule: { project: 'VIEWER', unseen: 'NULL' }, vars: () => ({ s: fx.a.slug, ...aroundNow() }),
+    doc: `query($s: String!, $from: DateTime!, $to: DateTime!) { project(slug: $s) { costReport(from: $from, to: $to, groupBy: DEPLOYMENT) { rows { deployment { id } } } } }`,
+  },
   { doc: `query($s: String!) { metricPointsCursor(projectSlug: $s) }`, rule: VIEW, vars: () => ({ s: fx.a.slug }) },
   // ------------------------------------------------------------------ Mutation
   {

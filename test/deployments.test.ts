@@ -318,14 +318,16 @@ test('another project\'s key is refused every new mutation and field; a VIEWER r
   )).rejects.toMatchObject({ code: '23503' });
 });
 
-test('a nested read of deployments, their routes and versions costs the same number of statements for 5 and 50 deployments', async () => {
-  const NESTED = `query($s: String!, $at: DateTime!) { project(slug: $s) { deployments(first: 100) { nodes {
+test('a nested read of deployments, their routes, versions and usage summaries costs the same number of statements for 5 and 50 deployments', async () => {
+  const NESTED = `query($s: String!, $at: DateTime!, $from: DateTime!, $to: DateTime!) { project(slug: $s) { deployments(first: 100) { nodes {
     id name environment revision
-    routes { name weight alias model { name } modelVersion { id number model { name } } promptVersion { number prompt { name } } }
+    routes { name weight alias model { name } modelVersion { id number model { name } } promptVersion { number prompt { name } }
+      usage(from: $from, to: $to) { requests errors errorRate inputTokens outputTokens costUsd unpricedRequests p50LatencyMs p95LatencyMs } }
     past: routes(asOf: $at) { name modelVersion { number } }
-    history(first: 3) { nodes { revision actor routes { name modelVersion { number } } } }
+    history(first: 3) { nodes { revision actor routes { name modelVersion { number } usage(from: $from, to: $to) { requests } } } }
   } } } }`;
-  async function seed(n: number): Promise<{ slug: string; at: string }> {
+  async function seed(n: number): Promise<{ slug: string; at: string; from: string; to: string }> {
+    const from = new Date(Date.now() - 60_000).toISOString();
     const { slug } = await createProject(t, 'deploy-count');
     const model = await createModel(t, slug);
     const versions = [await createVersion(t, model.id), await createVersion(t, model.id)];
@@ -334,20 +336,26 @@ test('a nested read of deployments, their routes and versions costs the same num
       { input: { projectSlug: slug, name: unique('p') } })).createPrompt.prompt.id;
     const pv = (await t.ok(`mutation($input: CreatePromptVersionInput!) { createPromptVersion(input: $input) { promptVersion { id } } }`,
       { input: { promptId, template: 'Hi {{name}}', variables: ['name'] } })).createPromptVersion.promptVersion.id;
+    const records: Record<string, unknown>[] = [];
     for (let i = 0; i < n; i++) {
       const { deployment } = await newDeployment(slug, { environment: i % 2 ? 'staging' : 'production' });
       await setRoutes(deployment.id, 0, [{ name: 'main', weight: 100, modelVersionId: versions[i % 2].id }]);
       await setRoutes(deployment.id, 1, [
         { name: 'main', weight: 60, modelId: model.id, alias: 'production', promptVersionId: pv }, { name: 'canary', weight: 40, modelVersionId: versions[(i + 1) % 2].id },
       ]);
+      // Three requests through main (one failed), one through the canary.
+      for (const [j, route] of ['main', 'main', 'main', 'canary'].entries()) {
+        records.push({ requestId: unique('req'), deploymentId: deployment.id, route, inputTokens: 10, outputTokens: 5, latencyMs: 10 * (j + 1), error: j === 0 });
+      }
     }
+    await t.ok(`mutation($input: RecordUsageInput!) { recordUsage(input: $input) { accepted } }`, { input: { projectSlug: slug, records } });
     await t.ok(SET_ALIAS, { input: { modelId: model.id, alias: 'production', versionNumber: 2 } });
-    return { slug, at: new Date().toISOString() };
+    return { slug, at: new Date().toISOString(), from, to: new Date(Date.now() + 60_000).toISOString() };
   }
   const small = await seed(5);
   const large = await seed(50);
-  const [a, da] = await t.countStatements(() => t.ok(NESTED, { s: small.slug, at: small.at }));
-  const [b, db] = await t.countStatements(() => t.ok(NESTED, { s: large.slug, at: large.at }));
+  const [a, da] = await t.countStatements(() => t.ok(NESTED, { s: small.slug, at: small.at, from: small.from, to: small.to }));
+  const [b, db] = await t.countStatements(() => t.ok(NESTED, { s: large.slug, at: large.at, from: large.from, to: large.to }));
   expect(da.project.deployments.nodes).toHaveLength(5);
   expect(db.project.deployments.nodes).toHaveLength(50);
   // Every deployment's "main" follows the alias, now on version 2; the canaries pin 1 or 2.
@@ -355,6 +363,12 @@ test('a nested read of deployments, their routes and versions costs the same num
     expect(d.routes.map((r: { name: string; modelVersion: { number: number } }) => r.name)).toEqual(['main', 'canary']);
     expect(d.routes[0]).toMatchObject({ alias: 'production', modelVersion: { number: 2 }, promptVersion: { number: 1 } });
     expect(d.history.nodes.map((r: { revision: number }) => r.revision)).toEqual([2, 1]);
+    // Each route's own requests (main: latencies 10, 20, 30; canary: 40), in the revision in force and in the history alike.
+    expect(d.routes[0].usage).toEqual({
+      requests: 3, errors: 1, errorRate: 1 / 3, inputTokens: 30, outputTokens: 15, costUsd: null, unpricedRequests: 3, p50LatencyMs: 20, p95LatencyMs: 29,
+    });
+    expect(d.routes[1].usage).toMatchObject({ requests: 1, errors: 0, p50LatencyMs: 40 });
+    expect(d.history.nodes[1].routes[0].usage).toEqual({ requests: 3 });
   }
   expect(new Set(db.project.deployments.nodes.map((d: { routes: { modelVersion: { number: number } }[] }) => d.routes[1].modelVersion.number))).toEqual(new Set([1, 2]));
   expect(b).toBe(a);

@@ -130,6 +130,9 @@ export class DeploymentRoute {
   @Column({ name: 'prompt_version_id', type: 'uuid', nullable: true })
   promptVersionId: string | null;
 
+  /** The deployment of the route's revision; set on the copy each read makes (see `at`). */
+  deploymentId: string;
+
   /**
    * The moment the route is read at (routes(asOf:)); null: now. An alias-following route
    * resolves its version at this moment. Set on a copy per read, never on a loader's cached row.

@@ -21,7 +21,7 @@ import { createDeployment, setDeploymentRoutes } from './deployment.service';
 /** Copies of a revision's routes, read at `at` (null: now); the loader's cached rows stay as they are. */
 async function routesOf(ctx: Context, revision: DeploymentRevision | null, at: Date | null): Promise<DeploymentRoute[]> {
   if (!revision) return [];
-  return (await ctx.loaders.deploymentRoutesByRevision.load(String(revision.id))).map((r) => Object.assign(new DeploymentRoute(), r, { at }));
+  return (await ctx.loaders.deploymentRoutesByRevision.load(String(revision.id))).map((r) => Object.assign(new DeploymentRoute(), r, { at, deploymentId: revision.deploymentId }));
 }
 
 @Resolver(() => Deployment)

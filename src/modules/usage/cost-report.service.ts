@@ -2,10 +2,42 @@ import { EntityManager } from 'typeorm';
 import { badInput } from '../../core/graphql/errors';
 import { toGlobalId } from '../../core/graphql/ids';
 import { DEPLOYMENT_NODE_TYPE } from '../deployment/deployment.entity';
-import { CostGroupBy, CostReport, CostReportRow } from './dto/cost-report';
+import { CostGroupBy, CostReport, CostReportRow, UsageSummary } from './dto/cost-report';
 
 export const MAX_REPORT_DAYS = 366;
 export const MAX_REPORT_ROWS = 1000;
+
+/**
+ * The figures of a set of usage records `u`, as SQL select items: what a cost report's row and a
+ * route's usage summary (DeploymentRoute.usage) both answer, read back by usageFigures.
+ */
+export const USAGE_AGGREGATES_SQL = `count(*)::int AS requests, (count(*) FILTER (WHERE u.error))::int AS errors,
+  coalesce(sum(u.input_tokens), 0)::float8 AS input_tokens, coalesce(sum(u.output_tokens), 0)::float8 AS output_tokens,
+  sum(u.cost_usd) AS cost, (count(*) FILTER (WHERE u.cost_usd IS NULL))::int AS unpriced,
+  percentile_cont(0.5) WITHIN GROUP (ORDER BY u.latency_ms) AS p50,
+  percentile_cont(0.95) WITHIN GROUP (ORDER BY u.latency_ms) AS p95`;
+
+/** The figures of a row that selected USAGE_AGGREGATES_SQL. */
+export function usageFigures(r: Record<string, unknown>): UsageSummary {
+  const requests = r.requests as number;
+  return {
+    requests,
+    errors: r.errors as number,
+    errorRate: requests ? (r.errors as number) / requests : null,
+    inputTokens: Number(r.input_tokens),
+    outputTokens: Number(r.output_tokens),
+    costUsd: r.cost === null ? null : Number(r.cost),
+    unpricedRequests: r.unpriced as number,
+    p50LatencyMs: r.p50 === null ? null : Number(r.p50),
+    p95LatencyMs: r.p95 === null ? null : Number(r.p95),
+  };
+}
+
+/** A report's window: from before to, at most MAX_REPORT_DAYS long (else BAD_USER_INPUT naming the argument). */
+export function checkReportWindow(from: Date, to: Date): void {
+  if (!(from.getTime() < to.getTime())) throw badInput('from must be before to', 'from');
+  if (to.getTime() - from.getTime() > MAX_REPORT_DAYS * 86_400_000) throw badInput(`The window may span at most ${MAX_REPORT_DAYS} days`, 'to');
+}
 
 /** The SQL of each grouping's key (text; null for records without one), over `u` (usage_record) and `v` (its model_version). */
 const KEY_SQL: Record<CostGroupBy, string> = {
@@ -25,18 +57,12 @@ const ORDER_SQL = (groupBy: CostGroupBy) => (groupBy === CostGroupBy.DAY ? 'key'
  * served. The window reads the (project_id, ts) index and is at most 366 days.
  */
 export async function costReport(m: EntityManager, projectId: string, from: Date, to: Date, groupBy: CostGroupBy): Promise<CostReport> {
-  if (!(from.getTime() < to.getTime())) throw badInput('from must be before to', 'from');
-  if (to.getTime() - from.getTime() > MAX_REPORT_DAYS * 86_400_000) throw badInput(`The window may span at most ${MAX_REPORT_DAYS} days`, 'to');
+  checkReportWindow(from, to);
   const key = KEY_SQL[groupBy];
   const join = groupBy === CostGroupBy.MODEL ? 'JOIN model_version v ON v.id = u.model_version_id' : '';
   const rows: Record<string, unknown>[] = await m.query(
     `SELECT * FROM (
-       SELECT ${key} AS key, grouping(${key}) = 1 AS is_total,
-              count(*)::int AS requests, (count(*) FILTER (WHERE u.error))::int AS errors,
-              coalesce(sum(u.input_tokens), 0)::float8 AS input_tokens, coalesce(sum(u.output_tokens), 0)::float8 AS output_tokens,
-              sum(u.cost_usd) AS cost, (count(*) FILTER (WHERE u.cost_usd IS NULL))::int AS unpriced,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY u.latency_ms) AS p50,
-              percentile_cont(0.95) WITHIN GROUP (ORDER BY u.latency_ms) AS p95
+       SELECT ${key} AS key, grouping(${key}) = 1 AS is_total, ${USAGE_AGGREGATES_SQL}
          FROM usage_record u ${join}
         WHERE u.project_id = $1 AND u.ts >= $2 AND u.ts < $3
         GROUP BY GROUPING SETS ((${key}), ())) g
@@ -45,7 +71,6 @@ export async function costReport(m: EntityManager, projectId: string, from: Date
     [projectId, from.toISOString(), to.toISOString()],
   );
   const toRow = (r: Record<string, unknown>): CostReportRow => {
-    const requests = r.requests as number;
     const k = (r.is_total ? null : r.key) as string | null;
     return {
       key: k,
@@ -53,15 +78,7 @@ export async function costReport(m: EntityManager, projectId: string, from: Date
       // The id of the deployment module's Deployment node (type Deployment, key its uuid), as node(id:) reads it.
       deploymentId: groupBy === CostGroupBy.DEPLOYMENT && k !== null ? toGlobalId(DEPLOYMENT_NODE_TYPE, k) : null,
       day: groupBy === CostGroupBy.DAY ? k : null,
-      requests,
-      errors: r.errors as number,
-      errorRate: requests ? (r.errors as number) / requests : null,
-      inputTokens: Number(r.input_tokens),
-      outputTokens: Number(r.output_tokens),
-      costUsd: r.cost === null ? null : Number(r.cost),
-      unpricedRequests: r.unpriced as number,
-      p50LatencyMs: r.p50 === null ? null : Number(r.p50),
-      p95LatencyMs: r.p95 === null ? null : Number(r.p95),
+      ...usageFigures(r),
     };
   };
   // An empty window has no group and still one total row (the empty grouping set).

@@ -1,5 +1,6 @@
 import type { ModuleDescriptor } from '../../core/module';
 import { CostReportRowResolver } from './cost-report.resolver';
+import { DeploymentRouteUsageResolver } from './deployment-route.fields';
 import { ModelVersionPrice } from './model-version-price.entity';
 import { ModelVersionPricingResolver } from './model-version.fields';
 import { ProjectUsageResolver } from './project.fields';
@@ -11,7 +12,7 @@ import { UsageResolver } from './usage.resolver';
 export const usageModule: ModuleDescriptor = {
   name: 'usage',
   entities: [ModelVersionPrice],
-  resolvers: [UsageResolver, ProjectUsageResolver, ModelVersionPricingResolver, CostReportRowResolver],
+  resolvers: [UsageResolver, ProjectUsageResolver, ModelVersionPricingResolver, CostReportRowResolver, DeploymentRouteUsageResolver],
   loaders: usageLoaders,
   hooks: usageHooks,
 };

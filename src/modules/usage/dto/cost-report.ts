@@ -84,3 +84,33 @@ export class CostReport {
   @Field({ description: 'True when the window has more than 1,000 groups and only the first 1,000 are in rows (total still counts every request).' })
   truncated: boolean;
 }
+
+@ObjectType({ description: 'Requests, tokens, cost, latency and errors of the usage records of one deployment route over a window.' })
+export class UsageSummary {
+  @Field(() => Int, { description: 'Requests.' })
+  requests: number;
+
+  @Field(() => Int, { description: 'Requests recorded as failed.' })
+  errors: number;
+
+  @Field(() => Float, { nullable: true, description: 'errors / requests; null without requests.' })
+  errorRate: number | null;
+
+  @Field(() => GraphQLSafeInt, { description: 'Input tokens of all the requests.' })
+  inputTokens: number;
+
+  @Field(() => GraphQLSafeInt, { description: 'Output tokens of all the requests.' })
+  outputTokens: number;
+
+  @Field(() => Float, { nullable: true, description: 'USD: the sum of each priced request\'s cost at the price stored with it; null when no request had a price.' })
+  costUsd: number | null;
+
+  @Field(() => Int, { description: 'Requests whose version had no price at their time: their cost is unknown and not in costUsd.' })
+  unpricedRequests: number;
+
+  @Field(() => Float, { nullable: true, description: 'Median latency in ms (continuous percentile, as percentile_cont); null without requests.' })
+  p50LatencyMs: number | null;
+
+  @Field(() => Float, { nullable: true, description: '95th percentile latency in ms (continuous percentile, as percentile_cont); null without requests.' })
+  p95LatencyMs: number | null;
+}
