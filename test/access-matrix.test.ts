@@ -268,6 +268,10 @@ const CASES: Case[] = [
     doc: `query($id: ID!, $from: DateTime!, $to: DateTime!) { node(id: $id) { ... on Deployment { routes { usage(from: $from, to: $to) { requests } } } } }`,
   },
   {
+    label: 'Deployment.experiment', rule: { project: 'VIEWER', unseen: 'NULL' }, vars: () => ({ id: fx.deployment, ...aroundNow() }),
+    doc: `query($id: ID!, $from: DateTime!, $to: DateTime!) { node(id: $id) { ... on Deployment { experiment(from: $from, to: $to, metric: LATENCY_MS) { routes { verdict } } } } }`,
+  },
+  {
     label: 'CostReportRow.deployment', rule: { project: 'VIEWER', unseen: 'NULL' }, vars: () => ({ s: fx.a.slug, ...aroundNow() }),
     doc: `query($s: String!, $from: DateTime!, $to: DateTime!) { project(slug: $s) { costReport(from: $from, to: $to, groupBy: DEPLOYMENT) { rows { deployment { id } } } } }`,
   },

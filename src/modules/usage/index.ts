@@ -1,6 +1,7 @@
 import type { ModuleDescriptor } from '../../core/module';
 import { CostReportRowResolver } from './cost-report.resolver';
 import { DeploymentRouteUsageResolver } from './deployment-route.fields';
+import { DeploymentExperimentResolver } from './deployment.fields';
 import { ModelVersionPrice } from './model-version-price.entity';
 import { ModelVersionPricingResolver } from './model-version.fields';
 import { ProjectUsageResolver } from './project.fields';
@@ -12,7 +13,8 @@ import { UsageResolver } from './usage.resolver';
 export const usageModule: ModuleDescriptor = {
   name: 'usage',
   entities: [ModelVersionPrice],
-  resolvers: [UsageResolver, ProjectUsageResolver, ModelVersionPricingResolver, CostReportRowResolver, DeploymentRouteUsageResolver],
+  resolvers: [UsageResolver, ProjectUsageResolver, ModelVersionPricingResolver, CostReportRowResolver, DeploymentRouteUsageResolver,
+    DeploymentExperimentResolver],
   loaders: usageLoaders,
   hooks: usageHooks,
 };

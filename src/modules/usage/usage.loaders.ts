@@ -5,6 +5,7 @@ import { groupBy } from '../../core/util/group-by';
 import { ModelVersionPrice } from './model-version-price.entity';
 import { USAGE_AGGREGATES_SQL, usageFigures } from './cost-report.service';
 import { UsageSummary } from './dto/cost-report';
+import { experimentSummariesLoader } from './experiment.service';
 
 /** (deployment, route name, from, to): a route's records in [from, to). */
 export type RouteUsageKey = [string, string, Date, Date];
@@ -46,6 +47,8 @@ export function usageLoaders(db: DataSource, batch: boolean) {
       },
       { batch, cache: batch, cacheKeyFn: (k) => `${k[0]}\u0000${k[1]}\u0000${k[2].toISOString()}\u0000${k[3].toISOString()}` },
     ),
+    /** The per-route summaries of Deployment.experiment, one statement per metric asked in the request. */
+    experimentSummaries: experimentSummariesLoader(db, batch),
     /** The latest MAX_PRICE_HISTORY prices of each version, newest first. */
     priceHistory: new DataLoader<string, ModelVersionPrice[]>(
       async (ids) => {
