@@ -275,6 +275,16 @@ describe('compareCandidates', () => {
     expect(await candidatesOf({ ...base, ids: [v1, v2, v1] })).toHaveLength(2);
   });
 
+  test('evaluation samples keep their token counts (read back on EvalSample); a negative count is BAD_USER_INPUT and stores nothing', async () => {
+    const project = await createProject(t, 'cand-samples');
+    const v = (await createVersion(t, (await createModel(t, project.slug)).id)).id;
+    const id = await evaluate(v, null, [], [{ inputTokens: 12, outputTokens: 34 }, { outputTokens: 5 }], null);
+    const bad = await t.gql(LOG_SAMPLES, { input: { evaluationId: id, samples: [{ scores: {}, inputTokens: 1 }, { scores: {}, outputTokens: -1 }] } });
+    expect(bad.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [{ field: 'samples.1.outputTokens' }] });
+    const read = await t.ok(`query($id: ID!) { node(id: $id) { ... on Evaluation { samples { nodes { inputTokens outputTokens } } } } }`, { id });
+    expect(read.node.samples.nodes).toEqual([{ inputTokens: 12, outputTokens: 34 }, { inputTokens: null, outputTokens: 5 }]);
+  });
+
   test('the statements a comparison costs do not grow with its candidates: 2 and 10', async () => {
     const NESTED = `query($s: String!, $ids: [ID!]!, $d: ID!) { compareCandidates(projectSlug: $s, versionIds: $ids, datasetVersionId: $d, qualityMetric: "acc") {
       datasetVersion { id } candidates { modelVersion { id model { name } } evaluation { id metrics { name } } costSource engagement { feedbackCount }
