@@ -85,6 +85,7 @@ interface Fixture {
   b: { id: string; slug: string };
   model: { id: string; name: string };
   v1: string;
+  v2: string;
   archivable: string;
   dataset: string;
   datasetVersion: string;
@@ -142,7 +143,7 @@ async function makeFixture(): Promise<Fixture> {
   const b = await createProject(t, 'matrix-b');
   const model = await createModel(t, a.slug);
   const v1 = (await createVersion(t, model.id)).id;
-  await createVersion(t, model.id);
+  const v2 = (await createVersion(t, model.id)).id;
   const archivable = (await createModel(t, a.slug)).id;
   await t.ok(M.setAlias, { input: { modelId: model.id, alias: 'production', versionNumber: 1 } });
   await t.ok(M.setPolicy, { input: { modelId: model.id, alias: 'guarded', requiredApprovals: 1, gates: [] } });
@@ -189,7 +190,7 @@ async function makeFixture(): Promise<Fixture> {
   );
   const p = read.project;
   return {
-    a, b, model, v1, archivable, dataset, datasetVersion, featureSet, evaluation, promotion, monitor, quietMonitor, apiKey, globalKey,
+    a, b, model, v1, v2, archivable, dataset, datasetVersion, featureSet, evaluation, promotion, monitor, quietMonitor, apiKey, globalKey,
     prompt, promptVersion, promptAliasEvent: read.prompt.aliasHistory.nodes[0].id, deployment,
     sample: read.evaluation.samples.nodes[0].id,
     aliasEvent: p.model.aliasHistory.nodes[0].id,
@@ -253,6 +254,11 @@ const CASES: Case[] = [
   { label: 'of the key\'s own scope', doc: `{ apiKeys { id } }`, rule: { role: 'ADMIN' } },
   { doc: `{ auditEvents { nodes { id } } }`, rule: { global: 'ADMIN' } },
   { doc: `query($ids: [ID!]!) { compareModelVersions(ids: $ids) { rows { modelVersion { id } } } }`, rule: VIEW, vars: () => ({ ids: [fx.v1] }) },
+  {
+    doc: `query($s: String!, $ids: [ID!]!, $d: ID!) { compareCandidates(projectSlug: $s, versionIds: $ids, datasetVersionId: $d, qualityMetric: "acc") {
+      candidates { modelVersion { id } frontierStatus } } }`,
+    rule: VIEW, vars: () => ({ s: fx.a.slug, ids: [fx.v1, fx.v2], d: fx.datasetVersion }),
+  },
   {
     doc: `query($id: ID!) { renderPrompt(promptId: $id, alias: "production", variables: { name: "Ann" }) { text } }`, rule: VIEW,
     vars: () => ({ id: fx.prompt }),

@@ -13,6 +13,7 @@ import { deploymentModule } from '../modules/deployment';
 import { driftModule } from '../modules/drift';
 import { monitoringModule } from '../modules/monitoring';
 import { usageModule } from '../modules/usage';
+import { candidatesModule } from '../modules/candidates';
 import { liveModule } from '../modules/live';
 import { registerNodeType } from '../core/graphql/ids';
 
@@ -38,6 +39,7 @@ export const ORDER: readonly ModuleDescriptor[] = [
   driftModule,
   monitoringModule,
   usageModule,
+  candidatesModule,
   liveModule,
 ];
 

@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { GraphQLJSON, GraphQLJSONObject } from 'graphql-scalars';
 import { Node } from '../../core/graphql/node';
 import { toGlobalId } from '../../core/graphql/ids';
@@ -36,4 +36,12 @@ export class EvalSample implements Node {
   @Column({ type: 'jsonb', default: () => `'{}'` })
   @Field(() => GraphQLJSONObject, { description: 'Scores of this sample by name, e.g. {"exact_match": 1, "judge": 0.8}.' })
   scores: Record<string, number>;
+
+  @Column({ name: 'input_tokens', type: 'integer', nullable: true })
+  @Field(() => Int, { nullable: true, description: 'Input (prompt) tokens the model read for this sample; null when not logged.' })
+  inputTokens: number | null;
+
+  @Column({ name: 'output_tokens', type: 'integer', nullable: true })
+  @Field(() => Int, { nullable: true, description: 'Output (completion) tokens the model wrote for this sample; null when not logged.' })
+  outputTokens: number | null;
 }

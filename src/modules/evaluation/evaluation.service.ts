@@ -124,12 +124,14 @@ const jsonOrNull = (v: unknown) => (v === undefined || v === null ? null : JSON.
 /** Appends samples in one statement, in the order given (their ids follow that order). The caller holds the evaluation's lock. */
 export async function appendSamples(m: EntityManager, evaluation: Pick<Evaluation, 'id' | 'projectId'>, samples: EvalSampleInput[]): Promise<void> {
   await m.query(
-    `INSERT INTO eval_sample (project_id, evaluation_id, input, output, reference, scores)
-     SELECT $6, $1, i.input, i.output, i.reference, i.scores
-       FROM unnest($2::jsonb[], $3::jsonb[], $4::jsonb[], $5::jsonb[]) WITH ORDINALITY AS i(input, output, reference, scores, ord)
+    `INSERT INTO eval_sample (project_id, evaluation_id, input, output, reference, scores, input_tokens, output_tokens)
+     SELECT $6, $1, i.input, i.output, i.reference, i.scores, i.input_tokens, i.output_tokens
+       FROM unnest($2::jsonb[], $3::jsonb[], $4::jsonb[], $5::jsonb[], $7::int[], $8::int[])
+            WITH ORDINALITY AS i(input, output, reference, scores, input_tokens, output_tokens, ord)
       ORDER BY i.ord`,
     [evaluation.id, samples.map((s) => jsonOrNull(s.input)), samples.map((s) => jsonOrNull(s.output)),
-      samples.map((s) => jsonOrNull(s.reference)), samples.map((s) => JSON.stringify(s.scores)), evaluation.projectId],
+      samples.map((s) => jsonOrNull(s.reference)), samples.map((s) => JSON.stringify(s.scores)), evaluation.projectId,
+      samples.map((s) => s.inputTokens ?? null), samples.map((s) => s.outputTokens ?? null)],
   );
 }
 

@@ -1,7 +1,7 @@
 import {
-  ArrayMaxSize, ArrayMinSize, IsBoolean, IsEnum, IsIn, IsNumber, IsOptional, IsString, Length, Matches, MaxLength, ValidateNested,
+  ArrayMaxSize, ArrayMinSize, IsBoolean, IsEnum, IsIn, IsInt, IsNumber, IsOptional, IsString, Length, Matches, MaxLength, Min, ValidateNested,
 } from 'class-validator';
-import { Field, Float, ID, InputType, ObjectType } from 'type-graphql';
+import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { GraphQLJSON, GraphQLJSONObject } from 'graphql-scalars';
 import { Evaluation, EvaluationStatus } from '../evaluation.entity';
 import { NoveltyCorpusUsage } from './score-generations.input';
@@ -45,6 +45,17 @@ export class EvalSampleInput {
   @Field(() => GraphQLJSONObject, { description: 'Scores by metric name; every value a finite number, e.g. {"exact_match": 1}.' })
   @IsScores()
   scores: Record<string, number>;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Input (prompt) tokens the model read for this sample, at least 0. With outputTokens, lets compareCandidates estimate the cost of a version without usage.',
+  })
+  @IsOptional() @IsInt() @Min(0)
+  inputTokens?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Output (completion) tokens the model wrote for this sample, at least 0.' })
+  @IsOptional() @IsInt() @Min(0)
+  outputTokens?: number | null;
 }
 
 @InputType({ description: 'Starts an evaluation of a model version, RUNNING until completed.' })
