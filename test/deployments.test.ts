@@ -207,6 +207,13 @@ test('a route that followed a protected alias cannot move its traffic around the
     { name: 'rest', weight: 50, modelId: model.id, alias: 'production' }, { name: 'main', weight: 50, modelVersionId: v2.id },
   ]);
   expect(split.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', field: 'routes.1' });
+  // Nor rename the route while pinning v2: no route follows the alias any more, so the new one is held to it.
+  const renamed = await setRoutes(deployment.id, 1, [{ name: 'renamed', weight: 100, modelVersionId: v2.id }]);
+  expect(renamed.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', field: 'routes.0', alias: 'production' });
+  const renamedSplit = await setRoutes(deployment.id, 1, [
+    { name: 'a', weight: 50, modelVersionId: v1.id }, { name: 'b', weight: 50, modelVersionId: v2.id },
+  ]);
+  expect(renamedSplit.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', field: 'routes.1' });
   expect((await routesAt(deployment.id)).revision).toBe(1);
   // Pinning the version the alias points to now is no bypass.
   const freeze = await setRoutes(deployment.id, 1, [{ name: 'main', weight: 100, modelVersionId: v1.id }]);

@@ -45,8 +45,9 @@ export class DeploymentResolver {
       + 'Promotion policies: a route that follows a protected alias is guarded by the alias\'s policy on every move of the alias. A route '
       + 'that followed a protected alias in the revision in force, and under the same name now pins a version (or follows another alias), '
       + 'is held to that policy as if the alias were moved to the version the route now reaches: FORBIDDEN where the policy asks for '
-      + 'approvals, CONFLICT where the version fails its gates (as setModelAlias answers). The version the alias points to now is always '
-      + 'admitted. Needs EDITOR.',
+      + 'approvals, CONFLICT where the version fails its gates (as setModelAlias answers). When no route follows that alias any more '
+      + '(its route renamed or removed), every new or changed route is held to the policy the same way. The version the alias points to '
+      + 'now is always admitted. Needs EDITOR.',
   })
   async setDeploymentRoutes(
     @Arg('input', { description: 'The deployment, its new routes and the revision they replace.' }) input: SetDeploymentRoutesInput, @Ctx() ctx: Context,

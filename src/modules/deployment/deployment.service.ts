@@ -228,21 +228,38 @@ async function guardFollowedAliases(
   version: (id: string) => VersionRow,
 ): Promise<void> {
   const old = new Map(before.map((r) => [r.name, r]));
-  for (const [i, r] of routes.entries()) {
-    const was = old.get(r.name);
-    if (!was?.alias || (r.alias === was.alias && r.modelId === was.modelId)) continue;
+  const check = async (i: number, r: WantedRoute & { modelId: string }, was: DeploymentRoute & { alias: string }) => {
     const policy = await policyFor(m, was.modelId, was.alias);
-    if (!policy) continue;
+    if (!policy) return;
     const target = r.modelVersionId ? version(r.modelVersionId) : aliasNow(r.modelId, r.alias!)!;
     const reaches = { id: 'version_id' in target ? target.version_id : target.id, number: target.number };
-    if (reaches.id === aliasNow(was.modelId, was.alias)?.version_id) continue;
+    if (reaches.id === aliasNow(was.modelId, was.alias)?.version_id) return;
     try {
       await assertPolicyAdmits(m, policy, reaches);
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
       throw new AppError(err.extensions.code as 'FORBIDDEN' | 'CONFLICT',
-        `Route "${r.name}" followed the protected alias "${was.alias}"; moving its traffic to version ${reaches.number} is held to that alias's policy: ${err.message}`,
+        `Route "${r.name}" takes traffic that followed the protected alias "${was.alias}"; moving it to version ${reaches.number} is held to that alias's policy: ${err.message}`,
         { ...err.extensions, field: `routes.${i}`, alias: was.alias });
+    }
+  };
+  const follows = (r: { modelId: string; alias?: string | null }) => `${r.modelId}\u0000${r.alias}`;
+  // A route that keeps its name and stops following the protected alias.
+  for (const [i, r] of routes.entries()) {
+    const was = old.get(r.name);
+    if (!was?.alias || (r.alias === was.alias && r.modelId === was.modelId)) continue;
+    await check(i, r, was as DeploymentRoute & { alias: string });
+  }
+  // A protected alias that no route follows any more (its route renamed or dropped): its
+  // traffic went to the new set, so every route that is new or changed is held to its policy.
+  const followedNow = new Set(routes.filter((r) => r.alias).map(follows));
+  const dropped = [...new Map(before.filter((w) => w.alias && !followedNow.has(follows(w))).map((w) => [follows(w), w])).values()];
+  for (const was of dropped) {
+    for (const [i, r] of routes.entries()) {
+      const same = old.get(r.name);
+      const unchanged = same && same.alias === (r.alias ?? null) && same.modelId === r.modelId
+        && (r.alias ? true : same.modelVersionId === r.modelVersionId);
+      if (!unchanged) await check(i, r, was as DeploymentRoute & { alias: string });
     }
   }
 }
