@@ -5,6 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
 import { registryEventCursor } from '../src/modules/live/event-streams';
 import { EXPLORER, LANDING_POLICY, VERSION, contentSecurityPolicy } from '../src/app/web';
+import { operationNameFor } from '../web/explorer/operation';
 import { TestServer, createKey, createModel, createProject, startTestServer, unique } from './support/harness';
 import { BrowserSession, buildWebApp, describeWithBrowser, launchBrowser } from './support/browser';
 
@@ -108,6 +109,23 @@ describe('explorer over HTTP', () => {
     expect(html).toContain('href="/dashboard"');
     expect(html).toContain(`<strong id="version">${VERSION}</strong>`);
     expect(VERSION).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
+describe('the operation name the explorer sends', () => {
+  it('is dropped when the document does not define it (GraphiQL sends the name it parsed before the last edit)', () => {
+    // The edit that raced: the starting query's name, with the document typed over it.
+    expect(operationNameFor('query FirstRun { viewer { role } }', 'Projects')).toBeUndefined();
+    expect(operationNameFor('{ viewer { role } }', 'Projects')).toBeUndefined();
+    expect(operationNameFor('query A { viewer { role } } query B { viewer { name } }', 'C')).toBeUndefined();
+    // A name the document defines, or none, goes as it is.
+    expect(operationNameFor('query A { viewer { role } } query B { viewer { name } }', 'B')).toBe('B');
+    expect(operationNameFor('subscription Events { registryEvents(projectSlug: "p") { type } }', 'Events')).toBe('Events');
+    expect(operationNameFor('{ viewer { role } }', null)).toBeNull();
+    expect(operationNameFor('{ viewer { role } }', undefined)).toBeUndefined();
+    // A document that does not parse keeps its name: the server's answer says what is wrong.
+    expect(operationNameFor('query A { viewer { role }', 'A')).toBe('A');
+    expect(operationNameFor('query A { viewer { role }', 'B')).toBe('B');
   });
 });
 
