@@ -38,6 +38,7 @@ export default defineConfig(
       globals: {
         require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly', console: 'readonly',
         Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly',
+        fetch: 'readonly', AbortController: 'readonly',
       },
     },
   },

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { TestServer, createModel, createProject, startTestServer, unique } from './support/harness';
 import { tempDir, until } from './faults/support';
 import { registryEventCursor } from '../src/modules/live/event-streams';
+import { startProxy } from './support/tcp-proxy';
 
 /**
  * What the docs tell a new user to run works as written: the README's first session (kept in
@@ -54,9 +55,9 @@ describe('examples/subscribe/registry-events.mjs', () => {
   afterAll(() => dir.remove());
 
   /** Runs the example; its stdout, one JSON event per line, as it comes. */
-  const follow = (slug: string, cursorFile: string) => {
+  const follow = (slug: string, cursorFile: string, url = t.server.url) => {
     const child: ChildProcess = spawn(process.execPath, [SCRIPT, slug], {
-      cwd: dir.dir, env: { PATH: process.env.PATH, MODELGRAPH_URL: t.server.url, MODELGRAPH_KEY: t.adminKey, CURSOR_FILE: cursorFile },
+      cwd: dir.dir, env: { PATH: process.env.PATH, MODELGRAPH_URL: url, MODELGRAPH_KEY: t.adminKey, CURSOR_FILE: cursorFile },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -99,6 +100,36 @@ describe('examples/subscribe/registry-events.mjs', () => {
     expect(await two.stop()).toBe(0);
     expect(two.events().map((e) => [e.type, e.subject.id])).toEqual([['MODEL_CREATED', c.id], ['MODEL_CREATED', d.id]]);
     expect(two.stderr()).toContain(`resuming after ${last}`);
+  });
+
+  test('with no cursor yet it starts from the server\'s starting cursor: a socket lost before the first event misses nothing', async () => {
+    const P = await createProject(t, 'sub-start');
+    await createModel(t, P.slug, 'before-start');
+    const proxy = await startProxy(t.server.port);
+    const cursorFile = path.join(dir.dir, 'cursor-start');
+    const run = follow(P.slug, cursorFile, proxy.url);
+    try {
+      // Subscribed, through the proxy, before any event of the project.
+      const before = t.server.subscriptions.active().total;
+      await until('the example to subscribe', () => {
+        if (run.stderr().includes('giving up')) throw new Error(run.stderr());
+        return t.server.subscriptions.active().total > before;
+      });
+      // Its socket is lost, and a model is made while it cannot connect.
+      proxy.down();
+      await until('the server to drop the subscription', () => t.server.subscriptions.active().total === before);
+      const away = await createModel(t, P.slug, 'while-away');
+      proxy.up();
+      await until('the example to subscribe again', () => t.server.subscriptions.active().total > before);
+      const back = await createModel(t, P.slug, 'after');
+      await until('the example to print the model made after it came back', () => run.events().some((e) => e.subject.id === back.id));
+      // The model made while it was away comes first; the one made before it started, never.
+      expect(run.events().map((e) => [e.type, e.subject.id])).toEqual([['MODEL_CREATED', away.id], ['MODEL_CREATED', back.id]]);
+      expect(run.stderr()).toMatch(/^starting at \S+\n/);
+    } finally {
+      expect(await run.stop()).toBe(0);
+      await proxy.close();
+    }
   });
 });
 

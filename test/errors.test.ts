@@ -398,9 +398,15 @@ describe('requests that are not GraphQL', () => {
     }
   });
 
-  test('an operationName the document does not have is BAD_USER_INPUT', async () => {
+  test('an operationName the document does not have is BAD_USER_INPUT, naming it', async () => {
     const res = await post(JSON.stringify({ query: `query A { viewer { name } }`, operationName: 'B' }));
     expect(res.status).toBe(400);
     expect(codeOf(res)).toBe('BAD_USER_INPUT');
+    expect(res.errors![0].message).toBe('Unknown operation named "B"');
+    // Several operations and no name: which one is asked.
+    const several = await post(JSON.stringify({ query: `query A { viewer { name } } query B { viewer { role } }` }));
+    expect(several.status).toBe(400);
+    expect(codeOf(several)).toBe('BAD_USER_INPUT');
+    expect(several.errors![0].message).toBe('Must provide an operation name when the document has several');
   });
 });

@@ -2,11 +2,12 @@ import { mkdirSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { Page } from 'playwright-core';
 import { registryEventCursor } from '../src/modules/live/event-streams';
 import { EXPLORER, LANDING_POLICY, VERSION, contentSecurityPolicy } from '../src/app/web';
+import { operationNameFor } from '../web/explorer/operation';
 import { TestServer, createKey, createModel, createProject, startTestServer, unique } from './support/harness';
 import { BrowserSession, buildWebApp, describeWithBrowser, launchBrowser } from './support/browser';
+import { HEADERS_EDITOR, QUERY_EDITOR, WAIT_MS, editorText, replaceEditorText, resultIs } from './support/graphiql';
 
 /**
  * The explorer (GraphiQL, bundled from npm by scripts/build-web.mjs) as a browser meets it, and
@@ -14,8 +15,6 @@ import { BrowserSession, buildWebApp, describeWithBrowser, launchBrowser } from 
  */
 
 const ARTIFACTS = path.join(__dirname, 'artifacts');
-/** Bounds every wait on the page, so a page that never gets there fails instead of hanging. */
-const WAIT_MS = 30000;
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 
 // The page under test is the bundle of the sources as they are now, not an older build's.
@@ -111,6 +110,23 @@ describe('explorer over HTTP', () => {
   });
 });
 
+describe('the operation name the explorer sends', () => {
+  it('is dropped when the document does not define it (GraphiQL sends the name it parsed before the last edit)', () => {
+    // The edit that raced: the starting query's name, with the document typed over it.
+    expect(operationNameFor('query FirstRun { viewer { role } }', 'Projects')).toBeUndefined();
+    expect(operationNameFor('{ viewer { role } }', 'Projects')).toBeUndefined();
+    expect(operationNameFor('query A { viewer { role } } query B { viewer { name } }', 'C')).toBeUndefined();
+    // A name the document defines, or none, goes as it is.
+    expect(operationNameFor('query A { viewer { role } } query B { viewer { name } }', 'B')).toBe('B');
+    expect(operationNameFor('subscription Events { registryEvents(projectSlug: "p") { type } }', 'Events')).toBe('Events');
+    expect(operationNameFor('{ viewer { role } }', null)).toBeNull();
+    expect(operationNameFor('{ viewer { role } }', undefined)).toBeUndefined();
+    // A document that does not parse keeps its name: the server's answer says what is wrong.
+    expect(operationNameFor('query A { viewer { role }', 'A')).toBe('A');
+    expect(operationNameFor('query A { viewer { role }', 'B')).toBe('B');
+  });
+});
+
 describe('MODELGRAPH_EXPLORER=false', () => {
   let t: TestServer;
   beforeAll(async () => { t = await startTestServer({ MODELGRAPH_EXPLORER: 'false' }); });
@@ -133,49 +149,6 @@ describe('MODELGRAPH_EXPLORER=false', () => {
     expect(await t.ok('{ __typename }')).toEqual({ __typename: 'Query' });
   });
 });
-
-/** The text a Monaco editor shows (the lines it has drawn), with its non-breaking spaces as spaces. */
-async function editorText(page: Page, selector: string): Promise<string> {
-  const text = await page.locator(`${selector} .view-lines`).first().innerText();
-  return text.replace(/\u00a0/g, ' ');
-}
-
-/** Replaces an editor's content as a paste would (typing would let the editor close brackets itself). */
-async function replaceEditorText(page: Page, selector: string, text: string): Promise<void> {
-  await page.locator(`${selector} .view-lines`).first().click();
-  await page.keyboard.press('Control+A');
-  await page.keyboard.press('Delete');
-  await page.keyboard.insertText(text);
-  try {
-    await page.waitForFunction(
-      ([sel, expected]) => (globalThis as any).document.querySelector(`${sel} .view-lines`)?.innerText.replace(/\s+/g, '') === expected,
-      [selector, text.replace(/\s+/g, '')] as const,
-      { timeout: WAIT_MS },
-    );
-  } catch (err) {
-    throw new Error(`the editor ${selector} holds ${await editorText(page, selector)}, not ${text}: ${(err as Error).message}`);
-  }
-}
-
-/**
- * Waits until the result pane shows `expected` (compared without whitespace: the pane wraps long
- * lines); on a timeout, fails with what it showed.
- */
-async function resultIs(page: Page, expected: unknown): Promise<void> {
-  const want = JSON.stringify(expected);
-  try {
-    await page.waitForFunction(
-      (w) => (globalThis as any).document.querySelector('.result-window .view-lines')?.innerText.replace(/\s+/g, '') === w,
-      want,
-      { timeout: WAIT_MS },
-    );
-  } catch (err) {
-    throw new Error(`the result pane shows ${await editorText(page, '.result-window')}, not ${want}: ${(err as Error).message}`);
-  }
-}
-
-const QUERY_EDITOR = '.graphiql-query-editor';
-const HEADERS_EDITOR = '.graphiql-editor-tool .graphiql-editor:not(.hidden)';
 
 describeWithBrowser('explorer in headless Chromium', () => {
   let t: TestServer;

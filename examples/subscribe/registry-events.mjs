@@ -1,7 +1,11 @@
 // Follows a project's registry events over WebSocket (graphql-ws) and never misses or repeats
 // one: each event's cursor is written to a file as soon as the event is handled, and every
 // (re)subscription passes the last one as `since`, so the server first replays what happened
-// while this script was away (disconnected, or not running), then goes live.
+// while this script was away (disconnected, or not running), then goes live. With no cursor
+// yet, it starts from the stream's position as the server gives it (the registryEventsCursor
+// query), kept in the file like any other: a socket lost before the first event, or a restart,
+// resumes from there. (Subscribing with `since: null` would mean "from now" at each reconnect,
+// and what happened in between would be missed.)
 //
 //   node examples/subscribe/registry-events.mjs <project-slug>
 //
@@ -21,7 +25,8 @@ if (!slug) {
   process.stderr.write('usage: node examples/subscribe/registry-events.mjs <project-slug>\n');
   process.exit(2);
 }
-const url = (process.env.MODELGRAPH_URL ?? 'http://127.0.0.1:4000/graphql').replace(/^http/, 'ws');
+const httpUrl = process.env.MODELGRAPH_URL ?? 'http://127.0.0.1:4000/graphql';
+const url = httpUrl.replace(/^http/, 'ws');
 const key = process.env.MODELGRAPH_KEY ?? readFileSync('.modelgraph/admin-key', 'utf8').trim();
 const cursorFile = process.env.CURSOR_FILE ?? `registry-events.${slug}.cursor`;
 
@@ -39,16 +44,37 @@ const SUBSCRIPTION = `subscription($p: String!, $since: String) {
 
 let stopping = false;
 let client = null;
-const stop = () => { stopping = true; client?.dispose(); };
+const aborter = new AbortController();
+const stop = () => { stopping = true; aborter.abort(); client?.dispose(); };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
 
+/** The position of the project's stream now: the events that commit after this call follow it. */
+async function startingCursor() {
+  const res = await fetch(httpUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ query: 'query($p: String!) { registryEventsCursor(projectSlug: $p) }', variables: { p: slug } }),
+    signal: aborter.signal,
+  });
+  const body = await res.json();
+  if (body.errors) throw new Error(body.errors.map((e) => `${e.extensions?.code}: ${e.message}`).join('; '));
+  return body.data.registryEventsCursor;
+}
+
 for (let attempt = 0; !stopping; attempt++) {
-  const since = readCursor();
-  // One client per connection: graphql-ws would re-send the first `since` on its own retries.
-  client = createClient({ url, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${key}` }, retryAttempts: 0 });
-  process.stderr.write(since ? `resuming after ${since}\n` : 'subscribing from now\n');
+  client = null;
   try {
+    let since = readCursor();
+    if (since) {
+      process.stderr.write(`resuming after ${since}\n`);
+    } else {
+      since = await startingCursor();
+      writeFileSync(cursorFile, `${since}\n`);
+      process.stderr.write(`starting at ${since}\n`);
+    }
+    // One client per connection: graphql-ws would re-send the first `since` on its own retries.
+    client = createClient({ url, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${key}` }, retryAttempts: 0 });
     for await (const result of client.iterate({ query: SUBSCRIPTION, variables: { p: slug, since } })) {
       if (result.errors) throw new Error(result.errors.map((e) => `${e.extensions?.code}: ${e.message}`).join('; '));
       const event = result.data.registryEvents;
@@ -67,8 +93,8 @@ for (let attempt = 0; !stopping; attempt++) {
     }
     const wait = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
     process.stderr.write(`${message}; reconnecting in ${wait} ms\n`);
-    await sleep(wait);
+    await sleep(wait, undefined, { signal: aborter.signal }).catch(() => undefined);
   } finally {
-    await client.dispose();
+    await client?.dispose();
   }
 }

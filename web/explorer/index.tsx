@@ -9,6 +9,7 @@ import { createGraphiQLFetcher } from '@graphiql/toolkit';
 import { Client, createClient } from 'graphql-ws';
 import 'graphiql/style.css';
 import './explorer.css';
+import { operationNameFor } from './operation';
 
 /** What the headers editor holds on a first visit: the one header every request needs. */
 const HEADERS_TEMPLATE = JSON.stringify({ Authorization: 'Bearer <paste your key>' }, null, 2);
@@ -58,13 +59,16 @@ function socketsByHeaders(): (headers: Record<string, unknown>) => Client {
   };
 }
 
-/** Queries and mutations over HTTP POST, subscriptions over graphql-ws; both with the editor's headers. */
+/**
+ * Queries and mutations over HTTP POST, subscriptions over graphql-ws; both with the editor's
+ * headers, and the operation name the document defines (operationNameFor).
+ */
 function explorerFetcher(): Fetcher {
   const socketFor = socketsByHeaders();
   return (params, opts) => {
     const headers = (opts?.headers ?? {}) as Record<string, unknown>;
     const fetcher = createGraphiQLFetcher({ url: httpUrl, wsClient: socketFor(headers), enableIncrementalDelivery: false });
-    return fetcher(params, opts);
+    return fetcher({ ...params, operationName: operationNameFor(params.query, params.operationName) }, opts);
   };
 }
 

@@ -95,9 +95,11 @@ export function jitGateway(schema: GraphQLSchema, cacheSize = 1000): GatewayInte
     async load() {
       return {
         executor: async (rc) => {
-          // Apollo leaves it to the executor to report an operation it could not pick.
+          // Apollo leaves it to the executor to report an operation it could not pick. The name
+          // asked for is the request's: rc.operationName is the picked operation's, null here.
           if (!rc.operation) {
-            const message = rc.operationName ? `Unknown operation named "${rc.operationName}"` : 'Must provide an operation name when the document has several';
+            const asked = rc.request.operationName;
+            const message = asked ? `Unknown operation named "${asked}"` : 'Must provide an operation name when the document has several';
             return { errors: [new GraphQLError(message)] };
           }
           const p = plan(rc.source, rc.document, rc.operation, rc.operationName);
