@@ -5,6 +5,7 @@ import { NodeResolver } from '../core/graphql/node.resolver';
 import { resolveNodeType } from '../core/graphql/ids';
 import { enforcePermissions } from '../core/auth/permission';
 import { enforceSizedArgs } from '../core/graphql/sized-args';
+import { usePlainArgs } from '../core/graphql/plain-args';
 import { DateTimeScalar } from '../core/graphql/scalars';
 import { composeModules } from './modules';
 
@@ -18,6 +19,9 @@ export const resolverClasses = () => [NodeResolver, ...composeModules().flatMap(
 const syncResolveTypes = (): Record<string, (value: object) => string> =>
   Object.assign({ Node: resolveNodeType }, ...composeModules().map((m) => m.resolveTypes ?? {}));
 
+/** class-validator's settings for every input (type-graphql's, and the @PlainArgs resolvers' own). */
+const VALIDATE = { forbidUnknownValues: false };
+
 let built: Promise<GraphQLSchema> | null = null;
 
 /** Builds the schema once per process; type-graphql's metadata is global anyway. */
@@ -26,7 +30,7 @@ export function getSchema(): Promise<GraphQLSchema> {
     resolvers: resolverClasses() as unknown as BuildSchemaOptions['resolvers'],
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     // class-validator on every input; failures reach formatError as BAD_USER_INPUT.
-    validate: { forbidUnknownValues: false },
+    validate: VALIDATE,
     emitSchemaFile: false,
     // Every subscription brings its own `subscribe` (streams read from the database, woken by
     // LISTEN); type-graphql still insists on a pub/sub for topic-based ones, of which there are none.
@@ -44,6 +48,8 @@ export function getSchema(): Promise<GraphQLSchema> {
     schema.getQueryType()!.description = 'Reads: start from `viewer`, a project by slug, or any object by id (`node`, `nodes`). Every call needs `Authorization: Bearer <key>`.';
     schema.getMutationType()!.description = 'Writes: each runs in one transaction, together with its audit record; one that fails changes nothing.';
     schema.getSubscriptionType()!.description = 'Live streams over WebSocket (graphql-ws protocol, same path): each event carries a `cursor`; pass it as `since` to resume with nothing missed and nothing twice.';
+    // The bulk writers' resolvers take their items plain; before the wrappers below capture them.
+    usePlainArgs(schema, VALIDATE);
     // Every root field's @Allow now runs before its resolver (or its subscribe).
     enforcePermissions(schema);
     // Outside the permission: repeats are gone and sizes checked before the permission loads anything.

@@ -3,6 +3,7 @@ import { GraphQLJSONObject } from 'graphql-scalars';
 import type { Context } from '../../core/graphql/context';
 import { pageConnection } from '../../core/graphql/page-loader';
 import { SizedArgs } from '../../core/graphql/sized-args';
+import { PlainArgs } from '../../core/graphql/plain-args';
 import { Connection, FIRST_ARG, AFTER_ARG, firstArg } from '../../core/graphql/pagination';
 import { pointsAnnouncer } from '../../core/events/points-announcer';
 import { Allow } from '../../core/auth/permission';
@@ -39,6 +40,7 @@ async function afterCommit(ctx: Context, projectId: string, result: RecordMetric
 @Resolver(() => MetricSeries)
 export class MetricSeriesResolver {
   @Allow(Role.EDITOR, fromSlug('input.projectSlug'))
+  @PlainArgs()
   @SizedArgs({ 'input.points': { max: MAX_POINTS_PER_CALL, duplicates: 'kept' } })
   @Mutation(() => RecordMetricsPayload, {
     description: `Stores up to ${MAX_POINTS_PER_CALL} metric points, all or nothing; a series is created by its first point. ` +
@@ -51,6 +53,7 @@ export class MetricSeriesResolver {
   }
 
   @Allow(Role.EDITOR, fromSlug('input.projectSlug'))
+  @PlainArgs()
   @SizedArgs({ 'input.series': { max: MAX_SERIES_PER_CALL, duplicates: 'kept' } })
   @Mutation(() => RecordMetricsPayload, {
     description: `Stores up to ${MAX_POINTS_PER_CALL} metric points given as columns (per series: parallel timestamps and values), all or nothing; ` +

@@ -2,6 +2,7 @@ import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import type { Context } from '../../core/graphql/context';
 import { loadByGlobalId } from '../../core/graphql/ids';
 import { SizedArgs } from '../../core/graphql/sized-args';
+import { PlainArgs } from '../../core/graphql/plain-args';
 import { pointsAnnouncer } from '../../core/events/points-announcer';
 import { Allow } from '../../core/auth/permission';
 import { fromId } from '../../core/auth/locators';
@@ -18,6 +19,7 @@ import { MAX_RECORDS_PER_CALL, recordUsage } from './usage.service';
 @Resolver(() => ModelVersionPrice)
 export class UsageResolver {
   @Allow(Role.EDITOR, fromSlug('input.projectSlug'))
+  @PlainArgs()
   @SizedArgs({ 'input.records': { max: MAX_RECORDS_PER_CALL, duplicates: 'kept' } })
   @Mutation(() => RecordUsagePayload, {
     description: `Stores up to ${MAX_RECORDS_PER_CALL} usage records (requests served by model versions), all or nothing. A requestId the `
