@@ -16,7 +16,13 @@ const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF
 const refuse = (message: string, field: string, extra: Record<string, unknown> = {}) =>
   new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', field, http: { status: 400 }, ...extra } });
 
+/** `String.prototype.isWellFormed` (ES2024, in Node 20's V8; not yet in the TypeScript lib we target). */
+const wellFormed = (text: string): boolean => (text as unknown as { isWellFormed(): boolean }).isWellFormed();
+
 function checkText(text: string, field: string | (() => string)): void {
+  // The common case asks two native scans: the pattern (a lookbehind at every position) cost 2%
+  // of the server's CPU in the ingest profile, run on each of a batch's 50,000 strings and keys.
+  if (!text.includes('\u0000') && wellFormed(text)) return;
   const m = UNSTORABLE.exec(text);
   if (m) {
     const name = typeof field === 'string' ? field : field();
