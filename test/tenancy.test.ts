@@ -22,6 +22,7 @@ interface Tenant {
   datasetVersion: string;
   featureSet: string;
   series: string;
+  promptVersion: string;
 }
 
 const rowKey = (globalId: string) => Buffer.from(globalId, 'base64url').toString().split(':')[1];
@@ -40,7 +41,12 @@ async function tenant(): Promise<Tenant> {
   await t.ok(`mutation($input: RecordMetricsInput!) { recordMetrics(input: $input) { accepted } }`,
     { input: { projectSlug: project.slug, points: [{ modelVersionId: version.id, name: 'latency_ms', value: 12 }] } });
   const [{ id: series }] = (await sql.query(`SELECT id FROM metric_series WHERE project_id = $1`, [rowKey(project.id)])).rows;
+  const prompt = await t.ok(`mutation($input: CreatePromptInput!) { createPrompt(input: $input) { prompt { id } } }`,
+    { input: { projectSlug: project.slug, name: unique('p') } });
+  const pv = await t.ok(`mutation($input: CreatePromptVersionInput!) { createPromptVersion(input: $input) { promptVersion { id } } }`,
+    { input: { promptId: prompt.createPrompt.prompt.id, template: 'Hi', variables: [] } });
   return {
+    promptVersion: rowKey(pv.createPromptVersion.promptVersion.id),
     project: rowKey(project.id), model: rowKey(model.id), version: rowKey(version.id),
     datasetVersion: rowKey(dv.createDatasetVersion.datasetVersion.id), featureSet: rowKey(fs.createFeatureSet.featureSet.id), series,
   };
@@ -113,6 +119,13 @@ const CASES: [string, string, (x: Tenant) => unknown[], string][] = [
   ['feedback on a model version',
     `INSERT INTO feedback (project_id, model_version_id, kind, value, at, recorded_by) VALUES ($1, $2, 'THUMBS', 1, now(), 'sql')`,
     (x) => [a.project, x.version], 'feedback_project_id_model_version_id_fkey'],
+  ['a usage record of a model version',
+    `INSERT INTO usage_record (project_id, request_id, model_version_id, ts, input_tokens, output_tokens, latency_ms, error) VALUES ($1, 'sql', $2, now(), 1, 1, 1, false)`,
+    (x) => [a.project, x.version], 'usage_record_model_version_fkey'],
+  ['a usage record of a prompt version',
+    `INSERT INTO usage_record (project_id, request_id, model_version_id, prompt_version_id, ts, input_tokens, output_tokens, latency_ms, error)
+     VALUES ($1, 'sql', $2, $3, now(), 1, 1, 1, false)`,
+    (x) => [a.project, a.version, x.promptVersion], 'usage_record_prompt_version_fkey'],
 ];
 
 test.each(CASES)('the database refuses %s of another project', async (_what, statement, params, constraint) => {

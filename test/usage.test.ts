@@ -75,6 +75,21 @@ describe('recordUsage', () => {
     expect(await series('usage.latency_ms', 'MAX')).toMatchObject({ value: 300 });
   });
 
+  test('concurrent calls sharing request ids store each once: the ids a call finds taken (committed or in flight) are its duplicates', async () => {
+    const { slug, api } = await setup();
+    // Call c holds req-(100c) .. req-(100c + 199): each overlaps the next by 100; 500 distinct ids in all.
+    const calls = await Promise.all([0, 1, 2, 3].map((c) =>
+      record(slug, Array.from({ length: 200 }, (_, j) => rec(`req-${100 * c + j}`, api.id, { timestamp: at(1 + (j % 50)) })))));
+    expect(calls.map((r) => r.errors)).toEqual([undefined, undefined, undefined, undefined]);
+    const answers = calls.map((r) => r.data!.recordUsage);
+    expect(answers.reduce((n, a) => n + a.accepted, 0)).toBe(500);
+    expect(answers.reduce((n, a) => n + a.duplicates, 0)).toBe(300);
+    const r = await report(slug, 'MODEL_VERSION');
+    expect(r.total).toMatchObject({ requests: 500 });
+    const [s] = (await t.ok(SERIES_POINTS, { id: api.id, name: 'usage.latency_ms', ...WINDOW, agg: 'COUNT' })).node.metricSeries;
+    expect(s.points[0]).toMatchObject({ value: 500 });
+  });
+
   test('a price change mid-window: each record stores the price in force at its time, and a later change rewrites nothing', async () => {
     const { slug, api, model } = await setup();
     const changed = await t.ok(SET_PRICE, { input: { modelVersionId: api.id, validFrom: at(30), tokenPrices: { inputCostPerMillionTokens: 1, outputCostPerMillionTokens: 3 } } });
