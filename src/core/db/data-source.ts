@@ -76,6 +76,21 @@ export async function inBackground<T>(db: DataSource, fn: (m: EntityManager) => 
   }
 }
 
+/**
+ * One statement outside any transaction, its count `background` like inBackground's: for
+ * work that follows a request without the request waiting for it (the points announcement
+ * after a commit), which would otherwise land in whichever measurement is running when it goes.
+ */
+export async function backgroundQuery<T = unknown>(db: DataSource, sql: string, params: unknown[]): Promise<T> {
+  const runner = db.createQueryRunner();
+  runner.data = { purpose: BACKGROUND };
+  try {
+    return await runner.query(sql, params);
+  } finally {
+    await runner.release();
+  }
+}
+
 /** Bounds on every pooled session's work, so one caller cannot hold a connection or a lock for long. */
 export interface SessionLimits {
   /** Longest a statement may run (`statement_timeout`); 0: no bound. */

@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import { performance } from 'node:perf_hooks';
 import { POINTS_CHANNEL } from './channels';
+import { backgroundQuery } from '../db/data-source';
 
 /** The least time between two announcing statements of one process; see PointsAnnouncer. */
 export const ANNOUNCE_MIN_GAP_MS = 20;
@@ -106,7 +107,7 @@ export class PointsAnnouncer {
     this.pending = new Set();
     this.lastSent = performance.now();
     try {
-      await this.db.query(`SELECT pg_notify('${POINTS_CHANNEL}', p) FROM unnest($1::text[]) AS p`, [projects]);
+      await backgroundQuery(this.db, `SELECT pg_notify('${POINTS_CHANNEL}', p) FROM unnest($1::text[]) AS p`, [projects]);
     } catch (err) {
       this.log?.warn({ err, projects: projects.length }, 'announcing metric points failed; subscribers catch up on the next wake-up');
     } finally {
