@@ -53,8 +53,15 @@ const BATCH = 5000;
 const SERIES = 1000;
 const IN_FLIGHT = 4;
 const BATCHES = Number(process.env.BENCH_INGEST_BATCHES ?? 40);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const NOTIFY_SECONDS = Number(process.env.BENCH_NOTIFY_SECONDS ?? 5);
+/**
+ * Batches each path writes, untimed, before the first timed round: the server's JIT, the
+ * database's caches and today's partitions warm up for every path alike. Without it the first
+ * timed phase (recordMetrics) paid for all of that: its first rounds ran 0.54x and 0.58x of COPY
+ * where its second ran 0.83x and 0.91x.
+ */
+const WARMUP_BATCHES = Number(process.env.BENCH_INGEST_WARMUP_BATCHES ?? 10);
 const WRITERS = 8;
 const SMALL = 10;
 const TARGET = 0.6;
@@ -181,8 +188,10 @@ async function main() {
     // Recent times, as live writers send: today's partition exists, so nothing lands in DEFAULT.
     // (Times 20 days back went to DEFAULT, and the storage round's move of them into a new
     // partition held metric_point locked for seconds, timing writers out: a backfill, not ingest.)
-    // The phases span about 27 minutes of points from here, ending at most now.
-    const base = Date.now() - 30 * 60_000;
+    // The phases' points end at most now: batch b, point j is at base + 5,000 b + j ms, and the
+    // warm-up, the timed rounds and the write-path phase take 5,000 ms of that clock a batch.
+    const plannedBatches = 1 + 4 * WARMUP_BATCHES + 4 * ROUNDS * BATCHES + 2 * 3 * ROUNDS;
+    const base = Date.now() - plannedBatches * BATCH - 60_000;
     // Batch b, point j: series (j % 1000), one millisecond apart; every phase writes its own times.
     let clock = 0;
     const batchTimes = () => { const t0 = base + clock; clock += BATCH; return t0; };
@@ -241,12 +250,12 @@ async function main() {
         await new Promise((r) => setTimeout(r, 200));
       }
     };
-    const measure = async (phase: keyof typeof phases) => {
-      const starts = Array.from({ length: BATCHES }, batchTimes);
+    const measure = async (phase: keyof typeof phases, batches = BATCHES, timed = true) => {
+      const starts = Array.from({ length: batches }, batchTimes);
       let ms: number;
       const stopCpu = await cpu();
       if (phase === 'copy') {
-        ms = await inFlight(BATCHES, IN_FLIGHT, async (i) => {
+        ms = await inFlight(batches, IN_FLIGHT, async (i) => {
           const c = clients[i % IN_FLIGHT];
           const t0 = starts[i];
           const ts = new Float64Array(BATCH), vs = new Float64Array(BATCH);
@@ -257,12 +266,13 @@ async function main() {
         });
       } else {
         const bodies = starts.map((t0) => Buffer.from(phase === 'points' ? pointsBody(t0) : phase === 'usage' ? usageBody(t0) : columnsBody(t0)));
-        ms = await inFlight(BATCHES, IN_FLIGHT, async (i) => { await post(key, bodies[i]); });
+        ms = await inFlight(batches, IN_FLIGHT, async (i) => { await post(key, bodies[i]); });
       }
-      const rate = (BATCHES * BATCH) / (ms / 1000);
-      phases[phase].push(rate);
+      const rate = (batches * BATCH) / (ms / 1000);
       if (phase !== 'copy') await rolledUp();
       const spent = await stopCpu();
+      if (!timed) return;
+      phases[phase].push(rate);
       const perMillion = Object.fromEntries(Object.entries(spent).map(([k, v]) => [k, v / ((BATCHES * BATCH) / 1e6)]));
       cpuPerMillion[phase].push(perMillion);
       const unit = phase === 'usage' ? 'records' : 'points';
@@ -271,6 +281,7 @@ async function main() {
     };
     try {
       await rolledUp();
+      for (const p of ['points', 'usage', 'copy', 'columns'] as const) await measure(p, WARMUP_BATCHES, false);
       for (let r = 0; r < ROUNDS; r++) for (const p of ['points', 'usage', 'copy', 'columns'] as const) await measure(p);
     } catch (err) {
       console.error(`the server's last output:\n${server.output()}`);
@@ -278,10 +289,11 @@ async function main() {
     }
     // The points of the bench.* series: recordUsage's usage.* points are counted by its own check below.
     const [{ n: stored }] = (await admin.query(`SELECT count(*)::int AS n FROM metric_point p JOIN metric_series s ON s.id = p.series_id WHERE s.name LIKE 'bench.%'`)).rows;
-    const expected = (1 + 2 * ROUNDS * BATCHES) * BATCH;
+    const expected = (1 + 2 * (ROUNDS * BATCHES + WARMUP_BATCHES)) * BATCH;
     if (stored !== expected) throw new Error(`metric_point holds ${stored} points, expected ${expected}`);
     const [{ n: usageStored }] = (await admin.query(`SELECT count(*)::int AS n FROM usage_record`)).rows;
-    if (usageStored !== ROUNDS * BATCHES * BATCH) throw new Error(`usage_record holds ${usageStored} records, expected ${ROUNDS * BATCHES * BATCH}`);
+    const usageExpected = (ROUNDS * BATCHES + WARMUP_BATCHES) * BATCH;
+    if (usageStored !== usageExpected) throw new Error(`usage_record holds ${usageStored} records, expected ${usageExpected}`);
 
     // The write path alone: COPY against a typed unnest, same rows, same table, one connection each in turn.
     const pathRates = { copy: [] as number[], unnest: [] as number[] };
@@ -352,7 +364,7 @@ async function main() {
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const result = {
       machine: describeMachine(db.serverVersion, db.origin),
-      batches: BATCHES, batch: BATCH, series: SERIES, inFlight: IN_FLIGHT, rounds: ROUNDS,
+      batches: BATCHES, batch: BATCH, series: SERIES, inFlight: IN_FLIGHT, rounds: ROUNDS, warmupBatches: WARMUP_BATCHES,
       pointsPerSecond: { recordMetrics: mean(phases.points), recordMetricColumns: mean(phases.columns), copy: mean(phases.copy) },
       ratio: { recordMetrics: mean(phases.points) / mean(phases.copy), recordMetricColumns: mean(phases.columns) / mean(phases.copy) },
       usage: { recordsPerSecond: mean(phases.usage), perRecordMetricsPoint: mean(phases.usage) / mean(phases.points) },
@@ -379,7 +391,7 @@ async function main() {
 }
 
 type Result = {
-  machine: ReturnType<typeof describeMachine>; batches: number; rounds: number;
+  machine: ReturnType<typeof describeMachine>; batches: number; rounds: number; warmupBatches: number;
   pointsPerSecond: { recordMetrics: number; recordMetricColumns: number; copy: number };
   ratio: { recordMetrics: number; recordMetricColumns: number };
   usage: { recordsPerSecond: number; perRecordMetricsPoint: number };
@@ -399,7 +411,7 @@ async function writeIngestSection(r: Result): Promise<void> {
 
 \`npm run bench:ingest\`, ${new Date().toISOString().slice(0, 10)}; ${m.postgres.split(' ').slice(0, 2).join(' ')} (${m.postgresOrigin}); ${m.cpu}, ${m.cores} cores.
 Batches of 5,000 points over 1,000 series (one model version, 10 names x 100 labels), 4 in flight, ${r.batches} batches a phase,
-phases alternating, ${r.rounds} rounds, server started as deployed (\`node dist/src/app/main.js\`). The COPY peer writes the same
+phases alternating, ${r.rounds} rounds after an untimed warm-up of ${r.warmupBatches} batches per path, server started as deployed (\`node dist/src/app/main.js\`). The COPY peer writes the same
 rows with binary COPY, one transaction per batch, 4 connections, into a table made \`LIKE metric_point INCLUDING ALL\` with the
 same foreign key to metric_series.
 
