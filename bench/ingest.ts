@@ -423,7 +423,8 @@ same foreign key to metric_series.
 
 recordUsage, side by side (same run, phases alternating): batches of 5,000 usage records of one priced model version
 (4 in flight, as above), each stored with its price and cost and feeding the usage.* series (a latency point per record,
-per-second totals for the rest; about 5,025 points a batch).
+per-second totals for the rest; about 5,025 points a batch). The records go in with one binary COPY (an INSERT that
+skips taken request ids only when the COPY meets one), so a record costs about a point's work twice: its row and its latency point.
 
 | Path | records/s | / recordMetrics points/s | Target | |
 | --- | ---: | ---: | ---: | --- |
@@ -432,7 +433,8 @@ per-second totals for the rest; about 5,025 points a batch).
 Per round (recordUsage / recordMetrics): ${r.raw.phases.usage.map((u, i) => `${(u / r.raw.phases.points[i]).toFixed(2)}x`).join('; ')}.
 
 What separates recordMetrics from COPY, per 5,000-point batch: the server parses and coerces the
-request (JSON, GraphQL variables, type-graphql input objects), takes the series ids it already
+request (JSON and GraphQL variables; the points stay plain objects, not type-graphql instances:
+\`@PlainArgs\`), checks them in one pass, takes the series ids it already
 knows from its cache (a batch of new series looks them up), writes the audit row, COPYs the same
 rows as the peer, and moves each series' newest point (1,000 HOT row updates); after commit it
 announces the points (at most one notifying statement per 20 ms) and, every 5 s, the rollup round
