@@ -1,9 +1,7 @@
-import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
-import { hydrate } from '../../core/db/sql';
 import { filledRowLoader, pageLoader, pairLoader, rowLoader } from '../../core/graphql/page-loader';
-import { groupBy } from '../../core/util/group-by';
 import { asOfLoader } from '../../core/graphql/as-of-loader';
+import { currentAliasesLoader } from '../../core/aliases/alias-loader';
 import { AliasEvent, ModelAlias } from './model-alias.entity';
 import { ModelVersion } from './model-version.entity';
 import { Model } from './model.entity';
@@ -33,32 +31,11 @@ export function modelLoaders(db: DataSource, batch: boolean) {
     latestVersionByModel: modelVersionById.fedBy(rowLoader(db, ModelVersion, batch,
       (ids) => `SELECT DISTINCT ON (model_id) * FROM model_version WHERE model_id = ANY(${ids}::uuid[]) ORDER BY model_id, number DESC`,
       (v) => v.modelId, primeVersions)),
-    /** Aliases currently set on each model, by name. */
-    /**
-     * Aliases currently set on each model, by name. The statement also returns the version each
-     * points to and primes modelVersionById with it, so `alias.version` never costs a statement
-     * of its own (and the count stays the same whichever batch answers first).
-     */
-    aliasesByModel: modelVersionById.fedBy(new DataLoader<string, ModelAlias[]>(
-      async (ids) => {
-        const rows: Record<string, unknown>[] = await db.query(
-          `SELECT v.*, a.name AS alias_name, a.revision AS alias_revision, a.updated_at AS alias_updated_at,
-                  a.updated_by AS alias_updated_by
-             FROM model_alias a JOIN model_version v ON v.id = a.version_id
-            WHERE a.model_id = ANY($1::uuid[]) ORDER BY a.name`,
-          [ids],
-        );
-        const versions = hydrate(db, ModelVersion, rows);
-        primeVersions(versions);
-        const aliases = rows.map((row, i) => Object.assign(new ModelAlias(), {
-          modelId: versions[i].modelId, name: row.alias_name, versionId: versions[i].id,
-          revision: row.alias_revision, updatedAt: row.alias_updated_at, updatedBy: row.alias_updated_by,
-        }));
-        const byModel = groupBy(aliases, (a) => a.modelId);
-        return ids.map((id) => byModel.get(id) ?? []);
-      },
-      { batch, cache: batch },
-    )),
+    /** Aliases currently set on each model, by name, with their versions in the same statement. */
+    aliasesByModel: modelVersionById.fedBy(currentAliasesLoader(db, batch, {
+      table: 'model_alias', parentColumn: 'model_id', versionTable: 'model_version', version: ModelVersion, alias: ModelAlias,
+      parentKey: 'modelId', parentOf: (v) => v.modelId,
+    }, primeVersions)),
     /**
      * The version an alias pointed to at a time: its last move at or before then. Its answers
      * are version ids that modelVersionById is asked for next, so a by-id batch waits for these

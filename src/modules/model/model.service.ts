@@ -16,6 +16,7 @@ import { ModelVersion, ModelVersionStatus, StoredSource } from './model-version.
 import { Model } from './model.entity';
 import { type AliasMoved, aliasMoved, aliasMoving, aliasRemoving, versionCreated } from './model.hooks';
 import { afterCommit } from '../../core/db/after-commit';
+import { type AliasKind, checkRevision, findAlias, writeAliasRemove, writeAliasSet } from '../../core/aliases/alias-writer';
 
 /**
  * Locks the model row: every change to a model, its versions and aliases, and (in later
@@ -211,21 +212,19 @@ export async function updateModelVersion(
   return { version: after, projectId: model.projectId, statusChanged };
 }
 
-/** An alias's revision check (model and prompt aliases alike): CONFLICT when `expected` is given and is not the current revision. */
-export function checkRevision(current: { revision: number } | null, expected: number | null | undefined) {
-  if (expected === null || expected === undefined) return;
-  const have = current?.revision ?? 0;
-  if (have !== expected) {
-    throw new AppError('CONFLICT', `The alias is at revision ${have}, not ${expected}; reload and retry`, { currentRevision: have });
-  }
-}
-
 interface AliasMoveInput {
   alias: string;
   versionNumber: number;
   expectedRevision?: number | null;
   reason?: string | null;
 }
+
+/** Model aliases, for the writes all aliases share (core/aliases/alias-writer.ts). */
+const MODEL_ALIASES: AliasKind<ModelAlias, AliasEvent> = {
+  alias: ModelAlias, event: AliasEvent, table: 'model_alias', parentColumn: 'model_id', parentKey: 'modelId',
+  parentType: 'Model', versionType: 'ModelVersion', auditPrefix: 'alias',
+  setEvent: RegistryEventType.ALIAS_SET, removeEvent: RegistryEventType.ALIAS_REMOVED, eventType: 'AliasEvent',
+};
 
 /**
  * A move asked for directly (setModelAlias), not through a promotion: later modules may refuse
@@ -262,7 +261,7 @@ async function moveAlias(
   m: EntityManager, actor: Principal, model: Model, input: AliasMoveInput,
 ): Promise<{ alias: ModelAlias; moved: boolean; projectId: string }> {
   const modelId = model.id;
-  const current = await m.findOneBy(ModelAlias, { modelId, name: input.alias });
+  const current = await findAlias(m, MODEL_ALIASES, modelId, input.alias);
   checkRevision(current, input.expectedRevision);
   const version = await m.findOneBy(ModelVersion, { modelId, number: input.versionNumber });
   if (!version) throw new AppError('NOT_FOUND', `Version ${input.versionNumber} of this model does not exist`, { field: 'versionNumber' });
@@ -270,27 +269,8 @@ async function moveAlias(
     throw badInput(`Version ${version.number} is ${version.status}; only READY versions can be aliased`, 'versionNumber');
   }
   if (current?.versionId === version.id) return { alias: current, moved: false, projectId: model.projectId };
-  const revision = (current?.revision ?? 0) + 1;
-  await m.query(
-    `INSERT INTO model_alias (project_id, model_id, name, version_id, revision, updated_at, updated_by)
-     VALUES ($6, $1, $2, $3, $4, now(), $5)
-     ON CONFLICT (model_id, name) DO UPDATE SET version_id = $3, revision = $4, updated_at = now(), updated_by = $5`,
-    [modelId, input.alias, version.id, revision, actor.name, model.projectId],
-  );
-  const moved = await m.insert(AliasEvent, {
-    projectId: model.projectId, modelId, alias: input.alias, fromVersionId: current?.versionId ?? null, toVersionId: version.id,
-    actor: actor.name, reason: input.reason ?? null,
-  });
+  const after = await writeAliasSet(m, MODEL_ALIASES, actor, model, current, version, input);
   await touchModel(m, modelId);
-  const after = await m.findOneByOrFail(ModelAlias, { modelId, name: input.alias });
-  await recordAudit(m, {
-    projectId: model.projectId, actor: actor.name, action: 'alias.set', targetType: 'Model', targetId: model.nodeId,
-    before: current?.versionId ? { alias: input.alias, versionId: toGlobalId('ModelVersion', current.versionId), revision: current.revision } : null,
-    after: { alias: input.alias, versionId: version.nodeId, versionNumber: version.number, revision, reason: input.reason ?? null },
-  });
-  await recordEvent(m, {
-    projectId: model.projectId, type: RegistryEventType.ALIAS_SET, actor: actor.name, subjectType: 'AliasEvent', subjectId: String(moved.identifiers[0].id),
-  });
   announceAliasMoved(m, { projectId: model.projectId, modelId, alias: input.alias, versionId: version.id, actor: actor.name });
   return { alias: after, moved: true, projectId: model.projectId };
 }
@@ -300,27 +280,13 @@ export async function removeModelAlias(
   input: { alias: string; expectedRevision?: number | null; reason?: string | null },
 ): Promise<{ model: Model; removed: ModelAlias }> {
   const model = await lockModel(m, modelId);
-  const current = await m.findOneBy(ModelAlias, { modelId, name: input.alias });
+  const current = await findAlias(m, MODEL_ALIASES, modelId, input.alias);
   if (!current?.versionId) throw new AppError('NOT_FOUND', `The model has no alias "${input.alias}"`, { field: 'alias' });
   // Later modules may refuse, under the lock (a promotion policy protects the alias).
   await aliasRemoving.run(m, { modelId, alias: input.alias, actor });
   checkRevision(current, input.expectedRevision);
-  await m.query(
-    `UPDATE model_alias SET version_id = NULL, revision = revision + 1, updated_at = now(), updated_by = $3 WHERE model_id = $1 AND name = $2`,
-    [modelId, input.alias, actor.name],
-  );
-  const removed = await m.insert(AliasEvent, {
-    projectId: model.projectId, modelId, alias: input.alias, fromVersionId: current.versionId, toVersionId: null, actor: actor.name, reason: input.reason ?? null,
-  });
+  await writeAliasRemove(m, MODEL_ALIASES, actor, model, { ...current, versionId: current.versionId }, input);
   await touchModel(m, modelId);
-  await recordAudit(m, {
-    projectId: model.projectId, actor: actor.name, action: 'alias.remove', targetType: 'Model', targetId: model.nodeId,
-    before: { alias: input.alias, versionId: toGlobalId('ModelVersion', current.versionId), revision: current.revision },
-    after: { alias: input.alias, versionId: null, revision: current.revision + 1, reason: input.reason ?? null },
-  });
-  await recordEvent(m, {
-    projectId: model.projectId, type: RegistryEventType.ALIAS_REMOVED, actor: actor.name, subjectType: 'AliasEvent', subjectId: String(removed.identifiers[0].id),
-  });
   announceAliasMoved(m, { projectId: model.projectId, modelId, alias: input.alias, versionId: null, actor: actor.name });
   return { model: await m.findOneByOrFail(Model, { id: modelId }), removed: current };
 }

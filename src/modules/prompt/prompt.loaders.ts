@@ -1,9 +1,7 @@
-import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
-import { hydrate } from '../../core/db/sql';
 import { filledRowLoader, pageLoader, pairLoader, rowLoader } from '../../core/graphql/page-loader';
-import { groupBy } from '../../core/util/group-by';
 import { asOfLoader } from '../../core/graphql/as-of-loader';
+import { currentAliasesLoader } from '../../core/aliases/alias-loader';
 import { PromptAlias, PromptAliasEvent } from './prompt-alias.entity';
 import { PromptVersion } from './prompt-version.entity';
 import { Prompt } from './prompt.entity';
@@ -28,30 +26,11 @@ export function promptLoaders(db: DataSource, batch: boolean) {
     latestPromptVersion: promptVersionById.fedBy(rowLoader(db, PromptVersion, batch,
       (ids) => `SELECT DISTINCT ON (prompt_id) * FROM prompt_version WHERE prompt_id = ANY(${ids}::uuid[]) ORDER BY prompt_id, number DESC`,
       (v) => v.promptId, primeVersions)),
-    /**
-     * Aliases currently set on each prompt, by name, with the version each points to in the
-     * same statement (it primes promptVersionById, so `alias.version` costs nothing more).
-     */
-    promptAliasesByPrompt: promptVersionById.fedBy(new DataLoader<string, PromptAlias[]>(
-      async (ids) => {
-        const rows: Record<string, unknown>[] = await db.query(
-          `SELECT v.*, a.name AS alias_name, a.revision AS alias_revision, a.updated_at AS alias_updated_at,
-                  a.updated_by AS alias_updated_by
-             FROM prompt_alias a JOIN prompt_version v ON v.id = a.version_id
-            WHERE a.prompt_id = ANY($1::uuid[]) ORDER BY a.name`,
-          [ids],
-        );
-        const versions = hydrate(db, PromptVersion, rows);
-        primeVersions(versions);
-        const aliases = rows.map((row, i) => Object.assign(new PromptAlias(), {
-          promptId: versions[i].promptId, projectId: versions[i].projectId, name: row.alias_name, versionId: versions[i].id,
-          revision: row.alias_revision, updatedAt: row.alias_updated_at, updatedBy: row.alias_updated_by,
-        }));
-        const byPrompt = groupBy(aliases, (a) => a.promptId);
-        return ids.map((id) => byPrompt.get(id) ?? []);
-      },
-      { batch, cache: batch },
-    )),
+    /** Aliases currently set on each prompt, by name, with their versions in the same statement. */
+    promptAliasesByPrompt: promptVersionById.fedBy(currentAliasesLoader(db, batch, {
+      table: 'prompt_alias', parentColumn: 'prompt_id', versionTable: 'prompt_version', version: PromptVersion, alias: PromptAlias,
+      parentKey: 'promptId', parentOf: (v) => v.promptId,
+    }, primeVersions)),
     /** The version a prompt alias pointed to at a time: its last move at or before then. */
     promptAliasAsOf: asOfLoader(db, batch, { table: 'prompt_alias_event', parentColumn: 'prompt_id' }),
     promptAliasEventById: rowLoader(db, PromptAliasEvent, batch,

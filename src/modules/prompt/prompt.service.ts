@@ -13,7 +13,14 @@ import { PromptAlias, PromptAliasEvent } from './prompt-alias.entity';
 import { PromptVersion } from './prompt-version.entity';
 import { Prompt } from './prompt.entity';
 import { checkDeclaredVariables } from './template';
-import { checkRevision } from '../model/model.service';
+import { type AliasKind, checkRevision, findAlias, writeAliasRemove, writeAliasSet } from '../../core/aliases/alias-writer';
+
+/** Prompt aliases, for the writes all aliases share (core/aliases/alias-writer.ts). */
+const PROMPT_ALIASES: AliasKind<PromptAlias, PromptAliasEvent> = {
+  alias: PromptAlias, event: PromptAliasEvent, table: 'prompt_alias', parentColumn: 'prompt_id', parentKey: 'promptId',
+  parentType: 'Prompt', versionType: 'PromptVersion', auditPrefix: 'promptAlias',
+  setEvent: RegistryEventType.PROMPT_ALIAS_SET, removeEvent: RegistryEventType.PROMPT_ALIAS_REMOVED, eventType: 'PromptAliasEvent',
+};
 
 /**
  * Locks the prompt row: every change to a prompt, its versions and its aliases is serialized on
@@ -92,33 +99,13 @@ export async function setPromptAlias(
   input: { alias: string; versionNumber: number; expectedRevision?: number | null; reason?: string | null },
 ): Promise<{ alias: PromptAlias; moved: boolean }> {
   const prompt = await lockPrompt(m, promptId);
-  const current = await m.findOneBy(PromptAlias, { promptId, name: input.alias });
+  const current = await findAlias(m, PROMPT_ALIASES, promptId, input.alias);
   checkRevision(current, input.expectedRevision);
   const version = await m.findOneBy(PromptVersion, { promptId, number: input.versionNumber });
   if (!version) throw new AppError('NOT_FOUND', `Version ${input.versionNumber} of this prompt does not exist`, { field: 'versionNumber' });
   if (current?.versionId === version.id) return { alias: current, moved: false };
-  const revision = (current?.revision ?? 0) + 1;
-  await m.query(
-    `INSERT INTO prompt_alias (project_id, prompt_id, name, version_id, revision, updated_at, updated_by)
-     VALUES ($6, $1, $2, $3, $4, now(), $5)
-     ON CONFLICT (prompt_id, name) DO UPDATE SET version_id = $3, revision = $4, updated_at = now(), updated_by = $5`,
-    [promptId, input.alias, version.id, revision, actor.name, prompt.projectId],
-  );
-  const moved = await m.insert(PromptAliasEvent, {
-    projectId: prompt.projectId, promptId, alias: input.alias, fromVersionId: current?.versionId ?? null, toVersionId: version.id,
-    actor: actor.name, reason: input.reason ?? null,
-  });
+  const after = await writeAliasSet(m, PROMPT_ALIASES, actor, prompt, current, version, input);
   await touchPrompt(m, promptId);
-  const after = await m.findOneByOrFail(PromptAlias, { promptId, name: input.alias });
-  await recordAudit(m, {
-    projectId: prompt.projectId, actor: actor.name, action: 'promptAlias.set', targetType: 'Prompt', targetId: prompt.nodeId,
-    before: current?.versionId ? { alias: input.alias, versionId: toGlobalId('PromptVersion', current.versionId), revision: current.revision } : null,
-    after: { alias: input.alias, versionId: version.nodeId, versionNumber: version.number, revision, reason: input.reason ?? null },
-  });
-  await recordEvent(m, {
-    projectId: prompt.projectId, type: RegistryEventType.PROMPT_ALIAS_SET, actor: actor.name,
-    subjectType: 'PromptAliasEvent', subjectId: String(moved.identifiers[0].id),
-  });
   return { alias: after, moved: true };
 }
 
@@ -127,26 +114,10 @@ export async function removePromptAlias(
   input: { alias: string; expectedRevision?: number | null; reason?: string | null },
 ): Promise<Prompt> {
   const prompt = await lockPrompt(m, promptId);
-  const current = await m.findOneBy(PromptAlias, { promptId, name: input.alias });
+  const current = await findAlias(m, PROMPT_ALIASES, promptId, input.alias);
   if (!current?.versionId) throw new AppError('NOT_FOUND', `The prompt has no alias "${input.alias}"`, { field: 'alias' });
   checkRevision(current, input.expectedRevision);
-  await m.query(
-    `UPDATE prompt_alias SET version_id = NULL, revision = revision + 1, updated_at = now(), updated_by = $3 WHERE prompt_id = $1 AND name = $2`,
-    [promptId, input.alias, actor.name],
-  );
-  const removed = await m.insert(PromptAliasEvent, {
-    projectId: prompt.projectId, promptId, alias: input.alias, fromVersionId: current.versionId, toVersionId: null,
-    actor: actor.name, reason: input.reason ?? null,
-  });
+  await writeAliasRemove(m, PROMPT_ALIASES, actor, prompt, { ...current, versionId: current.versionId }, input);
   await touchPrompt(m, promptId);
-  await recordAudit(m, {
-    projectId: prompt.projectId, actor: actor.name, action: 'promptAlias.remove', targetType: 'Prompt', targetId: prompt.nodeId,
-    before: { alias: input.alias, versionId: toGlobalId('PromptVersion', current.versionId), revision: current.revision },
-    after: { alias: input.alias, versionId: null, revision: current.revision + 1, reason: input.reason ?? null },
-  });
-  await recordEvent(m, {
-    projectId: prompt.projectId, type: RegistryEventType.PROMPT_ALIAS_REMOVED, actor: actor.name,
-    subjectType: 'PromptAliasEvent', subjectId: String(removed.identifiers[0].id),
-  });
   return m.findOneByOrFail(Prompt, { id: promptId });
 }
