@@ -96,6 +96,17 @@ test('refuses, when the schema is built, a parameter it cannot hand over', async
   expect(() => usePlainArgs(s, {})).toThrow('WithInfo.withInfo: @PlainArgs hands over only @Arg and @Ctx parameters, not info');
 });
 
+test('refuses, when the schema is built, validation settings of the argument\'s own', async () => {
+  @Resolver()
+  class OwnSettings {
+    @PlainArgs()
+    @Query(() => Int)
+    own(@Arg('input', { validate: { skipMissingProperties: false } }) _input: BatchInput): number { return 1; }
+  }
+  const s = await buildSchema({ resolvers: [OwnSettings] });
+  expect(() => usePlainArgs(s, {})).toThrow("OwnSettings.own: @PlainArgs applies the schema's validation, not input's own settings");
+});
+
 test('refuses, when the schema is built, nested checks that would stop running', async () => {
   @InputType()
   class Nested {
