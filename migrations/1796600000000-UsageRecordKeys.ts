@@ -14,6 +14,11 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *
  * A deleted prompt version leaves its records with no prompt (SET NULL on that column only;
  * PostgreSQL 15+), as the single-column key did.
+ *
+ * The keys are added NOT VALID: they hold for every row written from here on, and adding them
+ * reads no existing row, so the lock that blocks recordUsage is held for a moment, not for a
+ * scan of the whole table. The next migration (its own transaction) validates the rows already
+ * there under a lock that lets writes go on.
  */
 export class UsageRecordKeys1796600000000 implements MigrationInterface {
   name = 'UsageRecordKeys1796600000000';
@@ -24,9 +29,9 @@ export class UsageRecordKeys1796600000000 implements MigrationInterface {
       DROP CONSTRAINT usage_record_model_version_id_fkey,
       DROP CONSTRAINT usage_record_prompt_version_id_fkey,
       ADD CONSTRAINT usage_record_model_version_fkey FOREIGN KEY (project_id, model_version_id)
-        REFERENCES model_version (project_id, id) ON DELETE CASCADE,
+        REFERENCES model_version (project_id, id) ON DELETE CASCADE NOT VALID,
       ADD CONSTRAINT usage_record_prompt_version_fkey FOREIGN KEY (project_id, prompt_version_id)
-        REFERENCES prompt_version (project_id, id) ON DELETE SET NULL (prompt_version_id)`);
+        REFERENCES prompt_version (project_id, id) ON DELETE SET NULL (prompt_version_id) NOT VALID`);
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -90,6 +90,19 @@ describe('recordUsage', () => {
     expect(s.points[0]).toMatchObject({ value: 500 });
   });
 
+  test('two calls with the same request ids in opposite orders do not deadlock: one stores them, the other finds them taken', async () => {
+    const { slug, api } = await setup();
+    // Without a common order each call held ids the other waited for: a deadlock, one call
+    // failing with CONFLICT, in 2 of 4 rounds of 10,000 ids (found by a hostile review).
+    for (let round = 0; round < 3; round++) {
+      const records = Array.from({ length: 10_000 }, (_, j) => rec(`r${round}-${String(j).padStart(5, '0')}`, api.id, { timestamp: at(1 + (j % 50)) }));
+      const [a, b] = await Promise.all([record(slug, records), record(slug, [...records].reverse())]);
+      expect([a.errors, b.errors]).toEqual([undefined, undefined]);
+      expect(a.data!.recordUsage.accepted + b.data!.recordUsage.accepted).toBe(10_000);
+      expect(a.data!.recordUsage.duplicates + b.data!.recordUsage.duplicates).toBe(10_000);
+    }
+  }, 60_000);
+
   test('a price change mid-window: each record stores the price in force at its time, and a later change rewrites nothing', async () => {
     const { slug, api, model } = await setup();
     const changed = await t.ok(SET_PRICE, { input: { modelVersionId: api.id, validFrom: at(30), tokenPrices: { inputCostPerMillionTokens: 1, outputCostPerMillionTokens: 3 } } });

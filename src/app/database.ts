@@ -22,6 +22,7 @@ import { Usage1796450000000 } from '../../migrations/1796450000000-Usage';
 import { UsageRoutes1796500000000 } from '../../migrations/1796500000000-UsageRoutes';
 import { EvalSampleTokens1796550000000 } from '../../migrations/1796550000000-EvalSampleTokens';
 import { UsageRecordKeys1796600000000 } from '../../migrations/1796600000000-UsageRecordKeys';
+import { ValidateUsageRecordKeys1796610000000 } from '../../migrations/1796610000000-ValidateUsageRecordKeys';
 
 /** Every module's entities, in the declared order. */
 export const ENTITIES: Class[] = ORDER.flatMap((m) => m.entities);
@@ -33,6 +34,7 @@ export const MIGRATIONS: Class[] = [
   ProjectScopedKeys1765000000000, RateBuckets1765150000000, MonitorTimer1796245333845, PointStorage1796245496825,
   MetricSeriesHotUpdates1796248364304, Prompts1796300000000, FeedbackRequest1796350000000, Deployments1796400000000,
   Usage1796450000000, UsageRoutes1796500000000, EvalSampleTokens1796550000000, UsageRecordKeys1796600000000,
+  ValidateUsageRecordKeys1796610000000,
 ];
 
 /** The data source of this build: every module's entities and every migration. */

@@ -18,9 +18,9 @@ import type { Context } from './context';
  * each argument's top-level object becomes an instance of its declared class and is validated
  * with class-validator as type-graphql would, while what it holds (the 10,000 points) stays
  * plain objects. `usePlainArgs` applies the declarations to the built schema. What it refuses at
- * build: a parameter other than `@Arg` and `@Ctx` (there is nothing else to hand over), an
- * argument with validation settings of its own, and a top-level class with `@ValidateNested`
- * (their checks would silently stop running).
+ * build: a parameter other than `@Arg` and `@Ctx` (there is nothing else to hand over), a list
+ * argument, an argument with validation settings of its own, and a top-level class with
+ * `@ValidateNested` (their checks would silently stop running).
  */
 
 const PLAIN_ARGS = 'plainArgs';
@@ -68,6 +68,8 @@ export function usePlainArgs(schema: GraphQLSchema, options: ValidatorOptions): 
     const takes: Param[] = params.map((p): Param => {
       if (p.kind === 'context' && !p.propertyName) return (_args, ctx) => ctx;
       if (p.kind !== 'arg') throw new Error(`${where}: @PlainArgs hands over only @Arg and @Ctx parameters, not ${p.kind}`);
+      // A list of inputs would need an instance and a validation per item, as type-graphql makes them.
+      if (p.typeOptions.array) throw new Error(`${where}: @PlainArgs takes input objects, not lists of them (${p.name})`);
       // The schema's settings are applied below; an argument's own would silently stop counting.
       if (p.validateSettings !== undefined || p.validateFn) throw new Error(`${where}: @PlainArgs applies the schema's validation, not ${p.name}'s own settings`);
       const Target = p.getType() as new () => object;

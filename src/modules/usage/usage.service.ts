@@ -215,8 +215,14 @@ async function insertRecords(m: EntityManager, projectId: string, u: ParsedUsage
     if (!b) bytesOf.set(key, (b = uuidBytes(key)));
     return b;
   };
+  // In request id order, in the COPY and in the INSERT alike: two calls sharing ids then take
+  // them in the same order, so one waits for the other rather than each for the other (in the
+  // order sent, two calls with the same ids in opposite orders deadlocked, and one failed).
+  const order = Array.from({ length: n }, (_, k) => k);
+  const ids = u.requestIds;
+  order.sort((a, b) => (ids[a] < ids[b] ? -1 : ids[a] > ids[b] ? 1 : 0));
   const w = new BinaryCopyWriter(n * RECORD_BYTES);
-  for (let k = 0; k < n; k++) {
+  for (const k of order) {
     const p = prices[k];
     w.row(16).uuid(project).text(u.requestIds[k]).uuid(versionBytes[u.versionOf[k]]).uuid(keyBytes(u.promptVersions[k]))
       .timestamptz(u.tsMs[k]).int4(u.inputTokens[k]).int4(u.outputTokens[k]).float8(u.latencyMs[k]).bool(u.error[k])
@@ -232,8 +238,8 @@ async function insertRecords(m: EntityManager, projectId: string, u: ParsedUsage
     if (!isUniqueViolation(err, 'usage_record_request_key')) throw err;
     await m.query('ROLLBACK TO SAVEPOINT usage_copy');
   }
-  // One statement: the insert skips requestIds already stored, and answers the ordinals of the
-  // records it skipped.
+  // One statement: the insert skips requestIds already stored, and answers the ordinals (in
+  // `order`) of the records it skipped.
   const skipped: { ord: string }[] = await m.query(
     `WITH r AS (
        SELECT * FROM unnest($2::text[], $3::uuid[], $4::uuid[], $5::timestamptz[], $6::int[], $7::int[], $8::float8[], $9::bool[],
@@ -245,14 +251,16 @@ async function insertRecords(m: EntityManager, projectId: string, u: ParsedUsage
        ON CONFLICT (project_id, request_id) DO NOTHING
        RETURNING request_id)
      SELECT r.ord FROM r WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.request_id = r.req)`,
-    // Typed arrays would reach pg as bytea: the parameters are plain arrays of the n records kept.
-    [projectId, u.requestIds, Array.from({ length: n }, (_, k) => u.versions[u.versionOf[k]]), u.promptVersions,
-      Array.from({ length: n }, (_, k) => new Date(u.tsMs[k]).toISOString()),
-      Array.from(u.inputTokens.subarray(0, n)), Array.from(u.outputTokens.subarray(0, n)), Array.from(u.latencyMs.subarray(0, n)), u.error,
-      prices.map((p) => p?.input ?? null), prices.map((p) => p?.output ?? null), prices.map((p) => p?.gpuHour ?? null), prices.map((p) => p?.tps ?? null),
-      cost, u.deployments, u.routes],
+    // Typed arrays would reach pg as bytea: the parameters are plain arrays of the n records kept, in `order`.
+    [projectId, ...[
+      (k: number): unknown => u.requestIds[k], (k: number) => u.versions[u.versionOf[k]], (k: number) => u.promptVersions[k],
+      (k: number) => new Date(u.tsMs[k]).toISOString(), (k: number) => u.inputTokens[k], (k: number) => u.outputTokens[k],
+      (k: number) => u.latencyMs[k], (k: number) => u.error[k], (k: number) => prices[k]?.input ?? null, (k: number) => prices[k]?.output ?? null,
+      (k: number) => prices[k]?.gpuHour ?? null, (k: number) => prices[k]?.tps ?? null, (k: number) => cost[k],
+      (k: number) => u.deployments[k], (k: number) => u.routes[k],
+    ].map((column: (k: number) => unknown) => order.map(column))],
   );
-  return skipped.map((r) => Number(r.ord) - 1);
+  return skipped.map((r) => order[Number(r.ord) - 1]);
 }
 
 export interface RecordUsageResult {

@@ -96,6 +96,17 @@ test('refuses, when the schema is built, a parameter it cannot hand over', async
   expect(() => usePlainArgs(s, {})).toThrow('WithInfo.withInfo: @PlainArgs hands over only @Arg and @Ctx parameters, not info');
 });
 
+test('refuses, when the schema is built, a list argument (each item would need its instance and validation)', async () => {
+  @Resolver()
+  class WithList {
+    @PlainArgs()
+    @Query(() => Int)
+    withList(@Arg('items', () => [ItemInput]) items: ItemInput[]): number { return items.length; }
+  }
+  const s = await buildSchema({ resolvers: [WithList] });
+  expect(() => usePlainArgs(s, {})).toThrow('WithList.withList: @PlainArgs takes input objects, not lists of them (items)');
+});
+
 test('refuses, when the schema is built, validation settings of the argument\'s own', async () => {
   @Resolver()
   class OwnSettings {
