@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { spawn, ChildProcess } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -10,7 +10,6 @@ import { emittedSchema } from '../scripts/emit-schema';
 import { migrate } from '../src/core/db/data-source';
 import { createDataSource } from '../src/app/database';
 import { TestServer, createKey, createModel, createProject, createVersion, startTestServer, testDatabaseUrl, unique } from './support/harness';
-import { spawnServer } from './support/server-process';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -190,6 +189,32 @@ test('the tenancy keys migrate existing rows: down and up keep every row, and an
     await scratch.drop();
   }
 });
+
+/** The server's output with API key secrets masked, for messages that print it. */
+const masked = (out: string) => out.replace(/\bmg_[A-Za-z0-9_-]{8,}/g, 'mg_<secret>');
+
+/**
+ * Starts `node dist/src/app/main.js` with `env`; resolves with its port once it serves. Its
+ * output is captured, never inherited: the first start prints a real ADMIN key.
+ */
+async function spawnServer(env: Record<string, string>): Promise<{ child: ChildProcess; port: number; output: () => string; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'app', 'main.js')], {
+    env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (chunk) => { out += chunk; });
+  child.stderr!.on('data', (chunk) => { out += chunk; });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const m = /serving http:\/\/127\.0\.0\.1:(\d+)\/graphql/.exec(out);
+      if (m) { clearInterval(timer); resolve(Number(m[1])); }
+    }, 50);
+    exited.then((code) => { clearInterval(timer); reject(new Error(`server exited early (${code}): ${masked(out)}`)); });
+  });
+  return { child, port, output: () => out, exited };
+}
 
 test('with no DATABASE_URL the embedded PostgreSQL keeps data and the admin key across restarts', async () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'modelgraph-embedded-'));

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
@@ -10,7 +7,6 @@ import { Leader } from '../src/core/db/leader';
 import { afterCommit, afterCommitSettled } from '../src/core/db/after-commit';
 import { MONITOR_TIMER_ACTOR, evaluateDue } from '../src/modules/monitoring/monitor.service';
 import { TestServer, createModel, createProject, createVersion, scratchDatabase, startTestServer, unique } from './support/harness';
-import { type ServerProcess, spawnServer } from './support/server-process';
 
 /**
  * Monitors evaluated without a write: by the timer (NO_DATA on silence, an alert resolved once
@@ -381,68 +377,4 @@ describe('the leader lock', () => {
       await b.stop();
     }
   });
-});
-
-describe('leader failover between two server processes', () => {
-  const children: ServerProcess[] = [];
-  let drop: (() => Promise<void>) | undefined;
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'modelgraph-failover-'));
-  afterAll(async () => {
-    for (const c of children) c.child.kill('SIGKILL');
-    await Promise.all(children.map((c) => c.exited));
-    await drop?.();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  test('killing the leading process hands the timer to the other, which goes on evaluating', async () => {
-    const scratch = await scratchDatabase();
-    drop = scratch.drop;
-    const adminKey = `test-failover-${unique('k')}`;
-    const env = {
-      DATABASE_URL: scratch.url, MODELGRAPH_ADMIN_KEY: adminKey, MODELGRAPH_DATA_DIR: dataDir,
-      MODELGRAPH_MONITOR_INTERVAL_MS: '50', MODELGRAPH_RATE_LIMIT_PER_MINUTE: '0',
-    };
-    const timerOf = async (s: ServerProcess) => ((await (await fetch(`http://127.0.0.1:${s.port}/readyz`)).json()) as { monitorTimer?: string }).monitorTimer;
-    const ask = async (s: ServerProcess, query: string, variables: Record<string, unknown> = {}) => {
-      const res = await fetch(`http://127.0.0.1:${s.port}/graphql`, {
-        method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` }, body: JSON.stringify({ query, variables }),
-      });
-      const body = (await res.json()) as { data?: any; errors?: unknown[] };
-      if (body.errors) throw new Error(JSON.stringify(body.errors));
-      return body.data;
-    };
-
-    // The first process leads; the second, on the same database, follows.
-    const first = await spawnServer(env);
-    children.push(first);
-    await until('the first process to lead', async () => (await timerOf(first)) === 'leader');
-    const second = await spawnServer(env);
-    children.push(second);
-    await until('the second process to follow', async () => (await timerOf(second)) === 'follower');
-    expect(await timerOf(first)).toBe('leader');
-
-    const slug = unique('failover');
-    await ask(second, `mutation($s: String!) { createProject(input: { slug: $s, name: $s }) { project { id } } }`, { s: slug });
-    const mo = (await ask(second, CREATE_MONITOR, { input: {
-      projectSlug: slug, name: 'heartbeat', metric: 'heartbeat', aggregation: 'MAX', windowSeconds: 3, comparator: 'GT', threshold: 100,
-    } })).createMonitor.monitor;
-    await ask(second, RECORD, { input: { projectSlug: slug, points: [{ name: 'heartbeat', value: 1, timestamp: at(0) }] } });
-    const fresh = (await ask(second, MONITOR, { id: mo.id })).node;
-    expect(fresh).toMatchObject({ status: 'OK', lastValue: 1 });
-
-    // The leader dies without a word, while the point is still in the window: its session ends
-    // with it, and the lock with the session.
-    first.child.kill('SIGKILL');
-    await first.exited;
-    const killedAt = Date.now();
-    await until('the second process to take the timer over', async () => (await timerOf(second)) === 'leader');
-
-    // No write after the point: only the new leader's timer can see the window empty.
-    const silent = await until('the monitor to reach NO_DATA', async () => {
-      const n = (await ask(second, MONITOR, { id: mo.id })).node;
-      return n.status === 'NO_DATA' && n;
-    });
-    expect(silent.lastValue).toBeNull();
-    expect(Date.parse(silent.lastEvaluatedAt)).toBeGreaterThan(killedAt - 1000);
-  }, 120_000);
 });
