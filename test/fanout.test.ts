@@ -367,6 +367,16 @@ describe('a slow consumer', () => {
       for (let b = 0; b < BATCHES; b++) {
         const points = Array.from({ length: SIZE }, (_, i) => ({ name: 'load', value: b * SIZE + i }));
         await t.ok(RECORD, { input: { projectSlug: slug, points } });
+        // The fast one takes each batch before the next is written. A batch is one message of
+        // about 500 KB, more than this server's 256 KB bound: when writes ran ahead of the feed
+        // (a loaded machine, CI once ingest got faster), one round carried two batches, the second
+        // was queued while the first still filled the fast one's buffer, and the fast one was
+        // rightly closed as slow. (The default bound, 16 MB, is 32 such messages.) If the slow one
+        // held up the feed, the fast one would never get its batch, and this would time out.
+        await until(() => {
+          if (fast.socket.readyState !== WebSocket.OPEN) throw new Error(`the fast subscriber was closed at batch ${b}`);
+          return fast.points() >= (b + 1) * SIZE;
+        }, `the fast subscriber has batch ${b}`);
       }
     })();
     // The slow one leaves the feed once too much waits for it: nothing more is kept for it.
@@ -377,7 +387,8 @@ describe('a slow consumer', () => {
     expect(slow.points()).toBeLessThan(BATCHES * SIZE);
     // The fast one gets everything although the slow one took nothing for a while.
     await writes;
-    await until(() => fast.points() === BATCHES * SIZE, 'the fast subscriber has every point');
+    expect(fast.points()).toBe(BATCHES * SIZE);
+    expect(fast.socket.readyState).toBe(WebSocket.OPEN);
     fast.socket.close();
   }, 180000);
 });
