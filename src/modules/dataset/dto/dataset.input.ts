@@ -1,14 +1,14 @@
 import {
-  ArrayMaxSize, IsEnum, IsInt, IsNumber, IsOptional, IsString, Length, Matches, MaxLength, Min, ValidateNested,
+  ArrayMaxSize, IsEnum, IsInt, IsNumber, IsOptional, IsString, Length, MaxLength, Min, ValidateNested,
 } from 'class-validator';
 import { Field, Float, ID, InputType, ObjectType } from 'type-graphql';
 import { GraphQLSafeInt } from 'graphql-scalars';
-import { NAME_PATTERN, NAME_RULE } from '../../../core/graphql/names';
 import { ConnectionType } from '../../../core/graphql/pagination';
 import { TagInput } from '../../../core/graphql/tag';
 import { DataType } from '../data-type';
 import { Dataset } from '../dataset.entity';
 import { DatasetVersion } from '../dataset-version.entity';
+import { NamedInProjectFields } from '../../../core/graphql/named-in-project.input';
 
 export const DatasetConnection = ConnectionType(Dataset, 'Dataset', 'dataset');
 export const DatasetVersionConnection = ConnectionType(DatasetVersion, 'DatasetVersion', 'dataset version');
@@ -25,15 +25,7 @@ export class DatasetFilter {
 }
 
 @InputType({ description: 'Registers a dataset in a project.' })
-export class CreateDatasetInput {
-  @Field({ description: 'Slug of the project.' })
-  @IsString()
-  projectSlug: string;
-
-  @Field({ description: 'Unique within the project; [a-z0-9][a-z0-9._-]{0,127}.' })
-  @Matches(NAME_PATTERN, { message: `name ${NAME_RULE}` })
-  name: string;
-
+export class CreateDatasetInput extends NamedInProjectFields {
   @Field(() => String, { nullable: true, description: 'What the data is.' })
   @IsOptional() @MaxLength(10000)
   description?: string | null;

@@ -3,20 +3,13 @@ import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { NAME_PATTERN, NAME_RULE } from '../../../core/graphql/names';
 import { ConnectionType } from '../../../core/graphql/pagination';
 import { Deployment, DeploymentRevision } from '../deployment.entity';
+import { NamedInProjectFields } from '../../../core/graphql/named-in-project.input';
 
 /** Routes of one revision at most: a deployment splits traffic a few ways, not hundreds. */
 export const MAX_ROUTES = 20;
 
 @InputType({ description: 'Creates a deployment of a project in an environment; its routes come with setDeploymentRoutes.' })
-export class CreateDeploymentInput {
-  @Field({ description: 'Slug of the project.' })
-  @IsString()
-  projectSlug: string;
-
-  @Field({ description: 'Unique within the project; [a-z0-9][a-z0-9._-]{0,127}.' })
-  @Matches(NAME_PATTERN, { message: `name ${NAME_RULE}` })
-  name: string;
-
+export class CreateDeploymentInput extends NamedInProjectFields {
   @Field({ description: 'The environment, e.g. "staging" or "production"; [a-z0-9][a-z0-9._-]{0,127}.' })
   @Matches(NAME_PATTERN, { message: `environment ${NAME_RULE}` })
   environment: string;

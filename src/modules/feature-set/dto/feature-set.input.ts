@@ -7,6 +7,7 @@ import { NAME_PATTERN, NAME_RULE } from '../../../core/graphql/names';
 import { ConnectionType } from '../../../core/graphql/pagination';
 import { DataType } from '../../dataset/data-type';
 import { FeatureSet } from '../feature-set.entity';
+import { NamedInProjectFields } from '../../../core/graphql/named-in-project.input';
 
 /** Rows per writeFeatureValues call and per historicalFeatures read. */
 export const MAX_FEATURE_ROWS = 10_000;
@@ -34,15 +35,7 @@ export class FeatureDefinitionInput {
 }
 
 @InputType({ description: 'Creates a feature set in a project.' })
-export class CreateFeatureSetInput {
-  @Field({ description: 'Slug of the project.' })
-  @IsString()
-  projectSlug: string;
-
-  @Field({ description: 'Unique within the project; [a-z0-9][a-z0-9._-]{0,127}.' })
-  @Matches(NAME_PATTERN, { message: `name ${NAME_RULE}` })
-  name: string;
-
+export class CreateFeatureSetInput extends NamedInProjectFields {
   @Field(() => String, { nullable: true, description: 'What the feature set describes.' })
   @IsOptional() @MaxLength(10000)
   description?: string | null;

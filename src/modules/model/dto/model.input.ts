@@ -1,8 +1,8 @@
-import { ArrayMaxSize, IsBoolean, IsEnum, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsBoolean, IsEnum, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
-import { NAME_PATTERN, NAME_RULE } from '../../../core/graphql/names';
 import { TagInput } from '../../../core/graphql/tag';
 import { Model, ModelKind } from '../model.entity';
+import { NamedInProjectFields } from '../../../core/graphql/named-in-project.input';
 
 @InputType({ description: 'Narrows a model list; all given conditions must hold.' })
 export class ModelFilter {
@@ -28,15 +28,7 @@ export class ModelFilter {
 }
 
 @InputType({ description: 'Registers a model in a project.' })
-export class CreateModelInput {
-  @Field({ description: 'Slug of the project.' })
-  @IsString()
-  projectSlug: string;
-
-  @Field({ description: 'Unique within the project; [a-z0-9][a-z0-9._-]{0,127}.' })
-  @Matches(NAME_PATTERN, { message: `name ${NAME_RULE}` })
-  name: string;
-
+export class CreateModelInput extends NamedInProjectFields {
   @Field(() => String, { nullable: true, description: 'What the model does.' })
   @IsOptional() @MaxLength(10000)
   description?: string | null;
